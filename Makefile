@@ -1,0 +1,39 @@
+# seqcast developer entry points. `make demo` and `make test` work on a fresh clone.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+DEMO   := demo-out
+
+.PHONY: install demo test test-fast lint bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade pip
+	$(BIN)/python -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+# Train on the bundled monthly airline data, score it beside the baselines, forecast, describe.
+demo: install
+	$(BIN)/seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --model stacked --out $(DEMO)/air
+	$(BIN)/seqcast evaluate $(DEMO)/air sample_data/air_passengers.csv
+	$(BIN)/seqcast forecast $(DEMO)/air --steps 12 --format table
+	$(BIN)/seqcast info $(DEMO)/air
+
+test: install
+	$(BIN)/python -m pytest -q
+
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow"
+
+lint: install
+	$(BIN)/ruff format --check seqcast tests benchmarks
+	$(BIN)/ruff check seqcast tests benchmarks
+	$(BIN)/mypy seqcast
+
+bench: install
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""Allow ``python -m seqcast``."""
+
+from seqcast.cli import main
+
+main()

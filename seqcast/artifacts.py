@@ -1,0 +1,357 @@
+"""Model directories: written atomically under a lock, verified by checksum on load, never unpickled.
+
+A model directory holds two files:
+
+- ``model.keras``: the Keras 3 model (zip of ``config.json`` + ``model.weights.h5``),
+  loaded with Keras' ``safe_mode=True`` so no code can run on load;
+- ``seqcast.json``: schema version, configuration, scaler parameters, columns, frequency,
+  the last window, training history, metrics, versions and the SHA-256 of every other file.
+
+Saving builds the directory under a temporary sibling name and swaps it into place with one
+``renameat2(RENAME_EXCHANGE)`` call, so a reader (or a run killed at any moment) sees either
+the complete previous directory or the complete new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import hashlib
+import json
+import math
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from seqcast.config import RunConfig
+from seqcast.errors import ArtifactError, ConfigError, LockError, SeqcastError
+
+if TYPE_CHECKING:
+    from seqcast.inference import NumpyModel
+
+SCHEMA_VERSION = 1
+MODEL_FILE = "model.keras"
+META_FILE = "seqcast.json"
+DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True, slots=True)
+class Artifact:
+    """A verified model directory; the Keras model itself is loaded only on demand.
+
+    Attributes:
+        path: The model directory.
+        meta: The parsed ``seqcast.json``.
+        config: The run configuration that trained the model.
+    """
+
+    path: Path
+    meta: dict[str, Any]
+    config: RunConfig
+
+    @property
+    def model_file(self) -> Path:
+        """Path of the Keras model file."""
+        return self.path / MODEL_FILE
+
+    @property
+    def target(self) -> str:
+        """Name of the forecast column."""
+        return str(self.meta["data"]["target"])
+
+    @property
+    def features(self) -> tuple[str, ...]:
+        """Covariate columns the model reads besides the target."""
+        return tuple(self.meta["data"]["features"])
+
+    @property
+    def freq(self) -> str:
+        """Pandas frequency alias of the training series."""
+        return str(self.meta["data"]["freq"])
+
+    @property
+    def window(self) -> int:
+        """Steps the model reads per forecast."""
+        return self.config.train.window
+
+    @property
+    def horizon(self) -> int:
+        """Steps the model predicts at once."""
+        return self.config.train.horizon
+
+    def keras_model(self) -> Any:
+        """Load the Keras model in safe mode (no Lambda layers, no pickled code).
+
+        Raises:
+            ArtifactError: If Keras refuses the file.
+        """
+        import keras
+
+        try:
+            return keras.saving.load_model(self.model_file, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
+            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise ArtifactError(f"Keras cannot load {self.model_file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code.") from None
+
+    def numpy_model(self) -> NumpyModel:
+        """Load the weights for the NumPy forward pass (no TensorFlow, no Keras).
+
+        Raises:
+            UnsupportedModelError: If the architecture has a layer the NumPy engine lacks.
+        """
+        from seqcast.inference import NumpyModel
+
+        return NumpyModel.from_keras_file(self.model_file)
+
+
+def save_artifact(
+    out: Path,
+    write_model: Callable[[Path], None],
+    meta: dict[str, Any],
+    *,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> Path:
+    """Write a model directory atomically, replacing any previous one as a whole.
+
+    Args:
+        out: Destination directory. If it exists it must be a seqcast model directory.
+        write_model: Called with the path where ``model.keras`` must be written.
+        meta: JSON-ready metadata; ``schema_version`` and ``files`` are filled in here.
+        lock_timeout: Seconds to wait for another process writing the same ``out``.
+
+    Returns:
+        The destination path.
+
+    Raises:
+        ArtifactError: If ``out`` is something other than a model directory, or cannot be written.
+        LockError: If another process holds the lock for longer than ``lock_timeout``.
+    """
+    out = Path(out)
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArtifactError(f"Cannot create the directory {parent}: {exc.strerror}. Choose an --out in a writable place.") from None
+    _check_replaceable(out)
+    with output_lock(out, lock_timeout):
+        _remove_stale_temporaries(out)
+        tmp = parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            tmp.mkdir()
+            write_model(tmp / MODEL_FILE)
+            files = {name: _file_record(tmp / name) for name in (MODEL_FILE,)}
+            full_meta = {"schema_version": SCHEMA_VERSION, **meta, "files": files}
+            _write_json(tmp / META_FILE, full_meta)
+            _fsync_dir(tmp)
+            _swap_into_place(tmp, out)
+        except SeqcastError:
+            raise
+        except OSError as exc:
+            raise ArtifactError(f"Cannot write the model to {out}: {exc.strerror or exc}. Check the disk space and permissions of {parent}.") from None
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def load_artifact(path: Path) -> Artifact:
+    """Read and verify a model directory without loading the model itself.
+
+    Checks, in order: the directory exists, ``seqcast.json`` parses, its schema version is
+    supported, every recorded file is present with the recorded size and SHA-256.
+
+    Raises:
+        ArtifactError: Naming the file and what to do, on any failed check.
+    """
+    path = Path(path)
+    meta_path = path / META_FILE
+    if not path.exists():
+        raise ArtifactError(f"No model at {path}. Run `seqcast train` first.")
+    if not path.is_dir():
+        raise ArtifactError(f"{path} is a file, not a model directory. Give the directory that `seqcast train --out` wrote.")
+    if not meta_path.is_file():
+        raise ArtifactError(f"{meta_path} is missing, so {path} is not a complete model. Run `seqcast train` first.")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ArtifactError(f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`.") from None
+    if not isinstance(meta, dict):
+        raise ArtifactError(f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`.")
+    version = meta.get("schema_version")
+    if version != SCHEMA_VERSION:
+        raise ArtifactError(f"{meta_path} has schema_version={version!r}, but this seqcast reads version {SCHEMA_VERSION}. Retrain with this version of seqcast, or use the version that wrote it.")
+    files = meta.get("files")
+    if not isinstance(files, dict) or MODEL_FILE not in files:
+        raise ArtifactError(f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`.")
+    for name, record in files.items():
+        _verify_file(path, name, record)
+    try:
+        config = RunConfig.from_dict(meta["config"])
+        _check_meta_fields(meta)
+    except (KeyError, TypeError, ConfigError) as exc:
+        raise ArtifactError(f"{meta_path} is incomplete or edited ({type(exc).__name__}: {exc}). Retrain with `seqcast train`.") from None
+    return Artifact(path=path, meta=meta, config=config)
+
+
+@contextlib.contextmanager
+def output_lock(target: Path, timeout: float) -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` (a sibling ``.NAME.lock`` file) while writing it.
+
+    Raises:
+        LockError: If the lock is not acquired within ``timeout`` seconds.
+    """
+    import filelock
+
+    lock_path = target.parent / f".{target.name}.lock"
+    lock = filelock.FileLock(str(lock_path), timeout=max(timeout, 0.0))
+    try:
+        lock.acquire()
+    except filelock.Timeout:
+        raise LockError(f"Another seqcast process is writing {target} (lock {lock_path} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout.") from None
+    except OSError as exc:
+        raise ArtifactError(f"Cannot create the lock file {lock_path}: {exc.strerror}. Choose an output in a writable directory.") from None
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def atomic_write_text(path: Path, text: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+    """Write ``text`` to ``path`` through a temporary sibling and ``os.replace``, under a lock.
+
+    Raises:
+        ArtifactError: If the file cannot be written; the previous file is left untouched.
+        LockError: If another process holds the lock for longer than ``lock_timeout``.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ArtifactError(f"--output {path} is a directory. Give a file path.")
+    if not path.parent.exists():
+        raise ArtifactError(f"Cannot write {path}: the directory {path.parent} does not exist. Create it first or choose another --output.")
+    with output_lock(path, lock_timeout):
+        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        try:
+            with open(tmp, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
+            _fsync_dir(path.parent)
+        except OSError as exc:
+            raise ArtifactError(f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}.") from None
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+def json_ready(value: Any) -> Any:
+    """Return ``value`` with NaN/inf floats as None and NumPy scalars as Python numbers."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_ready(v) for v in value]
+    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
+
+
+def _check_replaceable(out: Path) -> None:
+    if not out.exists() and not out.is_symlink():
+        return
+    if not out.is_dir() or out.is_symlink():
+        raise ArtifactError(f"--out {out} exists and is not a seqcast model directory. Choose another --out or remove it.")
+    if (out / META_FILE).is_file():
+        return
+    if any(out.iterdir()):
+        raise ArtifactError(f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it.")
+
+
+def _remove_stale_temporaries(out: Path) -> None:
+    """Delete temporaries left by killed runs (safe: we hold the lock on ``out``)."""
+    for stale in out.parent.glob(f".{out.name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+
+
+def _swap_into_place(tmp: Path, out: Path) -> None:
+    """Put ``tmp`` at ``out``; afterwards ``tmp`` holds the previous directory, if any."""
+    if not out.exists():
+        os.rename(tmp, out)
+        _fsync_dir(out.parent)
+        return
+    if _rename_exchange(tmp, out):
+        _fsync_dir(out.parent)
+        return
+    # No atomic exchange on this system: a two-step swap keeps the old copy until the new one is in.
+    old = out.parent / f".{out.name}.tmp-old-{uuid.uuid4().hex[:8]}"
+    os.rename(out, old)
+    os.rename(tmp, out)
+    _fsync_dir(out.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _rename_exchange(a: Path, b: Path) -> bool:
+    """Atomically exchange two paths with Linux ``renameat2``; False where unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    at_fdcwd, rename_exchange = -100, 2
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err))
+
+
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"sha256": _sha256(path), "bytes": path.stat().st_size}
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _verify_file(directory: Path, name: Any, record: Any) -> None:
+    if not isinstance(name, str) or "/" in name or name.startswith(".") or not isinstance(record, dict):
+        raise ArtifactError(f"{directory / META_FILE} lists an invalid file entry {name!r}. Retrain with `seqcast train`.")
+    file = directory / name
+    if not file.is_file():
+        raise ArtifactError(f"{file} is missing, so {directory} is not a complete model. Run `seqcast train` first.")
+    if file.stat().st_size != record.get("bytes") or _sha256(file) != record.get("sha256"):
+        raise ArtifactError(f"{file} does not match the checksum in {META_FILE}: it was truncated, edited or comes from another model. Retrain with `seqcast train`.")
+
+
+def _check_meta_fields(meta: dict[str, Any]) -> None:
+    for section, keys in {"data": ("target", "features", "freq", "date_col"), "scaler": ("kind",), "last_window": ("dates", "values")}.items():
+        for key in keys:
+            meta[section][key]  # noqa: B018 - raises KeyError when absent
+
+
+def _write_json(path: Path, payload: dict[str, Any]) -> None:
+    text = json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n"
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(directory: Path) -> None:
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)

@@ -1,0 +1,386 @@
+"""Typed run configuration: closed choices, defaults, validation, and (de)serialisation.
+
+A configuration is validated once, when it is built, and saved inside the artifact, so that
+the artifact alone is enough to reproduce a run. Field names are the CLI flag names and
+the JSON/TOML keys (``--window`` = ``window``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field, fields
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, TypeVar
+
+from seqcast.errors import ConfigError
+
+
+class ModelKind(StrEnum):
+    """Model architectures that ``build_model`` knows."""
+
+    RNN = "rnn"
+    LSTM = "lstm"
+    GRU = "gru"
+    STACKED = "stacked"
+
+
+class Cell(StrEnum):
+    """Recurrent cell types, for ``stacked`` models."""
+
+    RNN = "rnn"
+    LSTM = "lstm"
+    GRU = "gru"
+
+
+class Loss(StrEnum):
+    """Training losses."""
+
+    MSE = "mse"
+    MAE = "mae"
+    HUBER = "huber"
+
+
+class ScalerKind(StrEnum):
+    """Scalers, each fitted on the training part only."""
+
+    MINMAX = "minmax"
+    STANDARD = "standard"
+    ROBUST = "robust"
+    NONE = "none"
+
+
+class FillPolicy(StrEnum):
+    """What to do with missing values (and with the rows added for missing timestamps)."""
+
+    NONE = "none"  # refuse: report the counts and ask for a policy
+    FFILL = "ffill"
+    BFILL = "bfill"
+    INTERPOLATE = "interpolate"
+    ZERO = "zero"
+    DROP = "drop"
+
+
+class DuplicatePolicy(StrEnum):
+    """What to do with rows that share a timestamp."""
+
+    ERROR = "error"
+    FIRST = "first"
+    LAST = "last"
+    MEAN = "mean"
+
+
+class WindowNorm(StrEnum):
+    """Per-window input normalisation applied after global scaling."""
+
+    NONE = "none"
+    LAST = "last"  # inputs and targets relative to the window's last observed target
+
+
+class Engine(StrEnum):
+    """Inference engines: NumPy forward pass, Keras, or the fastest that can run the model."""
+
+    AUTO = "auto"
+    NUMPY = "numpy"
+    KERAS = "keras"
+
+
+class OutputFormat(StrEnum):
+    """Formats for tabular output."""
+
+    CSV = "csv"
+    JSON = "json"
+    TABLE = "table"
+
+
+DEFAULT_STACKED_UNITS = (128, 64, 32)
+DEFAULT_SINGLE_UNITS = 64
+
+
+@dataclass(frozen=True, slots=True)
+class DataConfig:
+    """How to turn a raw table into a validated series.
+
+    Attributes:
+        target: Column to forecast; detected when there is exactly one numeric candidate.
+        date_col: Column holding timestamps; detected when unambiguous.
+        features: Extra numeric columns fed to the model as inputs (covariates).
+        freq: Pandas frequency alias (``D``, ``MS``, ``W-SUN``, ``B``…); inferred if None.
+        fill: Policy for missing values and missing timestamps.
+        duplicates: Policy for repeated timestamps.
+        id_col: Column that keys several series in one table (long format).
+        series: Which series id to use when the table holds several.
+    """
+
+    target: str | None = None
+    date_col: str | None = None
+    features: tuple[str, ...] = ()
+    freq: str | None = None
+    fill: FillPolicy = FillPolicy.NONE
+    duplicates: DuplicatePolicy = DuplicatePolicy.ERROR
+    id_col: str | None = None
+    series: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.target is not None and self.target in self.features:
+            raise ConfigError(f"Column '{self.target}' is both the target and a feature. Remove it from --features.")
+        if len(set(self.features)) != len(self.features):
+            raise ConfigError(f"--features lists a column twice: {', '.join(self.features)}. List each column once.")
+
+
+@dataclass(frozen=True, slots=True)
+class ModelConfig:
+    """Architecture of the recurrent network.
+
+    Attributes:
+        kind: ``rnn``, ``lstm``, ``gru`` (one recurrent layer unless ``layers`` or
+            ``units`` say more) or ``stacked`` (LSTM 128-64-32 by default).
+        cell: Cell type for ``stacked``; ignored otherwise (the kind is the cell).
+        units: Units per recurrent layer, first to last; empty means the kind's default.
+        layers: Number of recurrent layers; None means ``len(units)`` or the default.
+        bidirectional: Wrap every recurrent layer in ``Bidirectional``.
+        dropout: Dropout rate between layers (never recurrent dropout, which would
+            forfeit the cuDNN kernels).
+    """
+
+    kind: ModelKind = ModelKind.LSTM
+    cell: Cell | None = None
+    units: tuple[int, ...] = ()
+    layers: int | None = None
+    bidirectional: bool = False
+    dropout: float = 0.0
+
+    def __post_init__(self) -> None:
+        if any(u < 1 for u in self.units):
+            raise ConfigError(f"Every entry of --units must be at least 1, got units={','.join(map(str, self.units))}. Use positive layer sizes such as 64,32.")
+        if self.layers is not None and self.layers < 1:
+            raise ConfigError(f"layers={self.layers} must be at least 1. Use --layers 1 or more.")
+        if self.layers is not None and len(self.units) > 1 and self.layers != len(self.units):
+            raise ConfigError(f"layers={self.layers} contradicts units={','.join(map(str, self.units))} ({len(self.units)} layers). Give one of --layers or --units, or make them agree.")
+        if not 0.0 <= self.dropout < 1.0:
+            raise ConfigError(f"dropout={self.dropout} must be at least 0 and below 1. Use a rate such as 0.1.")
+        if self.kind is not ModelKind.STACKED and self.cell is not None and self.cell.value != self.kind.value:
+            raise ConfigError(f"--cell {self.cell.value} only applies to --model stacked, got --model {self.kind.value}. Use --model stacked --cell {self.cell.value}, or drop --cell.")
+
+    @property
+    def resolved_cell(self) -> Cell:
+        """Cell type actually used by every recurrent layer."""
+        if self.kind is ModelKind.STACKED:
+            return self.cell or Cell.LSTM
+        return Cell(self.kind.value)
+
+    @property
+    def resolved_units(self) -> tuple[int, ...]:
+        """Units of every recurrent layer, first to last."""
+        if self.kind is ModelKind.STACKED:
+            default: tuple[int, ...] = DEFAULT_STACKED_UNITS
+        else:
+            default = (DEFAULT_SINGLE_UNITS,)
+        units = self.units or default
+        if self.layers is None:
+            return units
+        if len(units) == self.layers:
+            return units
+        if len(self.units) == 1 or not self.units:
+            if self.kind is ModelKind.STACKED and not self.units:
+                # Halve the default widths down the stack, as 128-64-32 does.
+                return tuple(max(DEFAULT_STACKED_UNITS[0] >> i, 8) for i in range(self.layers))
+            return (units[0],) * self.layers
+        return units  # pragma: no cover - rejected in __post_init__
+
+
+@dataclass(frozen=True, slots=True)
+class TrainConfig:
+    """Windowing, scaling and optimisation settings.
+
+    Attributes:
+        window: Past steps fed to the model per sample.
+        horizon: Future steps predicted at once by the Dense head.
+        scaler: Global scaler fitted on the training part only.
+        window_norm: Per-window normalisation of inputs and targets.
+        loss: Training loss.
+        epochs: Maximum number of passes over the training windows.
+        batch_size: Windows per gradient step.
+        lr: Adam learning rate.
+        patience: Epochs without validation improvement before stopping early (0 = off).
+        seed: Seed for weights, shuffling and dropout; same data + seed + machine gives
+            the same forecast.
+        val_fraction: Share of the rows, before the test part, whose targets validate.
+        test_fraction: Share of the rows at the end held out for ``evaluate``.
+    """
+
+    window: int = 24
+    horizon: int = 1
+    scaler: ScalerKind = ScalerKind.MINMAX
+    window_norm: WindowNorm = WindowNorm.NONE
+    loss: Loss = Loss.MSE
+    epochs: int = 50
+    batch_size: int = 32
+    lr: float = 1e-3
+    patience: int = 5
+    seed: int = 0
+    val_fraction: float = 0.15
+    test_fraction: float = 0.15
+
+    def __post_init__(self) -> None:
+        for name in ("window", "horizon", "epochs", "batch_size"):
+            value = getattr(self, name)
+            if value < 1:
+                raise ConfigError(f"{name}={value} must be at least 1. Use --{name.replace('_', '-')} 1 or more.")
+        if self.window > 100_000:
+            raise ConfigError(f"window={self.window} is larger than seqcast supports (100000). Use a shorter window.")
+        if self.horizon > 10_000:
+            raise ConfigError(f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter horizon and --steps to go further.")
+        if self.patience < 0:
+            raise ConfigError(f"patience={self.patience} must be 0 (off) or more. Use --patience 0 to turn early stopping off.")
+        if not self.lr > 0.0:
+            raise ConfigError(f"lr={self.lr} must be above 0. Use a learning rate such as 0.001.")
+        for name in ("val_fraction", "test_fraction"):
+            value = getattr(self, name)
+            if not 0.0 <= value < 0.5:
+                raise ConfigError(f"{name}={value} must be at least 0 and below 0.5. Use a share such as 0.15.")
+
+
+@dataclass(frozen=True, slots=True)
+class RunConfig:
+    """Everything that defines a training run; saved in the artifact's ``seqcast.json``."""
+
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+
+    def to_dict(self) -> dict[str, dict[str, Any]]:
+        """Return plain JSON-ready dicts, one per section."""
+        return {name: _section_to_dict(getattr(self, name)) for name in _SECTIONS}
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
+        """Build from nested (``{"train": {"window": 24}}``) or flat (``{"window": 24}``) keys.
+
+        Raises:
+            ConfigError: On an unknown key or a value of the wrong type.
+        """
+        by_section: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
+        for key, value in raw.items():
+            if key in _SECTIONS and isinstance(value, dict):
+                for sub_key, sub_value in value.items():
+                    _place(by_section, sub_key, sub_value, expected=key)
+            else:
+                _place(by_section, key, value, expected=None)
+        return cls(
+            data=_section_from_dict(DataConfig, by_section["data"]),
+            model=_section_from_dict(ModelConfig, by_section["model"]),
+            train=_section_from_dict(TrainConfig, by_section["train"]),
+        )
+
+    def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
+        """Return a copy with flat ``{field: value}`` overrides applied (None = keep)."""
+        merged = self.to_dict()
+        for key, value in overrides.items():
+            if value is None:
+                continue
+            section = _FIELD_SECTION.get(key)
+            if section is None:
+                raise ConfigError(f"Unknown option '{key}'. Known options: {', '.join(sorted(_FIELD_SECTION))}.")
+            merged[section][key] = _plain(value)
+        return RunConfig.from_dict(merged)
+
+
+def load_config_file(path: Path) -> dict[str, Any]:
+    """Read a TOML options file: flat keys, or ``[data]``/``[model]``/``[train]`` tables.
+
+    Raises:
+        ConfigError: If the file is missing, unreadable or not valid TOML.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}. Check the path given to --config.") from None
+    try:
+        parsed = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix the file or drop --config.") from None
+    RunConfig.from_dict(parsed)  # validate names and types early, with the file named
+    return parsed
+
+
+_SECTIONS = ("data", "model", "train")
+_SECTION_TYPES: dict[str, type[Any]] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
+_FIELD_SECTION: dict[str, str] = {f.name: name for name, cls in _SECTION_TYPES.items() for f in fields(cls)}
+
+_S = TypeVar("_S")
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, StrEnum):
+        return value.value
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _section_to_dict(section: Any) -> dict[str, Any]:
+    return {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
+
+
+def _place(by_section: dict[str, dict[str, Any]], key: str, value: Any, expected: str | None) -> None:
+    section = _FIELD_SECTION.get(key)
+    if section is None or (expected is not None and section != expected):
+        where = f" in [{expected}]" if expected else ""
+        raise ConfigError(f"Unknown option '{key}'{where}. Known options: {', '.join(sorted(_FIELD_SECTION))}.")
+    by_section[section][key] = value
+
+
+def _section_from_dict(cls: type[_S], values: dict[str, Any]) -> _S:
+    kwargs: dict[str, Any] = {}
+    hints = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    for key, value in values.items():
+        kwargs[key] = _coerce(key, value, hints[key].default)
+    try:
+        return cls(**kwargs)
+    except TypeError as exc:  # pragma: no cover - guarded by _coerce
+        raise ConfigError(f"Invalid options: {exc}.") from None
+
+
+def _coerce(key: str, value: Any, default: Any) -> Any:
+    """Convert a JSON/TOML value to the field's type, judged from its default."""
+    enum_types: dict[str, type[StrEnum]] = {
+        "kind": ModelKind, "cell": Cell, "loss": Loss, "scaler": ScalerKind,
+        "fill": FillPolicy, "duplicates": DuplicatePolicy, "window_norm": WindowNorm,
+    }
+    if value is None:
+        return None
+    if key in enum_types:
+        enum = enum_types[key]
+        try:
+            return enum(value)
+        except ValueError:
+            choices = ", ".join(m.value for m in enum)
+            raise ConfigError(f"{key}={value!r} is not one of: {choices}. Pick one of those.") from None
+    if key in ("features", "units"):
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if not isinstance(value, list | tuple):
+            raise ConfigError(f"{key}={value!r} must be a list. Use a comma-separated list such as a,b.")
+        if key == "units":
+            try:
+                return tuple(int(v) for v in value)
+            except (TypeError, ValueError):
+                raise ConfigError(f"units={value!r} must be whole numbers. Use sizes such as 128,64,32.") from None
+        return tuple(str(v) for v in value)
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}={value!r} must be true or false.")
+        return value
+    if isinstance(default, int) or key == "layers":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}={value!r} must be a whole number.")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ConfigError(f"{key}={value!r} must be a number.")
+        return float(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{key}={value!r} must be text.")
+    return value

@@ -1,0 +1,1 @@
+"""Data sources: each turns a CSV file or a ticker into a raw table, knowing nothing of models."""

@@ -1,0 +1,220 @@
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from seqcast.artifacts import (
+    META_FILE,
+    MODEL_FILE,
+    SCHEMA_VERSION,
+    atomic_write_text,
+    load_artifact,
+    output_lock,
+    save_artifact,
+)
+from seqcast.config import RunConfig
+from seqcast.errors import ArtifactError, ExitCode, LockError
+
+
+def _meta(tag: str = "a") -> dict[str, Any]:
+    return {
+        "tag": tag,
+        "config": RunConfig().to_dict(),
+        "data": {"target": "y", "features": [], "freq": "D", "date_col": "date"},
+        "scaler": {"kind": "minmax", "center": [0.0], "scale": [1.0]},
+        "last_window": {"dates": ["2020-01-01"], "values": [[1.0]]},
+    }
+
+
+def _writer(payload: bytes) -> Any:
+    return lambda path: Path(path).write_bytes(payload)
+
+
+def _save(out: Path, payload: bytes = b"model-a", tag: str = "a") -> Path:
+    return save_artifact(out, _writer(payload), _meta(tag), lock_timeout=1)
+
+
+def _leftovers(parent: Path, name: str) -> list[str]:
+    return sorted(p.name for p in parent.iterdir() if p.name.startswith(f".{name}.tmp"))
+
+
+def test_save_then_load_round_trips(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m")
+    artifact = load_artifact(out)
+    assert artifact.meta["schema_version"] == SCHEMA_VERSION
+    assert artifact.meta["tag"] == "a"
+    assert artifact.meta["files"][MODEL_FILE]["bytes"] == len(b"model-a")
+    assert artifact.config == RunConfig()
+    assert artifact.target == "y"
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_saving_again_replaces_the_whole_directory(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+    (out / "stray.txt").write_text("left by hand")
+    _save(out, b"new-model", "new")
+    assert (out / MODEL_FILE).read_bytes() == b"new-model"
+    assert load_artifact(out).meta["tag"] == "new"
+    assert not (out / "stray.txt").exists()
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_a_failing_writer_keeps_the_previous_model(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+
+    def explode(path: Path) -> None:
+        Path(path).write_bytes(b"half")
+        raise RuntimeError("disk on fire")
+
+    with pytest.raises(RuntimeError, match="disk on fire"):
+        save_artifact(out, explode, _meta("new"), lock_timeout=1)
+    assert load_artifact(out).meta["tag"] == "old"
+    assert (out / MODEL_FILE).read_bytes() == b"old"
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_model(tmp_path: Path) -> None:
+    precious = tmp_path / "precious"
+    precious.mkdir()
+    (precious / "thesis.tex").write_text("years of work")
+    with pytest.raises(ArtifactError) as info:
+        _save(precious)
+    assert str(info.value) == f"--out {precious} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
+    assert (precious / "thesis.tex").read_text() == "years of work"
+
+
+def test_missing_model_directory_says_to_train_first(tmp_path: Path) -> None:
+    with pytest.raises(ArtifactError) as info:
+        load_artifact(tmp_path / "nothing")
+    assert str(info.value) == f"No model at {tmp_path / 'nothing'}. Run `seqcast train` first."
+    assert info.value.exit_code == ExitCode.USER_ERROR
+
+
+def test_missing_model_file_names_the_path(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m")
+    (out / MODEL_FILE).unlink()
+    with pytest.raises(ArtifactError) as info:
+        load_artifact(out)
+    assert str(info.value) == f"{out / MODEL_FILE} is missing, so {out} is not a complete model. Run `seqcast train` first."
+
+
+@pytest.mark.parametrize("change", ["truncate", "edit", "swap"])
+def test_changed_model_file_fails_the_checksum(tmp_path: Path, change: str) -> None:
+    out = _save(tmp_path / "m", b"0123456789")
+    model = out / MODEL_FILE
+    if change == "truncate":
+        model.write_bytes(b"01234")
+    elif change == "edit":
+        model.write_bytes(b"0123456780")
+    else:
+        other = _save(tmp_path / "other", b"abcdefghij")
+        model.write_bytes((other / MODEL_FILE).read_bytes())
+    with pytest.raises(ArtifactError, match=f"{model} does not match the checksum in seqcast.json"):
+        load_artifact(out)
+
+
+def test_corrupted_or_foreign_metadata_is_refused(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m")
+    meta_path = out / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["schema_version"] = 99
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match=r"has schema_version=99, but this seqcast reads version 1"):
+        load_artifact(out)
+    meta_path.write_text('{"schema_version": 1, "files"')
+    with pytest.raises(ArtifactError, match="is unreadable or corrupted"):
+        load_artifact(out)
+    del meta["scaler"]
+    meta["schema_version"] = 1
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="is incomplete or edited"):
+        load_artifact(out)
+
+
+def test_meta_cannot_point_outside_the_directory(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m")
+    meta_path = out / META_FILE
+    meta = json.loads(meta_path.read_text())
+    meta["files"]["../../etc/passwd"] = {"sha256": "x", "bytes": 1}
+    meta_path.write_text(json.dumps(meta))
+    with pytest.raises(ArtifactError, match="lists an invalid file entry"):
+        load_artifact(out)
+
+
+def test_a_held_lock_times_out_with_exit_code_4(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+    with output_lock(out, timeout=1):
+        started = time.monotonic()
+        with pytest.raises(LockError) as info:
+            save_artifact(out, _writer(b"new"), _meta("new"), lock_timeout=0.2)
+        assert time.monotonic() - started < 5
+    assert info.value.exit_code == ExitCode.LOCKED
+    assert "Another seqcast process is writing" in str(info.value)
+    assert load_artifact(out).meta["tag"] == "old"
+
+
+def test_stale_temporaries_from_killed_runs_are_cleaned(tmp_path: Path) -> None:
+    stale = tmp_path / ".m.tmp-999-deadbeef"
+    stale.mkdir()
+    (stale / MODEL_FILE).write_bytes(b"half")
+    _save(tmp_path / "m")
+    assert not stale.exists()
+
+
+_KILL_SCRIPT = textwrap.dedent(
+    """
+    import sys, time
+    from pathlib import Path
+    sys.path.insert(0, {root!r})
+    from seqcast.artifacts import save_artifact
+    from seqcast.config import RunConfig
+    meta = {{"tag": "new", "config": RunConfig().to_dict(),
+            "data": {{"target": "y", "features": [], "freq": "D", "date_col": "date"}},
+            "scaler": {{"kind": "minmax"}}, "last_window": {{"dates": [], "values": []}}}}
+    def slow(path):
+        with open(path, "wb") as handle:
+            for _ in range(200):
+                handle.write(b"x" * 1000); handle.flush(); print("writing", flush=True); time.sleep(0.01)
+    save_artifact(Path(sys.argv[1]), slow, meta, lock_timeout=5)
+    """
+)
+
+
+@pytest.mark.parametrize("delay", [0.0, 0.05, 0.3, 1.0, 2.5])
+def test_sigkill_during_save_leaves_the_previous_model(tmp_path: Path, delay: float) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+    script = tmp_path / "killme.py"
+    script.write_text(_KILL_SCRIPT.format(root=str(Path(__file__).resolve().parents[1])))
+    proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()  # the writer has started
+    time.sleep(delay)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    artifact = load_artifact(out)  # complete and verified, whichever version it is
+    assert artifact.meta["tag"] in {"old", "new"}
+    if artifact.meta["tag"] == "old":
+        assert (out / MODEL_FILE).read_bytes() == b"old"
+    _save(out, b"next", "next")  # the next run cleans up and succeeds
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_atomic_write_text_replaces_whole_files(tmp_path: Path) -> None:
+    target = tmp_path / "out.csv"
+    atomic_write_text(target, "a\n1\n")
+    atomic_write_text(target, "a\n2\n")
+    assert target.read_text() == "a\n2\n"
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv.tmp")] == []
+    with pytest.raises(ArtifactError, match="the directory .*nowhere does not exist"):
+        atomic_write_text(tmp_path / "nowhere" / "x.csv", "a\n")
+    with pytest.raises(ArtifactError, match="is a directory"):
+        atomic_write_text(tmp_path, "a\n")
