@@ -1,0 +1,403 @@
+"""Sliding windows as views, time-ordered splits, and batches that never copy every window."""
+
+from __future__ import annotations
+
+import functools
+import math
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, overload
+
+import numpy as np
+import numpy.typing as npt
+from numpy.lib.stride_tricks import sliding_window_view
+
+from seqcast._types import Float32Array, FloatArray, IntArray
+from seqcast.config import WindowNorm
+from seqcast.errors import ConfigError, DataError
+
+if TYPE_CHECKING:
+    import keras
+
+Part = Literal["train", "validation", "test"]
+
+_A = TypeVar("_A", FloatArray, Float32Array)
+
+
+def make_windows(
+    values: FloatArray, window: int, horizon: int
+) -> tuple[FloatArray, FloatArray]:
+    """Cut a scaled series into supervised (input, target) pairs without copying.
+
+    Args:
+        values: Series of shape (n_steps, n_features); column 0 is the target. A 1-D
+            series is treated as one column.
+        window: Steps fed to the model per sample.
+        horizon: Target steps predicted per sample.
+
+    Returns:
+        Read-only views: x of shape (n_windows, window, n_features) and y of shape
+        (n_windows, horizon), n_windows = n_steps - window - horizon + 1. For steps
+        0..9 with window=3 and horizon=2: x[0] = steps 0-2, y[0] = steps 3-4, and the
+        last pair is x[5] = steps 5-7, y[5] = steps 8-9. The views share memory with
+        ``values`` (after a conversion to float64, which copies only if needed).
+
+    Raises:
+        ConfigError: If window or horizon is below 1.
+        DataError: If n_steps < window + horizon.
+    """
+    data = _as_2d(values)
+    _check_sizes(window, horizon)
+    n_steps = data.shape[0]
+    if n_steps < window + horizon:
+        raise DataError(
+            f"Series has {n_steps} rows but window={window} + horizon={horizon} needs {window + horizon}. Use a smaller window or horizon, or load more history."
+        )
+    # (n_windows, n_features, window) -> (n_windows, window, n_features); both read-only views.
+    x = sliding_window_view(data[: n_steps - horizon], window, axis=0).transpose(
+        0, 2, 1
+    )
+    y = sliding_window_view(data[window:, 0], horizon)
+    return x, y
+
+
+def gather_windows(
+    values: FloatArray, starts: npt.ArrayLike, window: int, horizon: int
+) -> tuple[FloatArray, FloatArray]:
+    """Copy the windows that begin at ``starts`` into contiguous arrays, in one pass.
+
+    Args:
+        values: Series of shape (n_steps, n_features); column 0 is the target.
+        starts: Window start rows, shape (n,); each s needs s + window + horizon <= n_steps.
+        window: Steps fed to the model per sample.
+        horizon: Target steps predicted per sample.
+
+    Returns:
+        New float64 arrays x of shape (n, window, n_features) and y of shape
+        (n, horizon), equal to ``make_windows(values, window, horizon)`` indexed by
+        ``starts``: x[i] = rows starts[i] .. starts[i]+window-1, y[i] = column 0 of rows
+        starts[i]+window .. starts[i]+window+horizon-1.
+
+    Raises:
+        ConfigError: If window or horizon is below 1.
+        DataError: If the series is shorter than window + horizon.
+        ValueError: If a start lies outside 0 .. n_steps - window - horizon.
+    """
+    x_view, y_view = make_windows(values, window, horizon)
+    index = _check_starts(starts, len(x_view))
+    return np.array(x_view[index], dtype=np.float64), np.array(
+        y_view[index], dtype=np.float64
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SplitBounds:
+    """Row boundaries of a time-ordered train/validation/test split.
+
+    Rows [0, train_end) are training, [train_end, val_end) validation and
+    [val_end, n_steps) test. A window belongs to the part that holds all its target
+    rows; its inputs may reach back into earlier parts, never forward.
+
+    Attributes:
+        n_steps: Rows in the series.
+        train_end: First row after the training part.
+        val_end: First row after the validation part (= train_end when there is none).
+    """
+
+    n_steps: int
+    train_end: int
+    val_end: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.train_end <= self.val_end <= self.n_steps:
+            raise ValueError(
+                f"SplitBounds needs 0 <= train_end <= val_end <= n_steps, got train_end={self.train_end}, val_end={self.val_end}, n_steps={self.n_steps}."
+            )
+
+    def rows(self, part: Part) -> tuple[int, int]:
+        """Return the half-open row range [first, stop) of one part."""
+        if part == "train":
+            return 0, self.train_end
+        if part == "validation":
+            return self.train_end, self.val_end
+        if part == "test":
+            return self.val_end, self.n_steps
+        raise ValueError(f"part={part!r} is not one of: train, validation, test.")
+
+    def starts(self, part: Part, window: int, horizon: int) -> IntArray:
+        """Return the window starts whose target rows all lie in ``part``.
+
+        A start s has inputs at rows s .. s+window-1 and targets at rows
+        s+window .. s+window+horizon-1. For a part spanning rows [lo, hi) the starts
+        are max(0, lo - window) .. hi - window - horizon, inclusive. Example with
+        n_steps=20, train_end=12, val_end=16, window=4, horizon=2: train starts 0..6
+        (targets up to row 11), validation starts 8..10 (targets rows 12..15), test
+        starts 12..14 (targets rows 16..19).
+
+        Args:
+            part: ``"train"``, ``"validation"`` or ``"test"``.
+            window: Steps fed to the model per sample.
+            horizon: Target steps predicted per sample.
+
+        Returns:
+            Contiguous, increasing int64 starts of shape (n_windows,); empty when the
+            part holds fewer than horizon rows.
+
+        Raises:
+            ConfigError: If window or horizon is below 1.
+        """
+        _check_sizes(window, horizon)
+        lo, hi = self.rows(part)
+        first = max(0, lo - window)
+        last = hi - window - horizon
+        return np.arange(first, max(first, last + 1), dtype=np.int64)
+
+
+def split_bounds(
+    n_steps: int, window: int, horizon: int, val_fraction: float, test_fraction: float
+) -> SplitBounds:
+    """Split n_steps rows into train, validation and test parts, in time order.
+
+    The test part is the last ``max(horizon, round(test_fraction * n_steps))`` rows
+    when test_fraction > 0 (else empty), the validation part the same many rows
+    before it for val_fraction, and training the rest, which must hold at least
+    window + horizon rows. Example: n_steps=100, window=10, horizon=3,
+    val_fraction=0.15, test_fraction=0.1 gives train rows 0-74, validation 75-89,
+    test 90-99 (SplitBounds(100, 75, 90)).
+
+    Args:
+        n_steps: Rows in the series.
+        window: Steps fed to the model per sample.
+        horizon: Target steps predicted per sample.
+        val_fraction: Share of rows for validation, 0 <= val_fraction < 1.
+        test_fraction: Share of rows for the test part, 0 <= test_fraction < 1.
+
+    Returns:
+        The bounds.
+
+    Raises:
+        ConfigError: If window or horizon is below 1, or a fraction is out of range.
+        DataError: If the training part would be shorter than window + horizon.
+    """
+    _check_sizes(window, horizon)
+    for name, value in (
+        ("val_fraction", val_fraction),
+        ("test_fraction", test_fraction),
+    ):
+        if not 0.0 <= value < 1.0:
+            raise ConfigError(
+                f"{name}={value} must be at least 0 and below 1. Use a share such as 0.15."
+            )
+    n_test = max(horizon, round(test_fraction * n_steps)) if test_fraction > 0 else 0
+    n_val = max(horizon, round(val_fraction * n_steps)) if val_fraction > 0 else 0
+    train_end = n_steps - n_val - n_test
+    if train_end < window + horizon:
+        raise DataError(
+            f"Series has {n_steps} rows but window={window} + horizon={horizon} needs at least {window + horizon} training rows plus {n_val} validation and {n_test} test rows. Use a smaller window or horizon, smaller --val-fraction/--test-fraction, or load more history."
+        )
+    return SplitBounds(n_steps=n_steps, train_end=train_end, val_end=train_end + n_val)
+
+
+@overload
+def normalize_windows(x: _A, y: _A, norm: WindowNorm) -> tuple[_A, _A, _A]: ...
+@overload
+def normalize_windows(x: _A, y: None, norm: WindowNorm) -> tuple[_A, None, _A]: ...
+def normalize_windows(
+    x: _A, y: _A | None, norm: WindowNorm
+) -> tuple[_A, _A | None, _A]:
+    """Express each window relative to its own last observed target (or leave it).
+
+    With ``WindowNorm.LAST`` the offset of window i is ``x[i, -1, 0]``; it is
+    subtracted from the target column of the inputs, ``x[i, :, 0]``, and from the
+    targets ``y[i]``. Feature columns are left alone. Example: x[i, :, 0] = [3, 4, 5]
+    and y[i] = [6, 7] become [-2, -1, 0] and [1, 2] with offset[i] = [5].
+
+    Args:
+        x: Inputs of shape (n_windows, window, n_features), float32 or float64.
+        y: Targets of shape (n_windows, horizon), or None (when forecasting).
+        norm: ``WindowNorm.NONE`` or ``WindowNorm.LAST``.
+
+    Returns:
+        (x, y, offset), offset of shape (n_windows, 1) in x's dtype. With ``NONE`` x
+        and y are returned as given (no copy) and offset is zeros; with ``LAST`` x and
+        y are new arrays.
+    """
+    offset = np.zeros((x.shape[0], 1), dtype=x.dtype)
+    if WindowNorm(norm) is WindowNorm.NONE:
+        return x, y, offset
+    offset[:, 0] = x[:, -1, 0]
+    x_out = x.copy()
+    x_out[:, :, 0] -= offset
+    y_out = None if y is None else (y - offset).astype(x.dtype, copy=False)
+    return x_out, y_out, offset
+
+
+def denormalize(yhat: _A, offset: npt.NDArray[np.floating[Any]]) -> _A:
+    """Undo ``normalize_windows`` on predictions: ``yhat + offset``.
+
+    Args:
+        yhat: Predictions of shape (n_windows, horizon) in window-relative units.
+        offset: Offsets of shape (n_windows, 1) returned by ``normalize_windows``.
+
+    Returns:
+        A new array of yhat's shape and dtype, in (globally scaled) series units.
+    """
+    return (yhat + offset).astype(yhat.dtype, copy=False)
+
+
+def window_batches(
+    values: FloatArray,
+    starts: npt.ArrayLike,
+    window: int,
+    horizon: int,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int,
+    norm: WindowNorm,
+) -> keras.utils.PyDataset:
+    """Serve float32 (x, y) batches to Keras, copying only one batch of windows at a time.
+
+    The dataset keeps the series and the starts; each ``dataset[i]`` gathers the
+    windows of batch i from read-only views by fancy indexing, applies ``norm`` and
+    casts to float32. With shuffle, the order of starts is a permutation drawn from
+    ``(seed, epoch)``, so it changes every epoch (``on_epoch_end``) and repeats across
+    runs with the same seed; pass ``shuffle=False`` to ``model.fit`` so Keras does
+    not reorder batches as well. Example: 10 starts with batch_size=4 give 3 batches
+    of 4, 4 and 2 windows.
+
+    Args:
+        values: Scaled series of shape (n_steps, n_features); column 0 is the target.
+        starts: Window start rows, shape (n_windows,), e.g. ``SplitBounds.starts``.
+        window: Steps fed to the model per sample.
+        horizon: Target steps predicted per sample.
+        batch_size: Windows per batch (the last batch may be smaller).
+        shuffle: Shuffle the windows each epoch (training) or keep them in order.
+        seed: Seed of the shuffle.
+        norm: Per-window normalisation applied to every batch.
+
+    Returns:
+        A ``keras.utils.PyDataset`` of ceil(n_windows / batch_size) batches, each x of
+        shape (b, window, n_features) and y of shape (b, horizon), float32.
+
+    Raises:
+        ConfigError: If window, horizon or batch_size is below 1.
+        DataError: If the series is shorter than window + horizon, or starts is empty.
+        ValueError: If a start lies outside 0 .. n_steps - window - horizon.
+    """
+    if batch_size < 1:
+        raise ConfigError(
+            f"batch_size={batch_size} must be at least 1. Use --batch-size 1 or more."
+        )
+    data = _as_2d(values)
+    x_view, _ = make_windows(data, window, horizon)
+    index = _check_starts(starts, len(x_view))
+    if index.size == 0:
+        raise DataError(
+            f"No windows to batch: 0 starts for window={window} and horizon={horizon}. Use a smaller window or horizon, or load more history."
+        )
+    dataset_class = _window_dataset_class()
+    dataset: keras.utils.PyDataset = dataset_class(
+        data,
+        index.copy(),
+        window,
+        horizon,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        norm=WindowNorm(norm),
+    )
+    return dataset
+
+
+@functools.cache
+def _window_dataset_class() -> type[Any]:
+    """Define the PyDataset subclass on first use, so importing this module skips Keras."""
+    import keras
+
+    class WindowBatches(keras.utils.PyDataset):  # type: ignore[misc]
+        """Batches of windows cut from a series on demand; see ``window_batches``."""
+
+        def __init__(
+            self,
+            values: FloatArray,
+            starts: IntArray,
+            window: int,
+            horizon: int,
+            batch_size: int,
+            *,
+            shuffle: bool,
+            seed: int,
+            norm: WindowNorm,
+        ) -> None:
+            super().__init__()
+            self.values = values
+            self.starts = starts
+            # Read-only views of ``values``: indexing them copies one batch only.
+            self._x_view, self._y_view = make_windows(values, window, horizon)
+            self.window = window
+            self.horizon = horizon
+            self.batch_size = batch_size
+            self.shuffle = shuffle
+            self.seed = seed
+            self.norm = norm
+            self.epoch = 0
+            self.order = self._order_for(0)
+
+        def _order_for(self, epoch: int) -> IntArray:
+            if not self.shuffle:
+                return self.starts
+            rng = np.random.default_rng([self.seed, epoch])
+            return self.starts[rng.permutation(self.starts.size)]
+
+        def __len__(self) -> int:
+            return math.ceil(self.starts.size / self.batch_size)
+
+        def __getitem__(self, index: int) -> tuple[Float32Array, Float32Array]:
+            if not 0 <= index < len(self):
+                raise IndexError(
+                    f"batch index={index} is out of range for {len(self)} batches."
+                )
+            batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+            x, y, _ = normalize_windows(
+                self._x_view[batch], self._y_view[batch], self.norm
+            )
+            return x.astype(np.float32), y.astype(np.float32)
+
+        def on_epoch_end(self) -> None:
+            self.epoch += 1
+            self.order = self._order_for(self.epoch)
+
+    return WindowBatches
+
+
+def _as_2d(values: npt.ArrayLike) -> FloatArray:
+    data = np.asarray(values, dtype=np.float64)
+    if data.ndim == 1:
+        return data.reshape(-1, 1)
+    if data.ndim != 2:
+        raise DataError(
+            f"Series values must have shape (n_steps, n_features), got shape {data.shape}. Pass one row per time step."
+        )
+    return data
+
+
+def _check_sizes(window: int, horizon: int) -> None:
+    for name, value in (("window", window), ("horizon", horizon)):
+        if value < 1:
+            raise ConfigError(
+                f"{name}={value} must be at least 1. Use --{name} 1 or more."
+            )
+
+
+def _check_starts(starts: npt.ArrayLike, n_windows: int) -> IntArray:
+    index = np.asarray(starts)
+    if index.ndim != 1 or (index.size and not np.issubdtype(index.dtype, np.integer)):
+        raise ValueError(
+            f"starts must be a 1-D array of integers, got shape {index.shape} and dtype {index.dtype}."
+        )
+    index = index.astype(np.int64, copy=False)
+    if index.size and (index.min() < 0 or index.max() >= n_windows):
+        raise ValueError(
+            f"starts must lie in 0..{n_windows - 1}, got {int(index.min())}..{int(index.max())}."
+        )
+    return index
