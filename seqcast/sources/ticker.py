@@ -1,0 +1,817 @@
+"""Stock prices from Yahoo Finance (yfinance) as a ``date`` + price table, via the on-disk cache.
+
+The rest of the pipeline never knows where the data came from: :func:`fetch_history`
+returns a plain frame with a ``date`` column and the chosen price column, ready for
+``frame.prepare(raw, DataConfig(target=query.column, date_col="date", freq=query.freq))``.
+
+Adjusted vs raw prices (``TickerQuery.adjusted``):
+
+- The cache always stores what Yahoo calls the raw bars (yfinance ``auto_adjust=False``):
+  ``Open``/``High``/``Low``/``Close`` as traded (Yahoo already scales them for splits, not
+  for dividends), ``Adj Close`` (also adjusted for dividends) and ``Volume``.
+- ``adjusted=True`` (the default, and yfinance's own default) gives total-return prices:
+  ``Open``/``High``/``Low`` are multiplied by ``Adj Close / Close`` and ``Close`` becomes
+  ``Adj Close``, exactly as yfinance's ``auto_adjust`` does; ``Volume`` is unchanged.
+  Use it for forecasting, so dividends do not show up as price drops.
+- ``adjusted=False`` gives the prices as traded; ``Adj Close`` is still available as a column.
+
+Calendars: daily bars are dated by their trading day in the exchange's time zone (the
+tz-aware index yfinance returns is made tz-naive, keeping local dates). Their frequency is
+business days (``"B"``, Monday to Friday): weekends never appear in forecasts, and market
+holidays (e.g. Good Friday) are missing business days that the caller fills, with
+``DataConfig(fill=FillPolicy.FFILL)``. Intraday bars keep the exchange's local wall-clock time.
+
+Failures are bounded and reported as one-line :class:`SourceError`s naming the ticker:
+an unknown or delisted ticker (yfinance returns an empty frame or raises
+``YFTickerMissingError``), a rate limit (``YFRateLimitError`` / HTTP 429), no network, or no
+complete answer within ``timeout`` seconds in total.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from seqcast.errors import ConfigError, DataError, SourceError
+from seqcast.sources.cache import (
+    INTRADAY_INTERVALS,
+    LOCK_TIMEOUT_S,
+    PRICE_COLUMNS,
+    CachedPrices,
+    age_option,
+    cache_file,
+    ensure_dir,
+    format_age,
+    read_cache,
+    resolve_cache_dir,
+    update_cache,
+)
+
+DEFAULT_TIMEOUT_S = 30.0
+
+
+class Interval(StrEnum):
+    """Bar intervals that yfinance supports (intraday history is limited by Yahoo)."""
+
+    M1 = "1m"
+    M2 = "2m"
+    M5 = "5m"
+    M15 = "15m"
+    M30 = "30m"
+    M60 = "60m"
+    M90 = "90m"
+    H1 = "1h"
+    D1 = "1d"
+    D5 = "5d"
+    WK1 = "1wk"
+    MO1 = "1mo"
+    MO3 = "3mo"
+
+
+class PriceColumn(StrEnum):
+    """Price columns a ticker query can forecast."""
+
+    OPEN = "Open"
+    HIGH = "High"
+    LOW = "Low"
+    CLOSE = "Close"
+    ADJ_CLOSE = "Adj Close"
+    VOLUME = "Volume"
+
+
+_TICKER_RE = re.compile(r"(?=.*[A-Z0-9])[A-Z0-9.^=-]{1,32}")
+_COLUMN_KEYS = {re.sub(r"[\s_-]", "", c.lower()): c for c in PRICE_COLUMNS}
+_FREQ = {"1d": "B", "1wk": "W-MON", "1mo": "MS"}
+_OVERLAP = {
+    "1d": timedelta(days=7),
+    "5d": timedelta(days=15),
+    "1wk": timedelta(days=21),
+    "1mo": timedelta(days=62),
+    "3mo": timedelta(days=185),
+}
+_INTRADAY_OVERLAP = timedelta(days=1)
+_REVISION_RTOL = 1e-5
+
+
+def freq_for_interval(interval: str) -> str | None:
+    """Return the pandas frequency of an interval's bars, or None where it is irregular.
+
+    ``1d`` -> ``"B"`` (business days), ``1wk`` -> ``"W-MON"`` (Yahoo dates weekly bars
+    by their Monday), ``1mo`` -> ``"MS"``; intraday, ``5d`` and ``3mo`` bars have gaps
+    (nights, holidays) or Yahoo-specific anchors, so None lets ``frame.prepare`` infer.
+    """
+    return _FREQ.get(interval)
+
+
+@dataclass(frozen=True, slots=True)
+class TickerQuery:
+    """Which prices to fetch; validated once, when built.
+
+    Attributes:
+        ticker: Yahoo Finance symbol (``AAPL``, ``BRK-B``, ``^GSPC``, ``EURUSD=X``);
+            upper-cased.
+        start: First date to include; None means from the first trading day.
+        end: Last date to include (inclusive, unlike yfinance's ``end``); None means today.
+        interval: One of :class:`Interval`.
+        column: One of :class:`PriceColumn` (case and spaces/underscores are ignored:
+            ``adj_close`` -> ``Adj Close``).
+        adjusted: Adjust for dividends and splits (see the module docstring).
+    """
+
+    ticker: str
+    start: date | None = None
+    end: date | None = None
+    interval: str = "1d"
+    column: str = "Close"
+    adjusted: bool = True
+
+    def __post_init__(self) -> None:
+        symbol = str(self.ticker).strip().upper()
+        if not _TICKER_RE.fullmatch(symbol):
+            raise ConfigError(
+                f"ticker={self.ticker!r} is not a Yahoo Finance symbol: use only letters, digits and . ^ = -. Give the symbol as finance.yahoo.com shows it, such as AAPL, BRK-B or ^GSPC."
+            )
+        object.__setattr__(self, "ticker", symbol)
+        interval = str(self.interval)
+        if interval not in set(Interval):
+            raise ConfigError(
+                f"interval={interval!r} is not supported by Yahoo Finance. Use one of: {', '.join(Interval)}."
+            )
+        object.__setattr__(self, "interval", interval)
+        column = _COLUMN_KEYS.get(re.sub(r"[\s_-]", "", str(self.column).lower()))
+        if column is None:
+            raise ConfigError(
+                f"column={self.column!r} is not a price column. Use one of: {', '.join(PRICE_COLUMNS)}."
+            )
+        object.__setattr__(self, "column", column)
+        for name in ("start", "end"):
+            value = getattr(self, name)
+            if isinstance(value, datetime):
+                object.__setattr__(self, name, value.date())
+        if self.start is not None and self.end is not None and self.start > self.end:
+            raise ConfigError(
+                f"start={self.start} is after end={self.end}. Swap them, or drop --end."
+            )
+
+    @property
+    def freq(self) -> str | None:
+        """Pandas frequency of the bars (``"B"`` for daily); see :func:`freq_for_interval`."""
+        return freq_for_interval(self.interval)
+
+
+@dataclass(frozen=True, slots=True)
+class TickerData:
+    """Prices ready for ``frame.prepare``, and where they came from.
+
+    Attributes:
+        query: The query answered.
+        frame: Columns ``date`` (tz-naive datetime64, sorted, unique) and
+            ``query.column`` (float64; NaN where Yahoo has no value), limited to
+            ``query.start``..``query.end``. Daily bars skip weekends; holidays are
+            absent rows, i.e. missing business days for the caller to fill.
+        from_cache: True when no download was used (offline, cache already complete,
+            or a failed refresh fell back to the cache).
+        stale: True when a refresh failed and the cache was used within ``max_age``.
+        last_fetched: UTC time the cache was last refreshed from the network.
+        path: The cache file.
+        notes: One-line messages for stderr (a failed refresh, a refetch after a
+            dividend or split, a cache that does not reach back to ``start``).
+    """
+
+    query: TickerQuery
+    frame: pd.DataFrame
+    from_cache: bool
+    stale: bool
+    last_fetched: datetime
+    path: Path
+    notes: tuple[str, ...] = ()
+
+    @property
+    def freq(self) -> str | None:
+        """Pandas frequency for ``DataConfig.freq`` (``"B"`` for daily bars)."""
+        return self.query.freq
+
+
+def fetch_history(
+    query: TickerQuery,
+    *,
+    cache_dir: Path | None = None,
+    offline: bool = False,
+    max_age: timedelta | None = None,
+    refresh: bool = True,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    lock_timeout: float = LOCK_TIMEOUT_S,
+) -> TickerData:
+    """Return a ticker's prices, downloading only what the cache lacks.
+
+    With a cache for the ticker and interval, only bars from a few days before the last
+    cached bar onwards are requested (the overlap picks up a revised last bar) and merged
+    in. If the overlapping older bars changed, a dividend or split re-based the adjusted
+    history, so the whole history is fetched again. A ``start`` earlier than any fetched
+    before triggers a full fetch from ``start``.
+
+    Call this before anything imports Keras or TensorFlow (``train`` and ``forecast``
+    fetch first, then build or load the model): importing TensorFlow before yfinance
+    creates its HTTP session has been reported to break yfinance's requests. Nothing
+    on this path imports Keras; a test checks it.
+
+    Args:
+        query: What to fetch.
+        cache_dir: Cache directory (``--cache-dir``); None uses ``$SEQCAST_CACHE_DIR``
+            or the user cache directory.
+        offline: Never touch the network; use the cache as it is.
+        max_age: When a refresh fails, use a cache fetched at most this long ago
+            (``--max-stale``) instead of failing; None never uses stale data.
+        refresh: False uses the cache as it is when it reaches back to ``query.start``,
+            downloading only when it does not.
+        timeout: Seconds allowed for all downloads of this call together.
+        lock_timeout: Seconds to wait for another process updating the same cache file.
+
+    Returns:
+        The prices, with provenance and notes for stderr.
+
+    Raises:
+        SourceError: Download failed (unknown ticker, rate limit, network, timeout) and
+            no usable cache; offline with nothing cached; no bars between start and end.
+        LockError: Another process held the cache file's lock too long.
+        DataError: Offline and the cache file is damaged.
+    """
+    directory = resolve_cache_dir(cache_dir)
+    path = cache_file(directory, query.ticker, query.interval)
+    notes: list[str] = []
+    try:
+        cached = read_cache(path)
+    except DataError:
+        if offline:
+            raise
+        notes.append(
+            f"Ignored the damaged cache file {path}; fetching {query.ticker} ({query.interval}) afresh."
+        )
+        cached = None
+    if cached is not None and cached.frame.empty:
+        cached = None
+
+    if offline:
+        if cached is None:
+            hint = "" if query.interval == "1d" else f" --interval {query.interval}"
+            raise SourceError(
+                f"No cached data for {query.ticker} ({query.interval}) in {directory}. Run `seqcast data fetch {query.ticker}{hint}` while online, or drop --offline."
+            )
+        return _answer(
+            query,
+            cached,
+            from_cache=True,
+            stale=False,
+            notes=notes + _coverage_notes(query, cached),
+        )
+
+    if cached is None:
+        plan = _Plan(
+            query.start,
+            query.end,
+            covered_start=query.start,
+            incremental=False,
+            replace=False,
+        )
+    else:
+        update = _plan(cached, query, refresh=refresh)
+        if update is None:
+            return _answer(query, cached, from_cache=True, stale=False, notes=notes)
+        plan = update
+
+    ensure_dir(directory / "yfinance")
+    deadline = time.monotonic() + timeout
+    covered_start, replace = plan.covered_start, plan.replace
+    try:
+        fresh = _fetch(
+            query,
+            plan.start,
+            plan.end,
+            deadline=deadline,
+            timeout=timeout,
+            directory=directory,
+        )
+        if (
+            plan.incremental
+            and cached is not None
+            and cached.last is not None
+            and _revised(cached.frame, fresh, before=cached.last)
+        ):
+            notes.append(
+                f"{query.ticker} ({query.interval}) prices before {_stamp(cached.last, query.interval)} changed since the last fetch (a dividend or split); fetched the whole history again."
+            )
+            covered_start, replace = cached.meta.covered_start, True
+            fresh = _fetch(
+                query,
+                covered_start,
+                None,
+                deadline=deadline,
+                timeout=timeout,
+                directory=directory,
+            )
+    except _FetchFailure as failure:
+        if cached is None:
+            raise SourceError(failure.message(query, plan.start, plan.end)) from None
+        return _fall_back(
+            query, cached, failure, max_age=max_age, directory=directory, notes=notes
+        )
+
+    updated = update_cache(
+        path,
+        fresh,
+        ticker=query.ticker,
+        interval=query.interval,
+        covered_start=covered_start,
+        replace=replace,
+        lock_timeout=lock_timeout,
+    )
+    return _answer(query, updated, from_cache=False, stale=False, notes=notes)
+
+
+def normalize_history(raw: pd.DataFrame, ticker: str, interval: str) -> pd.DataFrame:
+    """Turn a yfinance frame of any known shape into the cache layout.
+
+    Handles ``Ticker.history`` (single-level columns, tz-aware ``Date``/``Datetime``
+    index, extra ``Dividends``/``Stock Splits`` columns) and ``yf.download`` (MultiIndex
+    ``(Price, Ticker)`` or ``(Ticker, Price)`` columns, tz-naive daily index).
+
+    Args:
+        raw: The frame yfinance returned.
+        ticker: Upper-case symbol, used to pick its columns out of a MultiIndex.
+        interval: Bar interval; daily and longer bars are reduced to dates.
+
+    Returns:
+        A new frame: ``date`` (tz-naive datetime64[ns]: the exchange's local time, at
+        midnight for daily and longer bars), then :data:`PRICE_COLUMNS` as float64
+        (``Adj Close`` = ``Close`` when yfinance gave none). Rows without any price are
+        dropped; sorted, one row per date (the last wins). Empty if ``raw`` holds no bars.
+
+    Raises:
+        SourceError: If the frame has a shape seqcast does not know.
+    """
+    frame = raw
+    if isinstance(frame.columns, pd.MultiIndex):
+        frame = _one_ticker(frame, ticker)
+    frame = frame.rename(columns=lambda c: str(c).strip())
+    if not isinstance(frame.index, pd.DatetimeIndex):
+        for name in ("Date", "Datetime", "date"):
+            if name in frame.columns:
+                frame = frame.set_index(name)
+                break
+    if frame.empty:
+        return _empty_prices()
+    if "Close" not in frame.columns:
+        raise SourceError(
+            f"yfinance returned {ticker} prices without a Close column (columns: {', '.join(map(str, frame.columns))}). Upgrade seqcast, or report this with the yfinance version."
+        )
+    try:
+        index = pd.DatetimeIndex(
+            frame.index
+            if isinstance(frame.index, pd.DatetimeIndex)
+            else pd.to_datetime(frame.index, format="ISO8601")
+        )
+    except (ValueError, TypeError):
+        raise SourceError(
+            f"yfinance returned {ticker} prices with dates seqcast cannot read (first: {frame.index[0]!r}). Upgrade seqcast, or report this with the yfinance version."
+        ) from None
+    if index.tz is not None:
+        index = index.tz_localize(
+            None
+        )  # keep the exchange's local wall-clock time and date
+    if interval not in INTRADAY_INTERVALS:
+        index = index.normalize()
+    out = pd.DataFrame({"date": index.astype("datetime64[ns]")})
+    for col in PRICE_COLUMNS:
+        if col in frame.columns:
+            out[col] = pd.to_numeric(frame[col].to_numpy(), errors="coerce").astype(
+                np.float64
+            )
+        elif col == "Adj Close":
+            out[col] = out["Close"]
+        else:
+            out[col] = np.nan
+    out = out.dropna(subset=["date"]).dropna(
+        subset=["Open", "High", "Low", "Close", "Adj Close"], how="all"
+    )
+    out = out.drop_duplicates(subset="date", keep="last").sort_values(
+        "date", kind="stable"
+    )
+    return out.reset_index(drop=True)
+
+
+def price_table(raw: pd.DataFrame, *, adjusted: bool) -> pd.DataFrame:
+    """Return cached raw prices as traded, or adjusted for dividends and splits.
+
+    Args:
+        raw: ``date`` + :data:`PRICE_COLUMNS` as stored in the cache.
+        adjusted: If True, multiply Open, High and Low by ``Adj Close / Close`` and set
+            Close to ``Adj Close`` (yfinance's ``auto_adjust``); Volume is unchanged.
+
+    Returns:
+        A new frame with the same columns. E.g. Close=100, Adj Close=99, Open=101
+        becomes Close=99, Open=99.99 when adjusted.
+    """
+    out = raw.copy()
+    if not adjusted:
+        return out
+    ratio = (out["Adj Close"] / out["Close"]).replace([np.inf, -np.inf], np.nan)
+    for col in ("Open", "High", "Low"):
+        out[col] = out[col] * ratio
+    out["Close"] = out["Adj Close"]
+    return out
+
+
+def _download(
+    ticker: str,
+    start: date | None,
+    end: date | None,
+    interval: str,
+    *,
+    timeout: float,
+    yf_cache_dir: Path,
+) -> pd.DataFrame:
+    """Ask Yahoo Finance for raw bars; the only function in seqcast that uses the network.
+
+    Uses ``yf.Ticker(ticker).history`` rather than ``yf.download``: ``download`` catches
+    every per-ticker exception (rate limit included), logs it and returns an empty frame,
+    so a throttled request would look like an unknown ticker. ``history`` raises when
+    ``yf.config.debug.hide_exceptions`` is False (the replacement for the deprecated
+    ``raise_errors``). Prices are always raw (``auto_adjust=False``) so that the cache
+    holds both Close and Adj Close; :func:`price_table` adjusts.
+
+    Args:
+        ticker: Upper-case symbol.
+        start: First date (inclusive); None asks for the whole history (``period="max"``).
+        end: Date after the last one wanted (exclusive, as yfinance's ``end``); None = now.
+        interval: yfinance interval.
+        timeout: Seconds per HTTP request (the caller also bounds the total time).
+        yf_cache_dir: Folder for yfinance's timezone and cookie SQLite caches, inside
+            seqcast's cache, so a cron job never contends for ``~/.cache/py-yfinance``.
+
+    Returns:
+        The frame yfinance returned.
+    """
+    # Imported here, not at module level: yfinance is slow to import, and it must create
+    # its HTTP session before TensorFlow/Keras is imported (reported to break its requests).
+    import yfinance as yf
+
+    yf.set_tz_cache_location(str(yf_cache_dir))
+    debug = yf.config.debug
+    hide = debug.hide_exceptions
+    debug.hide_exceptions = False
+    try:
+        kwargs: dict[str, Any] = {
+            "interval": interval,
+            "auto_adjust": False,
+            "actions": False,
+            "repair": False,
+            "prepost": False,
+            "keepna": False,
+            "timeout": timeout,
+        }
+        if start is None:
+            kwargs["period"] = "max"
+        else:
+            kwargs["start"] = start.isoformat()
+        if end is not None:
+            kwargs["end"] = end.isoformat()
+        frame = yf.Ticker(ticker).history(**kwargs)
+    finally:
+        debug.hide_exceptions = hide
+    return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    start: date | None
+    end: date | None  # inclusive
+    covered_start: date | None
+    incremental: bool
+    replace: bool
+
+
+class _FetchFailure(Exception):
+    """A download that did not produce bars; turned into a SourceError or a stale note."""
+
+    def __init__(self, kind: str, reason: str, advice: str) -> None:
+        super().__init__(reason)
+        self.kind = kind
+        self.reason = reason
+        self.advice = advice
+
+    def message(self, query: TickerQuery, start: date | None, end: date | None) -> str:
+        if self.kind == "no_data":
+            detail = f" ({self.reason})" if self.reason else ""
+            return f"Yahoo Finance has no {query.interval} prices for {query.ticker} from {_day(start, 'the first trading day')} to {_day(end, 'today')}{detail}; the ticker may be unknown or delisted. Check the symbol on finance.yahoo.com, or widen --start/--end."
+        return f"Cannot download {query.ticker} ({query.interval}): {self.reason}. {self.advice}"
+
+    @property
+    def short_reason(self) -> str:
+        if self.kind == "no_data":
+            return "Yahoo Finance returned no prices" + (
+                f" ({self.reason})" if self.reason else ""
+            )
+        return self.reason
+
+
+class _DeadlineExceeded(Exception):
+    pass
+
+
+def _plan(cached: CachedPrices, query: TickerQuery, *, refresh: bool) -> _Plan | None:
+    """Decide what to add to a non-empty cache; None when it already answers the query."""
+    covered = cached.meta.covered_start
+    if covered is not None and (query.start is None or query.start < covered):
+        # Earlier history than ever fetched: fetch it all, so one adjustment basis holds.
+        return _Plan(
+            query.start,
+            None,
+            covered_start=query.start,
+            incremental=False,
+            replace=True,
+        )
+    last = cached.last
+    if last is None:
+        return _Plan(
+            query.start,
+            query.end,
+            covered_start=query.start,
+            incremental=False,
+            replace=False,
+        )
+    if query.end is not None:
+        end = pd.Timestamp(query.end)
+        if (
+            (last.normalize() > end)
+            if query.interval in INTRADAY_INTERVALS
+            else (last >= end)
+        ):
+            return None
+    if not refresh:
+        return None
+    start = (last - _OVERLAP.get(query.interval, _INTRADAY_OVERLAP)).date()
+    return _Plan(
+        start, query.end, covered_start=covered, incremental=True, replace=False
+    )
+
+
+def _fetch(
+    query: TickerQuery,
+    start: date | None,
+    end: date | None,
+    *,
+    deadline: float,
+    timeout: float,
+    directory: Path,
+) -> pd.DataFrame:
+    """Download and normalise bars from start to end (inclusive) within the deadline."""
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise _timeout_failure(timeout)
+    end_exclusive = None if end is None else end + timedelta(days=1)
+
+    def call() -> pd.DataFrame:
+        return _download(
+            query.ticker,
+            start,
+            end_exclusive,
+            query.interval,
+            timeout=remaining,
+            yf_cache_dir=directory / "yfinance",
+        )
+
+    try:
+        raw = _call_with_deadline(call, remaining)
+    except _DeadlineExceeded:
+        raise _timeout_failure(timeout) from None
+    except (
+        Exception
+    ) as exc:  # the network boundary: whatever yfinance raises is a failed download
+        raise _classify(exc, timeout) from exc
+    frame = normalize_history(raw, query.ticker, query.interval)
+    if frame.empty:
+        raise _FetchFailure("no_data", "", "")
+    return frame
+
+
+def _call_with_deadline(
+    func: Callable[[], pd.DataFrame], seconds: float
+) -> pd.DataFrame:
+    """Run ``func`` in a daemon thread and give up after ``seconds``.
+
+    yfinance's per-request ``timeout`` does not bound a whole call (its cookie and crumb
+    requests use their own 30 s default, and one call makes several requests), so the
+    total is bounded here. A thread that overruns is abandoned; its result is ignored.
+    """
+    result: list[pd.DataFrame] = []
+    errors: list[BaseException] = []
+    done = threading.Event()
+
+    def run() -> None:
+        try:
+            result.append(func())
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            done.set()
+
+    threading.Thread(target=run, name="seqcast-download", daemon=True).start()
+    if not done.wait(seconds):
+        raise _DeadlineExceeded
+    if errors:
+        raise errors[0]
+    return result[0]
+
+
+def _classify(exc: BaseException, timeout: float) -> _FetchFailure:
+    """Map an exception from yfinance, requests or curl_cffi to a failure kind, by duck typing."""
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    response = getattr(exc, "response", None)
+    status = getattr(response, "status_code", None)
+    status = status if isinstance(status, int) else None
+    detail = _one_line(exc)
+    if "YFRateLimitError" in names or status == 429:
+        return _FetchFailure(
+            "rate_limit",
+            "Yahoo Finance is rate-limiting requests from this machine (HTTP 429)",
+            "Wait a few minutes and retry, and refresh fewer tickers at once.",
+        )
+    if "YFTickerMissingError" in names or status == 404:
+        reason = getattr(exc, "rationale", None)
+        return _FetchFailure("no_data", str(reason) if reason else "", "")
+    if isinstance(exc, TimeoutError) or names & {
+        "Timeout",
+        "ConnectTimeout",
+        "ReadTimeout",
+    }:
+        return _timeout_failure(timeout)
+    if status is not None:
+        return _FetchFailure(
+            "http", f"Yahoo Finance answered HTTP {status}", "Retry later."
+        )
+    if isinstance(exc, OSError) or "ConnectionError" in names:
+        return _FetchFailure(
+            "network",
+            f"network error ({type(exc).__name__}: {detail})",
+            "Check the network connection and retry.",
+        )
+    return _FetchFailure(
+        "unexpected",
+        f"unexpected answer from Yahoo Finance ({type(exc).__name__}: {detail})",
+        "Retry later; if it keeps failing, upgrade yfinance (pip install -U yfinance).",
+    )
+
+
+def _timeout_failure(timeout: float) -> _FetchFailure:
+    return _FetchFailure(
+        "timeout",
+        f"no complete answer within {timeout:g} s",
+        "Check the network connection and retry, or raise --timeout.",
+    )
+
+
+def _fall_back(
+    query: TickerQuery,
+    cached: CachedPrices,
+    failure: _FetchFailure,
+    *,
+    max_age: timedelta | None,
+    directory: Path,
+    notes: list[str],
+) -> TickerData:
+    """Use the cache after a failed refresh if ``max_age`` allows it, else raise."""
+    age = datetime.now(UTC) - cached.meta.fetched_at
+    last = _stamp(cached.last, query.interval)
+    if max_age is not None and age <= max_age:
+        notes.append(
+            f"Could not refresh {query.ticker} ({query.interval}): {failure.short_reason}; using the cached copy fetched {format_age(age)} ago (last bar {last})."
+        )
+        return _answer(query, cached, from_cache=True, stale=True, notes=notes)
+    limit = "" if max_age is None else f", older than the {format_age(max_age)} allowed"
+    raise SourceError(
+        f"Cannot refresh {query.ticker} ({query.interval}): {failure.short_reason}. The cached copy in {directory} was fetched {format_age(age)} ago{limit}; pass --max-stale {age_option(age)} to use it, or retry later."
+    )
+
+
+def _answer(
+    query: TickerQuery,
+    prices: CachedPrices,
+    *,
+    from_cache: bool,
+    stale: bool,
+    notes: list[str],
+) -> TickerData:
+    """Cut the cached prices to the query's dates and column."""
+    table = price_table(prices.frame, adjusted=query.adjusted)
+    dates = table["date"]
+    keep = pd.Series(True, index=table.index)
+    if query.start is not None:
+        keep &= dates >= pd.Timestamp(query.start)
+    if query.end is not None:
+        keep &= dates < pd.Timestamp(query.end) + pd.Timedelta(days=1)
+    frame = table.loc[keep, ["date", query.column]].reset_index(drop=True)
+    if frame.empty:
+        raise SourceError(
+            f"No {query.interval} prices for {query.ticker} from {_day(query.start, 'the first trading day')} to {_day(query.end, 'today')}; the cached data runs from {_stamp(prices.first, query.interval)} to {_stamp(prices.last, query.interval)}. Change --start/--end to overlap it."
+        )
+    return TickerData(
+        query=query,
+        frame=frame,
+        from_cache=from_cache,
+        stale=stale,
+        last_fetched=prices.meta.fetched_at,
+        path=prices.path,
+        notes=tuple(notes),
+    )
+
+
+def _coverage_notes(query: TickerQuery, cached: CachedPrices) -> list[str]:
+    covered = cached.meta.covered_start
+    if query.start is None or covered is None or query.start >= covered:
+        return []
+    hint = "" if query.interval == "1d" else f" --interval {query.interval}"
+    return [
+        f"The cached {query.ticker} ({query.interval}) data starts on {_stamp(cached.first, query.interval)}, after start {query.start}; run `seqcast data fetch {query.ticker} --start {query.start}{hint}` while online to fill the gap."
+    ]
+
+
+def _revised(old: pd.DataFrame, new: pd.DataFrame, *, before: pd.Timestamp) -> bool:
+    """Whether bars both frames hold, older than ``before``, differ (a dividend or split)."""
+    left = old.set_index("date")
+    right = new.set_index("date")
+    common = left.index.intersection(right.index)
+    common = common[common < before]
+    if len(common) == 0:
+        return False
+    for col in ("Close", "Adj Close"):
+        a = left.loc[common, col].to_numpy(dtype=np.float64)
+        b = right.loc[common, col].to_numpy(dtype=np.float64)
+        if not np.allclose(a, b, rtol=_REVISION_RTOL, atol=0.0, equal_nan=True):
+            return True
+    return False
+
+
+def _one_ticker(frame: pd.DataFrame, ticker: str) -> pd.DataFrame:
+    """Pick one ticker's columns out of yf.download's MultiIndex columns."""
+    columns = frame.columns
+    for level in range(columns.nlevels):
+        for label in columns.get_level_values(level).unique():
+            if str(label).upper() != ticker:
+                continue
+            picked = frame.xs(label, axis=1, level=level)
+            if isinstance(picked, pd.DataFrame) and not isinstance(
+                picked.columns, pd.MultiIndex
+            ):
+                return picked
+    if columns.nlevels == 2:
+        for level in (0, 1):
+            prices = {str(v) for v in columns.get_level_values(1 - level)}
+            if len(set(columns.get_level_values(level))) == 1 and "Close" in prices:
+                return frame.droplevel(level, axis=1)  # one ticker, spelled differently
+    others = sorted(
+        {
+            str(v)
+            for level in range(columns.nlevels)
+            for v in columns.get_level_values(level)
+        }
+        - set(PRICE_COLUMNS)
+    )
+    raise SourceError(
+        f"yfinance returned prices for {', '.join(others)} but not for {ticker}. Retry; if it persists, report it with the yfinance version."
+    )
+
+
+def _empty_prices() -> pd.DataFrame:
+    out = pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]")})
+    for col in PRICE_COLUMNS:
+        out[col] = pd.Series([], dtype=np.float64)
+    return out
+
+
+def _one_line(exc: BaseException, limit: int = 160) -> str:
+    text = " ".join(str(exc).split()) or "no details"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _day(value: date | None, default: str) -> str:
+    return default if value is None else value.isoformat()
+
+
+def _stamp(value: pd.Timestamp | None, interval: str) -> str:
+    if value is None:
+        return "-"
+    return (
+        value.strftime("%Y-%m-%d %H:%M")
+        if interval in INTRADAY_INTERVALS
+        else value.strftime("%Y-%m-%d")
+    )
