@@ -90,13 +90,22 @@ class Artifact:
         Raises:
             ArtifactError: If Keras refuses the file.
         """
-        import keras
+        from seqcast.runtime import import_keras_quietly
 
+        keras = import_keras_quietly()
         try:
-            return keras.saving.load_model(self.model_file, compile=False, safe_mode=True)
+            return keras.saving.load_model(
+                self.model_file, compile=False, safe_mode=True
+            )
         except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
-            first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise ArtifactError(f"Keras cannot load {self.model_file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code.") from None
+            first_line = (
+                str(exc).strip().splitlines()[0]
+                if str(exc).strip()
+                else type(exc).__name__
+            )
+            raise ArtifactError(
+                f"Keras cannot load {self.model_file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code."
+            ) from None
 
     def numpy_model(self) -> NumpyModel:
         """Load the weights for the NumPy forward pass (no TensorFlow, no Keras).
@@ -136,7 +145,9 @@ def save_artifact(
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
-        raise ArtifactError(f"Cannot create the directory {parent}: {exc.strerror}. Choose an --out in a writable place.") from None
+        raise ArtifactError(
+            f"Cannot create the directory {parent}: {exc.strerror}. Choose an --out in a writable place."
+        ) from None
     _check_replaceable(out)
     with output_lock(out, lock_timeout):
         _remove_stale_temporaries(out)
@@ -152,7 +163,9 @@ def save_artifact(
         except SeqcastError:
             raise
         except OSError as exc:
-            raise ArtifactError(f"Cannot write the model to {out}: {exc.strerror or exc}. Check the disk space and permissions of {parent}.") from None
+            raise ArtifactError(
+                f"Cannot write the model to {out}: {exc.strerror or exc}. Check the disk space and permissions of {parent}."
+            ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     return out
@@ -172,28 +185,42 @@ def load_artifact(path: Path) -> Artifact:
     if not path.exists():
         raise ArtifactError(f"No model at {path}. Run `seqcast train` first.")
     if not path.is_dir():
-        raise ArtifactError(f"{path} is a file, not a model directory. Give the directory that `seqcast train --out` wrote.")
+        raise ArtifactError(
+            f"{path} is a file, not a model directory. Give the directory that `seqcast train --out` wrote."
+        )
     if not meta_path.is_file():
-        raise ArtifactError(f"{meta_path} is missing, so {path} is not a complete model. Run `seqcast train` first.")
+        raise ArtifactError(
+            f"{meta_path} is missing, so {path} is not a complete model. Run `seqcast train` first."
+        )
     try:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ArtifactError(f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`.") from None
+        raise ArtifactError(
+            f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`."
+        ) from None
     if not isinstance(meta, dict):
-        raise ArtifactError(f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`.")
+        raise ArtifactError(
+            f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`."
+        )
     version = meta.get("schema_version")
     if version != SCHEMA_VERSION:
-        raise ArtifactError(f"{meta_path} has schema_version={version!r}, but this seqcast reads version {SCHEMA_VERSION}. Retrain with this version of seqcast, or use the version that wrote it.")
+        raise ArtifactError(
+            f"{meta_path} has schema_version={version!r}, but this seqcast reads version {SCHEMA_VERSION}. Retrain with this version of seqcast, or use the version that wrote it."
+        )
     files = meta.get("files")
     if not isinstance(files, dict) or MODEL_FILE not in files:
-        raise ArtifactError(f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`.")
+        raise ArtifactError(
+            f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
+        )
     for name, record in files.items():
         _verify_file(path, name, record)
     try:
         config = RunConfig.from_dict(meta["config"])
         _check_meta_fields(meta)
     except (KeyError, TypeError, ConfigError) as exc:
-        raise ArtifactError(f"{meta_path} is incomplete or edited ({type(exc).__name__}: {exc}). Retrain with `seqcast train`.") from None
+        raise ArtifactError(
+            f"{meta_path} is incomplete or edited ({type(exc).__name__}: {exc}). Retrain with `seqcast train`."
+        ) from None
     return Artifact(path=path, meta=meta, config=config)
 
 
@@ -211,16 +238,22 @@ def output_lock(target: Path, timeout: float) -> Iterator[None]:
     try:
         lock.acquire()
     except filelock.Timeout:
-        raise LockError(f"Another seqcast process is writing {target} (lock {lock_path} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout.") from None
+        raise LockError(
+            f"Another seqcast process is writing {target} (lock {lock_path} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout."
+        ) from None
     except OSError as exc:
-        raise ArtifactError(f"Cannot create the lock file {lock_path}: {exc.strerror}. Choose an output in a writable directory.") from None
+        raise ArtifactError(
+            f"Cannot create the lock file {lock_path}: {exc.strerror}. Choose an output in a writable directory."
+        ) from None
     try:
         yield
     finally:
         lock.release()
 
 
-def atomic_write_text(path: Path, text: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> None:
+def atomic_write_text(
+    path: Path, text: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
+) -> None:
     """Write ``text`` to ``path`` through a temporary sibling and ``os.replace``, under a lock.
 
     Raises:
@@ -231,7 +264,9 @@ def atomic_write_text(path: Path, text: str, *, lock_timeout: float = DEFAULT_LO
     if path.is_dir():
         raise ArtifactError(f"--output {path} is a directory. Give a file path.")
     if not path.parent.exists():
-        raise ArtifactError(f"Cannot write {path}: the directory {path.parent} does not exist. Create it first or choose another --output.")
+        raise ArtifactError(
+            f"Cannot write {path}: the directory {path.parent} does not exist. Create it first or choose another --output."
+        )
     with output_lock(path, lock_timeout):
         tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
@@ -242,7 +277,9 @@ def atomic_write_text(path: Path, text: str, *, lock_timeout: float = DEFAULT_LO
             os.replace(tmp, path)
             _fsync_dir(path.parent)
         except OSError as exc:
-            raise ArtifactError(f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}.") from None
+            raise ArtifactError(
+                f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}."
+            ) from None
         finally:
             with contextlib.suppress(FileNotFoundError):
                 tmp.unlink()
@@ -254,7 +291,11 @@ def json_ready(value: Any) -> Any:
         return {str(k): json_ready(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [json_ready(v) for v in value]
-    if hasattr(value, "item") and callable(value.item) and getattr(value, "ndim", 1) == 0:
+    if (
+        hasattr(value, "item")
+        and callable(value.item)
+        and getattr(value, "ndim", 1) == 0
+    ):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
         return None
@@ -265,17 +306,23 @@ def _check_replaceable(out: Path) -> None:
     if not out.exists() and not out.is_symlink():
         return
     if not out.is_dir() or out.is_symlink():
-        raise ArtifactError(f"--out {out} exists and is not a seqcast model directory. Choose another --out or remove it.")
+        raise ArtifactError(
+            f"--out {out} exists and is not a seqcast model directory. Choose another --out or remove it."
+        )
     if (out / META_FILE).is_file():
         return
     if any(out.iterdir()):
-        raise ArtifactError(f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it.")
+        raise ArtifactError(
+            f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
+        )
 
 
 def _remove_stale_temporaries(out: Path) -> None:
     """Delete temporaries left by killed runs (safe: we hold the lock on ``out``)."""
     for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(missing_ok=True)
+        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(
+            missing_ok=True
+        )
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
@@ -303,8 +350,17 @@ def _rename_exchange(a: Path, b: Path) -> bool:
     except (OSError, AttributeError):
         return False
     at_fdcwd, rename_exchange = -100, 2
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
-    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+    renameat2.argtypes = [
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_int,
+        ctypes.c_char_p,
+        ctypes.c_uint,
+    ]
+    if (
+        renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
+        == 0
+    ):
         return True
     err = ctypes.get_errno()
     if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
@@ -325,19 +381,36 @@ def _sha256(path: Path) -> str:
 
 
 def _verify_file(directory: Path, name: Any, record: Any) -> None:
-    if not isinstance(name, str) or "/" in name or name.startswith(".") or not isinstance(record, dict):
-        raise ArtifactError(f"{directory / META_FILE} lists an invalid file entry {name!r}. Retrain with `seqcast train`.")
+    if (
+        not isinstance(name, str)
+        or "/" in name
+        or name.startswith(".")
+        or not isinstance(record, dict)
+    ):
+        raise ArtifactError(
+            f"{directory / META_FILE} lists an invalid file entry {name!r}. Retrain with `seqcast train`."
+        )
     file = directory / name
     if not file.is_file():
-        raise ArtifactError(f"{file} is missing, so {directory} is not a complete model. Run `seqcast train` first.")
-    if file.stat().st_size != record.get("bytes") or _sha256(file) != record.get("sha256"):
-        raise ArtifactError(f"{file} does not match the checksum in {META_FILE}: it was truncated, edited or comes from another model. Retrain with `seqcast train`.")
+        raise ArtifactError(
+            f"{file} is missing, so {directory} is not a complete model. Run `seqcast train` first."
+        )
+    if file.stat().st_size != record.get("bytes") or _sha256(file) != record.get(
+        "sha256"
+    ):
+        raise ArtifactError(
+            f"{file} does not match the checksum in {META_FILE}: it was truncated, edited or comes from another model. Retrain with `seqcast train`."
+        )
 
 
 def _check_meta_fields(meta: dict[str, Any]) -> None:
-    for section, keys in {"data": ("target", "features", "freq", "date_col"), "scaler": ("kind",), "last_window": ("dates", "values")}.items():
+    for section, keys in {
+        "data": ("target", "features", "freq", "date_col"),
+        "scaler": ("kind",),
+        "last_window": ("dates", "values"),
+    }.items():
         for key in keys:
-            meta[section][key]  # noqa: B018 - raises KeyError when absent
+            meta[section][key]
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:

@@ -88,14 +88,20 @@ def test_refuses_to_replace_a_directory_that_is_not_a_model(tmp_path: Path) -> N
     (precious / "thesis.tex").write_text("years of work")
     with pytest.raises(ArtifactError) as info:
         _save(precious)
-    assert str(info.value) == f"--out {precious} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
+    assert (
+        str(info.value)
+        == f"--out {precious} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
+    )
     assert (precious / "thesis.tex").read_text() == "years of work"
 
 
 def test_missing_model_directory_says_to_train_first(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError) as info:
         load_artifact(tmp_path / "nothing")
-    assert str(info.value) == f"No model at {tmp_path / 'nothing'}. Run `seqcast train` first."
+    assert (
+        str(info.value)
+        == f"No model at {tmp_path / 'nothing'}. Run `seqcast train` first."
+    )
     assert info.value.exit_code == ExitCode.USER_ERROR
 
 
@@ -104,7 +110,10 @@ def test_missing_model_file_names_the_path(tmp_path: Path) -> None:
     (out / MODEL_FILE).unlink()
     with pytest.raises(ArtifactError) as info:
         load_artifact(out)
-    assert str(info.value) == f"{out / MODEL_FILE} is missing, so {out} is not a complete model. Run `seqcast train` first."
+    assert (
+        str(info.value)
+        == f"{out / MODEL_FILE} is missing, so {out} is not a complete model. Run `seqcast train` first."
+    )
 
 
 @pytest.mark.parametrize("change", ["truncate", "edit", "swap"])
@@ -118,7 +127,9 @@ def test_changed_model_file_fails_the_checksum(tmp_path: Path, change: str) -> N
     else:
         other = _save(tmp_path / "other", b"abcdefghij")
         model.write_bytes((other / MODEL_FILE).read_bytes())
-    with pytest.raises(ArtifactError, match=f"{model} does not match the checksum in seqcast.json"):
+    with pytest.raises(
+        ArtifactError, match=f"{model} does not match the checksum in seqcast.json"
+    ):
         load_artifact(out)
 
 
@@ -128,7 +139,9 @@ def test_corrupted_or_foreign_metadata_is_refused(tmp_path: Path) -> None:
     meta = json.loads(meta_path.read_text())
     meta["schema_version"] = 99
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match=r"has schema_version=99, but this seqcast reads version 1"):
+    with pytest.raises(
+        ArtifactError, match=r"has schema_version=99, but this seqcast reads version 1"
+    ):
         load_artifact(out)
     meta_path.write_text('{"schema_version": 1, "files"')
     with pytest.raises(ArtifactError, match="is unreadable or corrupted"):
@@ -190,11 +203,17 @@ _KILL_SCRIPT = textwrap.dedent(
 
 
 @pytest.mark.parametrize("delay", [0.0, 0.05, 0.3, 1.0, 2.5])
-def test_sigkill_during_save_leaves_the_previous_model(tmp_path: Path, delay: float) -> None:
+def test_sigkill_during_save_leaves_the_previous_model(
+    tmp_path: Path, delay: float
+) -> None:
     out = _save(tmp_path / "m", b"old", "old")
     script = tmp_path / "killme.py"
-    script.write_text(_KILL_SCRIPT.format(root=str(Path(__file__).resolve().parents[1])))
-    proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE)
+    script.write_text(
+        _KILL_SCRIPT.format(root=str(Path(__file__).resolve().parents[1]))
+    )
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(out)], stdout=subprocess.PIPE
+    )
     assert proc.stdout is not None
     proc.stdout.readline()  # the writer has started
     time.sleep(delay)
@@ -213,8 +232,10 @@ def test_atomic_write_text_replaces_whole_files(tmp_path: Path) -> None:
     atomic_write_text(target, "a\n1\n")
     atomic_write_text(target, "a\n2\n")
     assert target.read_text() == "a\n2\n"
-    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv.tmp")] == []
-    with pytest.raises(ArtifactError, match="the directory .*nowhere does not exist"):
+    assert [
+        p.name for p in tmp_path.iterdir() if p.name.startswith(".out.csv.tmp")
+    ] == []
+    with pytest.raises(ArtifactError, match=r"the directory .*nowhere does not exist"):
         atomic_write_text(tmp_path / "nowhere" / "x.csv", "a\n")
     with pytest.raises(ArtifactError, match="is a directory"):
         atomic_write_text(tmp_path, "a\n")

@@ -17,8 +17,16 @@ from seqcast.errors import ConfigError
 
 
 def test_flat_and_nested_dicts_build_the_same_config() -> None:
-    flat = RunConfig.from_dict({"window": 12, "kind": "gru", "units": [8, 4], "target": "y"})
-    nested = RunConfig.from_dict({"train": {"window": 12}, "model": {"kind": "gru", "units": [8, 4]}, "data": {"target": "y"}})
+    flat = RunConfig.from_dict(
+        {"window": 12, "kind": "gru", "units": [8, 4], "target": "y"}
+    )
+    nested = RunConfig.from_dict(
+        {
+            "train": {"window": 12},
+            "model": {"kind": "gru", "units": [8, 4]},
+            "data": {"target": "y"},
+        }
+    )
     assert flat == nested
     assert flat.train.window == 12
     assert flat.model.kind is ModelKind.GRU
@@ -26,7 +34,14 @@ def test_flat_and_nested_dicts_build_the_same_config() -> None:
 
 
 def test_to_dict_round_trips() -> None:
-    config = RunConfig().with_overrides({"window": 30, "scaler": ScalerKind.ROBUST, "features": ("a", "b"), "bidirectional": True})
+    config = RunConfig().with_overrides(
+        {
+            "window": 30,
+            "scaler": ScalerKind.ROBUST,
+            "features": ("a", "b"),
+            "bidirectional": True,
+        }
+    )
     assert RunConfig.from_dict(config.to_dict()) == config
     assert config.to_dict()["train"]["scaler"] == "robust"
 
@@ -45,13 +60,24 @@ def test_overrides_skip_none_and_reject_unknown_names() -> None:
         ({"window": 0}, "window=0 must be at least 1. Use --window 1 or more."),
         ({"horizon": -2}, "horizon=-2 must be at least 1. Use --horizon 1 or more."),
         ({"epochs": 0}, "epochs=0 must be at least 1. Use --epochs 1 or more."),
-        ({"batch_size": 0}, "batch_size=0 must be at least 1. Use --batch-size 1 or more."),
-        ({"window": 10**9}, "window=1000000000 is larger than seqcast supports (100000). Use a shorter window."),
+        (
+            {"batch_size": 0},
+            "batch_size=0 must be at least 1. Use --batch-size 1 or more.",
+        ),
+        (
+            {"window": 10**9},
+            "window=1000000000 is larger than seqcast supports (100000). Use a shorter window.",
+        ),
         ({"lr": 0.0}, "lr=0.0 must be above 0. Use a learning rate such as 0.001."),
-        ({"test_fraction": 0.7}, "test_fraction=0.7 must be at least 0 and below 0.5. Use a share such as 0.15."),
+        (
+            {"test_fraction": 0.7},
+            "test_fraction=0.7 must be at least 0 and below 0.5. Use a share such as 0.15.",
+        ),
     ],
 )
-def test_train_config_rejects_bad_values(kwargs: dict[str, float], message: str) -> None:
+def test_train_config_rejects_bad_values(
+    kwargs: dict[str, float], message: str
+) -> None:
     with pytest.raises(ConfigError) as info:
         TrainConfig(**kwargs)  # type: ignore[arg-type]
     assert str(info.value) == message
@@ -61,23 +87,32 @@ def test_model_config_resolves_defaults() -> None:
     assert ModelConfig(kind=ModelKind.STACKED).resolved_units == (128, 64, 32)
     assert ModelConfig(kind=ModelKind.STACKED).resolved_cell is Cell.LSTM
     assert ModelConfig(kind=ModelKind.STACKED, cell=Cell.GRU).resolved_cell is Cell.GRU
-    assert ModelConfig(kind=ModelKind.GRU, layers=3, units=(16,)).resolved_units == (16, 16, 16)
+    assert ModelConfig(kind=ModelKind.GRU, layers=3, units=(16,)).resolved_units == (
+        16,
+        16,
+        16,
+    )
     assert ModelConfig(kind=ModelKind.LSTM).resolved_units == (64,)
 
 
 def test_model_config_rejects_contradictions() -> None:
-    with pytest.raises(ConfigError, match=r"layers=2 contradicts units=8,4,2 \(3 layers\)"):
+    with pytest.raises(
+        ConfigError, match=r"layers=2 contradicts units=8,4,2 \(3 layers\)"
+    ):
         ModelConfig(units=(8, 4, 2), layers=2)
     with pytest.raises(ConfigError, match="--cell gru only applies to --model stacked"):
         ModelConfig(kind=ModelKind.LSTM, cell=Cell.GRU)
-    with pytest.raises(ConfigError, match="dropout=1.5 must be at least 0 and below 1"):
+    with pytest.raises(ConfigError, match=r"dropout=1\.5 must be at least 0 and below 1"):
         ModelConfig(dropout=1.5)
 
 
 def test_enum_values_are_checked_with_choices() -> None:
     with pytest.raises(ConfigError) as info:
         RunConfig.from_dict({"scaler": "zscore"})
-    assert str(info.value) == "scaler='zscore' is not one of: minmax, standard, robust, none. Pick one of those."
+    assert (
+        str(info.value)
+        == "scaler='zscore' is not one of: minmax, standard, robust, none. Pick one of those."
+    )
 
 
 def test_wrong_types_are_config_errors() -> None:
@@ -89,7 +124,9 @@ def test_wrong_types_are_config_errors() -> None:
 
 def test_toml_file_loads_flat_and_sectioned_keys(tmp_path: Path) -> None:
     path = tmp_path / "opts.toml"
-    path.write_text('window = 36\n[model]\nkind = "stacked"\nunits = [16, 8]\n', encoding="utf-8")
+    path.write_text(
+        'window = 36\n[model]\nkind = "stacked"\nunits = [16, 8]\n', encoding="utf-8"
+    )
     config = RunConfig.from_dict(load_config_file(path))
     assert config.train.window == 36
     assert config.model.resolved_units == (16, 8)
@@ -100,7 +137,7 @@ def test_toml_errors_name_the_file(tmp_path: Path) -> None:
     bad.write_text("window = = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=f"Config file {bad} is not valid TOML"):
         load_config_file(bad)
-    with pytest.raises(ConfigError, match="Cannot read config file .*missing.toml"):
+    with pytest.raises(ConfigError, match=r"Cannot read config file .*missing\.toml"):
         load_config_file(tmp_path / "missing.toml")
     unknown = tmp_path / "unknown.toml"
     unknown.write_text("[model]\nwindow = 3\n", encoding="utf-8")

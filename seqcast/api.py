@@ -1,0 +1,497 @@
+"""The Python API: train, load, forecast and evaluate; everything the CLI does, importable.
+
+Example:
+    >>> import seqcast
+    >>> result = seqcast.train("sample_data/air_passengers.csv", target="passengers",
+    ...                        window=24, horizon=12, out="models/air")
+    >>> model = seqcast.load("models/air")
+    >>> print(model.forecast(12).to_frame())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqcast import __version__
+from seqcast._types import Float32Array, FloatArray, IntArray
+from seqcast.artifacts import (
+    DEFAULT_LOCK_TIMEOUT,
+    Artifact,
+    load_artifact,
+    save_artifact,
+)
+from seqcast.config import DataConfig, Engine, RunConfig
+from seqcast.errors import ConfigError, DataError
+from seqcast.evaluation import Evaluation, mase_scale, score_windows
+from seqcast.pipeline import fit_values, predict_windows
+from seqcast.scaling import Scaler
+from seqcast.windows import denormalize, normalize_windows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from seqcast.frame import Series, SeriesSet
+    from seqcast.training import FitResult
+
+DataInput = "str | Path | pd.DataFrame"
+Predict = Callable[[Float32Array], FloatArray]
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    """What a training run produced.
+
+    Attributes:
+        path: Where the model directory was written, or None when ``out`` was not given.
+        config: The configuration in force, with detected columns and frequency filled in.
+        fit: Loss history and early-stopping outcome.
+        evaluation: Scores on the held-out test part beside the baselines (None when
+            ``test_fraction`` is 0).
+        device: The device the model trained on.
+        notes: What data preparation did (filled values, sorting, time zones…).
+        meta: The metadata saved as ``seqcast.json``.
+    """
+
+    path: Path | None
+    config: RunConfig
+    fit: FitResult
+    evaluation: Evaluation | None
+    device: str
+    notes: tuple[str, ...]
+    meta: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Forecast values with their timestamps, continuing the series' frequency.
+
+    Attributes:
+        target: Name of the forecast column.
+        dates: ISO timestamps, one per step.
+        values: Forecast values in the series' own units, shape (steps,).
+        origin: Timestamp of the last observation the forecast starts from.
+        engine: ``numpy`` or ``keras``.
+    """
+
+    target: str
+    dates: tuple[str, ...]
+    values: FloatArray
+    origin: str
+    engine: str
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return one dict per step: ``{"date": ..., target: ...}``."""
+        return [
+            {"date": d, self.target: float(v)}
+            for d, v in zip(self.dates, self.values, strict=True)
+        ]
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a DataFrame with a ``date`` column and the target column."""
+        import pandas as pd
+
+        return pd.DataFrame(
+            {"date": pd.to_datetime(list(self.dates)), self.target: self.values}
+        )
+
+
+def read_data(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Return a raw table from a CSV path, ``-`` for stdin, or a DataFrame (copied)."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    from seqcast.sources.csv import read_csv
+
+    return read_csv(source)
+
+
+def prepare_series(
+    source: str | Path | pd.DataFrame, config: DataConfig
+) -> tuple[SeriesSet, Series]:
+    """Read and validate data, returning the whole set and the one series to model."""
+    from seqcast.frame import prepare
+
+    series_set = prepare(read_data(source), config)
+    return series_set, series_set.single(config.series)
+
+
+def train(
+    data: str | Path | pd.DataFrame,
+    *,
+    out: str | Path | None = None,
+    config: RunConfig | None = None,
+    progress: Callable[[str], None] | None = None,
+    command: Sequence[str] | None = None,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    **options: Any,
+) -> TrainResult:
+    """Train a model on a series, score it on the held-out tail, and optionally save it.
+
+    Args:
+        data: CSV path, ``-`` for stdin, or a DataFrame with a date column.
+        out: Model directory to write (atomically); None keeps the model in memory only.
+        config: Base configuration; ``options`` (flat names such as ``window=24``) override it.
+        progress: Called with one line per epoch and per stage.
+        command: The command line to record in the artifact.
+        lock_timeout: Seconds to wait for another process writing the same ``out``.
+        **options: Any field of DataConfig, ModelConfig or TrainConfig.
+
+    Returns:
+        The training result, including the test-part evaluation.
+
+    Raises:
+        DataError: If the data cannot be used (see :func:`seqcast.frame.prepare`).
+        ConfigError: If options contradict each other or the data.
+    """
+    from seqcast import runtime
+
+    config = (config or RunConfig()).with_overrides(options)
+    series_set, series = prepare_series(data, config.data)
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(
+            config.data,
+            target=series_set.target,
+            date_col=series_set.date_col,
+            features=series_set.features,
+            freq=series_set.freq,
+            series=series.id if len(series_set.series) > 1 else config.data.series,
+        ),
+    )
+    tc = config.train
+    values = series.data.to_numpy(dtype=np.float64)
+    dates = _iso_dates(series.data.index)
+    fitted = fit_values(values, config, progress=progress)
+    bounds, fit, device = fitted.bounds, fitted.fit, fitted.device
+    train_starts = bounds.starts("train", tc.window, tc.horizon)
+    val_starts = bounds.starts("validation", tc.window, tc.horizon)
+    test_starts = bounds.starts("test", tc.window, tc.horizon)
+
+    season = _default_season(series_set.freq)
+    scale = mase_scale(values[: bounds.train_end, 0], season)
+    evaluation = None
+    if len(test_starts):
+        predicted = fitted.predict_starts(test_starts)
+        evaluation = score_windows(
+            values[:, 0],
+            test_starts,
+            tc.window,
+            tc.horizon,
+            predicted,
+            season=season,
+            scale=scale,
+            dates=dates,
+        )
+
+    meta: dict[str, Any] = {
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "seqcast_version": __version__,
+        "versions": runtime.versions(),
+        "hardware": device,
+        "command": list(command) if command is not None else list(sys.argv),
+        "seed": tc.seed,
+        "config": config.to_dict(),
+        "data": {
+            "target": series_set.target,
+            "features": list(series_set.features),
+            "date_col": series_set.date_col,
+            "freq": series_set.freq,
+            "series_id": series.id,
+            "n_rows": len(values),
+            "first_date": dates[0],
+            "last_date": dates[-1],
+            "notes": list(series_set.notes),
+        },
+        "split": {
+            "train_end": bounds.train_end,
+            "val_end": bounds.val_end,
+            "n_steps": bounds.n_steps,
+            "train_last_date": dates[bounds.train_end - 1],
+            "fit_last_date": dates[bounds.val_end - 1],
+            "n_train_windows": len(train_starts),
+            "n_val_windows": len(val_starts),
+            "n_test_windows": len(test_starts),
+        },
+        "scaler": fitted.scaler.to_dict(),
+        "mase": {
+            "season": season,
+            "scale": scale,
+            "naive_scale": mase_scale(values[: bounds.train_end, 0], 1),
+        },
+        "last_window": {
+            "dates": dates[-tc.window :],
+            "values": values[-tc.window :].tolist(),
+        },
+        "history": {
+            "loss": list(fit.loss),
+            "val_loss": list(fit.val_loss),
+            "best_epoch": fit.best_epoch,
+            "epochs_run": fit.epochs_run,
+            "stopped_early": fit.stopped_early,
+            "seconds": fit.seconds,
+        },
+        "metrics": {"test": evaluation.as_dict() if evaluation else None},
+    }
+    path = None
+    if out is not None:
+        path = save_artifact(
+            Path(out), lambda p: fitted.model.save(p), meta, lock_timeout=lock_timeout
+        )
+    return TrainResult(
+        path=path,
+        config=config,
+        fit=fit,
+        evaluation=evaluation,
+        device=device,
+        notes=series_set.notes,
+        meta=meta,
+    )
+
+
+def load(path: str | Path, *, engine: Engine = Engine.AUTO) -> Forecaster:
+    """Load and verify a model directory written by :func:`train`.
+
+    Raises:
+        ArtifactError: If the directory is missing, incomplete, edited or from another schema.
+    """
+    return Forecaster(load_artifact(Path(path)), engine=engine)
+
+
+class Forecaster:
+    """A trained model ready to forecast and evaluate.
+
+    Args:
+        artifact: A verified model directory.
+        engine: ``auto`` uses the NumPy forward pass when it supports the model, else Keras.
+    """
+
+    def __init__(self, artifact: Artifact, engine: Engine = Engine.AUTO) -> None:
+        self.artifact = artifact
+        self.engine = engine
+        self._predict: Predict | None = None
+        self._engine_used = ""
+        self._scaler: Scaler | None = None
+
+    @property
+    def scaler(self) -> Scaler:
+        """The scaler fitted on the training part."""
+        if self._scaler is None:
+            self._scaler = Scaler.from_dict(self.artifact.meta["scaler"])
+        return self._scaler
+
+    @property
+    def engine_used(self) -> str:
+        """Which engine ran the last prediction (empty before the first)."""
+        return self._engine_used
+
+    def predictor(self) -> Predict:
+        """Return the prediction function, choosing the engine on first use."""
+        if self._predict is None:
+            self._predict, self._engine_used = _choose_engine(
+                self.artifact, self.engine
+            )
+        return self._predict
+
+    def forecast(
+        self, steps: int | None = None, data: str | Path | pd.DataFrame | None = None
+    ) -> Forecast:
+        """Forecast ``steps`` values after the last observation.
+
+        Args:
+            steps: Steps to forecast; defaults to the model's horizon. Beyond the horizon,
+                predictions are fed back as inputs (univariate models only).
+            data: New data whose tail is the forecast's input; None uses the window stored
+                in the artifact at training time.
+
+        Raises:
+            ConfigError: If steps < 1, or steps > horizon for a model with features.
+            DataError: If ``data`` does not match the model.
+        """
+        art = self.artifact
+        steps = art.horizon if steps is None else steps
+        if steps < 1:
+            raise ConfigError(
+                f"steps={steps} must be at least 1. Use --steps 1 or more."
+            )
+        if data is None:
+            raw_window = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)
+            origin = str(art.meta["last_window"]["dates"][-1])
+        else:
+            _, series = self._matching_series(data)
+            if len(series.data) < art.window:
+                raise DataError(
+                    f"The data has {len(series.data)} rows after preparation but the model needs window={art.window}. Give at least {art.window} rows."
+                )
+            raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
+            origin = _iso_dates(series.data.index)[-1]
+        values = self._forecast_values(raw_window, steps)
+        import pandas as pd
+
+        from seqcast.frame import future_index
+
+        dates = _iso_dates(future_index(pd.Timestamp(origin), art.freq, steps))
+        return Forecast(
+            target=art.target,
+            dates=tuple(dates),
+            values=values,
+            origin=origin,
+            engine=self._engine_used,
+        )
+
+    def evaluate(
+        self,
+        data: str | Path | pd.DataFrame | None = None,
+        *,
+        season: int | None = None,
+    ) -> Evaluation:
+        """Score the model beside the baselines on points it never trained or validated on.
+
+        Without ``data``, returns the test-part scores computed at training time (re-scored
+        for another ``season``, which needs data). With ``data``, scores every window whose
+        targets all fall after the last training or validation timestamp.
+
+        Raises:
+            DataError: If there is nothing to score or the data does not match the model.
+        """
+        art = self.artifact
+        stored = art.meta["metrics"].get("test")
+        if data is None:
+            if stored is None:
+                raise DataError(
+                    f"The model at {art.path} kept no test part (test_fraction=0). Give data to evaluate on: seqcast evaluate {art.path} DATA.csv."
+                )
+            evaluation = Evaluation.from_dict(stored)
+            if season is not None and season != evaluation.season:
+                raise ConfigError(
+                    f"--season {season} differs from the season {evaluation.season} used at training time; re-scoring needs the data. Give the CSV: seqcast evaluate {art.path} DATA.csv --season {season}."
+                )
+            return evaluation
+        import pandas as pd
+
+        _, series = self._matching_series(data)
+        window, horizon = art.window, art.horizon
+        values = series.data.to_numpy(dtype=np.float64)
+        index = series.data.index
+        fit_last = pd.Timestamp(art.meta["split"]["fit_last_date"])
+        first_new = int(
+            np.searchsorted(index.values, np.datetime64(fit_last), side="right")
+        )
+        last_start = len(values) - window - horizon
+        first_start = max(first_new - window, 0)
+        if last_start < first_start:
+            raise DataError(
+                f"The data has no {horizon}-step stretch after {fit_last.date()}, the last timestamp the model trained or validated on. Give data that reaches at least {horizon} steps past it (and {window} rows before them)."
+            )
+        starts: IntArray = np.arange(first_start, last_start + 1, dtype=np.int64)
+        use_season = season if season is not None else int(art.meta["mase"]["season"])
+        train_last = pd.Timestamp(art.meta["split"]["train_last_date"])
+        insample = values[index <= train_last, 0]
+        scale = (
+            mase_scale(insample, use_season)
+            if len(insample) > use_season
+            else _stored_scale(art, use_season)
+        )
+        scaled = self.scaler.transform(values)
+        predicted = predict_windows(
+            self.predictor(),
+            self.scaler,
+            scaled,
+            starts,
+            window,
+            horizon,
+            art.config.train.window_norm,
+        )
+        return score_windows(
+            values[:, 0],
+            starts,
+            window,
+            horizon,
+            predicted,
+            season=use_season,
+            scale=scale,
+            dates=_iso_dates(index),
+        )
+
+    def _matching_series(
+        self, data: str | Path | pd.DataFrame
+    ) -> tuple[SeriesSet, Series]:
+        art = self.artifact
+        dc = art.config.data
+        series_set, series = prepare_series(
+            data, dataclasses.replace(dc, freq=art.freq)
+        )
+        if series_set.freq != art.freq:
+            raise DataError(
+                f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
+            )
+        return series_set, series
+
+    def _forecast_values(self, raw_window: FloatArray, steps: int) -> FloatArray:
+        from seqcast.inference import recursive_forecast
+
+        art = self.artifact
+        predict = self.predictor()
+        scaled = self.scaler.transform(raw_window)
+        norm = art.config.train.window_norm
+
+        def predict_scaled(x: Float32Array) -> FloatArray:
+            xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
+            return denormalize(predict(xn.astype(np.float32)), offset)
+
+        if scaled.shape[1] > 1 and steps > art.horizon:
+            raise ConfigError(
+                f"Forecasting {steps} steps needs future values of the features {list(art.features)}, but the model predicts {art.horizon} steps at once. Use --steps {art.horizon} or fewer, or train without --features."
+            )
+        if scaled.shape[1] > 1:
+            out = predict_scaled(scaled[None, :, :].astype(np.float32))[0, :steps]
+        else:
+            out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
+        return self.scaler.inverse_target(np.asarray(out, dtype=np.float64))
+
+
+def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
+    from seqcast.inference import KerasModel, UnsupportedModelError
+
+    if engine in (Engine.AUTO, Engine.NUMPY):
+        try:
+            return artifact.numpy_model().predict, "numpy"
+        except UnsupportedModelError:
+            if engine is Engine.NUMPY:
+                raise
+    return KerasModel(artifact.keras_model()).predict, "keras"
+
+
+def _stored_scale(artifact: Artifact, season: int) -> float:
+    stored = artifact.meta["mase"]
+    if season == int(stored["season"]):
+        return float(stored["scale"]) if stored["scale"] is not None else float("nan")
+    if season == 1:
+        return (
+            float(stored["naive_scale"])
+            if stored["naive_scale"] is not None
+            else float("nan")
+        )
+    return float("nan")
+
+
+def _default_season(freq: str) -> int:
+    from seqcast.baselines import season_for_freq
+
+    return season_for_freq(freq)
+
+
+def _iso_dates(index: Any) -> list[str]:
+    """Format timestamps as ISO dates, with the time only where some stamp has one."""
+    stamps = list(index)
+    if all(s.hour == 0 and s.minute == 0 and s.second == 0 for s in stamps):
+        return [s.strftime("%Y-%m-%d") for s in stamps]
+    return [s.strftime("%Y-%m-%dT%H:%M:%S") for s in stamps]

@@ -1,0 +1,531 @@
+"""Typer commands: parse options, call the API, render results, map errors to exit codes."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqcast import __version__
+from seqcast.cli.edge import renders_errors, state
+from seqcast.config import (
+    Cell,
+    DuplicatePolicy,
+    Engine,
+    FillPolicy,
+    Loss,
+    ModelKind,
+    OutputFormat,
+    RunConfig,
+    ScalerKind,
+    WindowNorm,
+    load_config_file,
+)
+
+app = typer.Typer(
+    name="seqcast",
+    help="Train, evaluate and forecast time series with recurrent neural networks.",
+    rich_markup_mode=None,
+    pretty_exceptions_show_locals=False,
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+
+def _add_subcommands() -> None:
+    from seqcast.cli.data import data_app
+
+    app.add_typer(data_app, name="data")
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"seqcast {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            callback=_version,
+            is_eager=True,
+            help="Print the version and exit.",
+        ),
+    ] = False,
+    debug: Annotated[
+        bool,
+        typer.Option(
+            "--debug",
+            envvar="SEQCAST_DEBUG",
+            help="Show tracebacks for errors (also SEQCAST_DEBUG=1).",
+        ),
+    ] = False,
+) -> None:
+    """Train, evaluate and forecast time series with recurrent neural networks."""
+    state["debug"] = debug
+
+
+def _csv_list(value: str | None) -> tuple[str, ...] | None:
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def _units(value: str | None) -> tuple[int, ...] | None:
+    if value is None:
+        return None
+    try:
+        return tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a comma-separated list of whole numbers, such as 128,64,32.",
+            param_hint="--units",
+        ) from None
+
+
+def _progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    return lambda line: typer.echo(line, err=True)
+
+
+def _is_tty() -> bool:
+    return sys.stdout.isatty()
+
+
+def _emit(text: str, output: Path | None, lock_timeout: float) -> None:
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from seqcast.artifacts import atomic_write_text
+
+    atomic_write_text(output, text, lock_timeout=lock_timeout)
+    typer.echo(f"wrote {output}", err=True)
+
+
+DataArg = Annotated[
+    str,
+    typer.Argument(help="CSV file, or - to read standard input.", show_default=False),
+]
+OptionalDataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="CSV file (or - for stdin) with newer data; default: the data stored in the model.",
+        show_default=False,
+    ),
+]
+ModelArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Model directory written by `seqcast train --out`.", show_default=False
+    ),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        min=0,
+        help="Seconds to wait for another seqcast writing the same output.",
+    ),
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="numpy (no TensorFlow), keras, or auto (numpy when it supports the model).",
+    ),
+]
+
+
+@app.command()
+@renders_errors
+def train(
+    data: DataArg,
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", "-o", help="Model directory to write (replaced atomically)."
+        ),
+    ],
+    target: Annotated[
+        str | None,
+        typer.Option(help="Column to forecast (detected if only one is numeric)."),
+    ] = None,
+    date_col: Annotated[
+        str | None,
+        typer.Option(
+            "--date-col", help="Column with timestamps (detected if unambiguous)."
+        ),
+    ] = None,
+    features: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated covariate columns fed to the model."),
+    ] = None,
+    freq: Annotated[
+        str | None,
+        typer.Option(
+            help="Pandas frequency such as D, B, W-SUN, MS, QS, h (inferred if omitted)."
+        ),
+    ] = None,
+    fill: Annotated[
+        FillPolicy | None,
+        typer.Option(
+            help="Missing values: none (refuse), ffill, bfill, interpolate, zero, drop."
+        ),
+    ] = None,
+    duplicates: Annotated[
+        DuplicatePolicy | None,
+        typer.Option(help="Repeated timestamps: error, first, last, mean."),
+    ] = None,
+    id_col: Annotated[
+        str | None,
+        typer.Option("--id-col", help="Column keying several series in one file."),
+    ] = None,
+    series: Annotated[
+        str | None, typer.Option(help="Which series (value of --id-col) to train on.")
+    ] = None,
+    window: Annotated[
+        int | None,
+        typer.Option(min=1, help="Past steps the model reads.  [default: 24]"),
+    ] = None,
+    horizon: Annotated[
+        int | None, typer.Option(min=1, help="Steps predicted at once.  [default: 1]")
+    ] = None,
+    model: Annotated[
+        ModelKind | None,
+        typer.Option(
+            "--model", help="Architecture: rnn, lstm, gru, stacked.  [default: lstm]"
+        ),
+    ] = None,
+    cell: Annotated[
+        Cell | None,
+        typer.Option(help="Cell of --model stacked: rnn, lstm, gru.  [default: lstm]"),
+    ] = None,
+    units: Annotated[
+        str | None, typer.Option(help="Units per recurrent layer, e.g. 128,64,32.")
+    ] = None,
+    layers: Annotated[
+        int | None, typer.Option(min=1, help="Number of recurrent layers.")
+    ] = None,
+    bidirectional: Annotated[
+        bool | None,
+        typer.Option(
+            "--bidirectional/--no-bidirectional",
+            help="Read each window in both directions.",
+        ),
+    ] = None,
+    dropout: Annotated[
+        float | None,
+        typer.Option(
+            min=0.0, max=0.99, help="Dropout between layers (never recurrent dropout)."
+        ),
+    ] = None,
+    scaler: Annotated[
+        ScalerKind | None,
+        typer.Option(
+            help="Scaler fitted on the training part: minmax, standard, robust, none."
+        ),
+    ] = None,
+    window_norm: Annotated[
+        WindowNorm | None,
+        typer.Option("--window-norm", help="Per-window normalisation: none, last."),
+    ] = None,
+    loss: Annotated[Loss | None, typer.Option(help="Loss: mse, mae, huber.")] = None,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, help="Maximum epochs.  [default: 50]")
+    ] = None,
+    batch_size: Annotated[
+        int | None,
+        typer.Option("--batch-size", min=1, help="Windows per step.  [default: 32]"),
+    ] = None,
+    lr: Annotated[
+        float | None,
+        typer.Option(min=0.0, help="Adam learning rate.  [default: 0.001]"),
+    ] = None,
+    patience: Annotated[
+        int | None,
+        typer.Option(
+            min=0, help="Early-stopping patience in epochs (0 = off).  [default: 5]"
+        ),
+    ] = None,
+    seed: Annotated[
+        int | None,
+        typer.Option(
+            min=0,
+            help="Random seed; same data, seed and machine give the same forecast.  [default: 0]",
+        ),
+    ] = None,
+    val_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--val-fraction",
+            min=0.0,
+            max=0.49,
+            help="Share of rows validating early stopping.  [default: 0.15]",
+        ),
+    ] = None,
+    test_fraction: Annotated[
+        float | None,
+        typer.Option(
+            "--test-fraction",
+            min=0.0,
+            max=0.49,
+            help="Share of rows held out for scoring.  [default: 0.15]",
+        ),
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="TOML file of options; the command line wins."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat,
+        typer.Option(
+            "--format", help="Format of the test-part scores on stdout: table or json."
+        ),
+    ] = OutputFormat.TABLE,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
+    ] = False,
+    lock_timeout: LockTimeout = 60.0,
+) -> None:
+    """Train a model on a CSV and save it to --out.
+
+    Example: seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --out models/air
+    """
+    from seqcast import api
+    from seqcast.models import cudnn_forfeits
+
+    base = RunConfig.from_dict(load_config_file(config)) if config else RunConfig()
+    options: dict[str, Any] = {
+        "target": target,
+        "date_col": date_col,
+        "features": _csv_list(features),
+        "freq": freq,
+        "fill": fill,
+        "duplicates": duplicates,
+        "id_col": id_col,
+        "series": series,
+        "window": window,
+        "horizon": horizon,
+        "kind": model,
+        "cell": cell,
+        "units": _units(units),
+        "layers": layers,
+        "bidirectional": bidirectional,
+        "dropout": dropout,
+        "scaler": scaler,
+        "window_norm": window_norm,
+        "loss": loss,
+        "epochs": epochs,
+        "batch_size": batch_size,
+        "lr": lr,
+        "patience": patience,
+        "seed": seed,
+        "val_fraction": val_fraction,
+        "test_fraction": test_fraction,
+    }
+    run_config = base.with_overrides(options)
+    for reason in cudnn_forfeits(run_config.model):
+        typer.echo(f"warning: {reason}", err=True)
+    progress = _progress(quiet)
+    result = api.train(
+        data,
+        out=out,
+        config=run_config,
+        progress=progress,
+        command=_command_line(data, out, config, options),
+        lock_timeout=lock_timeout,
+    )
+    if not quiet:
+        for note in result.notes:
+            typer.echo(f"note: {note}", err=True)
+        fit = result.fit
+        stop = (
+            f"stopped early, best epoch {fit.best_epoch}"
+            if fit.stopped_early
+            else f"best epoch {fit.best_epoch}"
+        )
+        typer.echo(
+            f"trained {fit.epochs_run} epochs in {fit.seconds:.1f} s ({stop}) on {result.device}",
+            err=True,
+        )
+        typer.echo(f"saved model to {result.path}", err=True)
+    if result.evaluation is not None:
+        typer.echo(_evaluation_text(result.evaluation.as_dict(), fmt), nl=False)
+
+
+@app.command()
+@renders_errors
+def evaluate(
+    model_dir: ModelArg,
+    data: OptionalDataArg = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Season length for seasonal naive and MASE (inferred from the frequency).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+    engine: EngineOpt = Engine.AUTO,
+) -> None:
+    """Score a model beside naive baselines on unseen points.
+
+    Example: seqcast evaluate models/air sample_data/air_passengers.csv
+    """
+    from seqcast import api
+
+    forecaster = api.load(model_dir, engine=engine)
+    evaluation = forecaster.evaluate(data, season=season)
+    typer.echo(_evaluation_text(evaluation.as_dict(), fmt), nl=False)
+
+
+@app.command()
+@renders_errors
+def forecast(
+    model_dir: ModelArg,
+    data: OptionalDataArg = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Steps to forecast (default: the model's horizon)."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="csv, json or table (default: table on a terminal, csv otherwise).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", help="Write to this file (atomically) instead of stdout."
+        ),
+    ] = None,
+    engine: EngineOpt = Engine.AUTO,
+    lock_timeout: LockTimeout = 60.0,
+) -> None:
+    """Forecast the next steps after the last observation.
+
+    Example: seqcast forecast models/air --steps 12 --format csv --output next.csv
+    """
+    from seqcast import api
+
+    forecaster = api.load(model_dir, engine=engine)
+    result = forecaster.forecast(steps, data)
+    chosen = fmt or (
+        OutputFormat.TABLE if output is None and _is_tty() else OutputFormat.CSV
+    )
+    from seqcast.cli.render import records
+
+    _emit(records(result.rows(), chosen), output, lock_timeout)
+
+
+@app.command()
+@renders_errors
+def info(
+    model_dir: ModelArg,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Show what a model directory holds.
+
+    Example: seqcast info models/air --format json
+    """
+    from seqcast.artifacts import load_artifact
+
+    artifact = load_artifact(model_dir)
+    meta = artifact.meta
+    if fmt is OutputFormat.JSON:
+        from seqcast.cli.render import document
+
+        typer.echo(document({"path": str(artifact.path), **meta}), nl=False)
+        return
+    typer.echo(_info_text(artifact.path, meta), nl=False)
+
+
+def _command_line(
+    data: str, out: Path, config: Path | None, options: dict[str, Any]
+) -> list[str]:
+    """Rebuild the command line from the options given, for the artifact's record."""
+    flags = {"kind": "model", "date_col": "date-col", "id_col": "id-col"}
+    words = ["seqcast", "train", data, "--out", str(out)]
+    if config is not None:
+        words += ["--config", str(config)]
+    for key, value in options.items():
+        if value is None:
+            continue
+        flag = "--" + flags.get(key, key.replace("_", "-"))
+        if isinstance(value, bool):
+            words.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, tuple):
+            words += [flag, ",".join(map(str, value))]
+        else:
+            words += [flag, str(getattr(value, "value", value))]
+    return words
+
+
+def _evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
+    from seqcast.cli.render import document, table
+
+    if fmt is OutputFormat.JSON:
+        return document(evaluation)
+    metric_names = ["mae", "rmse", "mape", "smape", "mase"]
+    rows = [
+        [name, *[scores[m] for m in metric_names]]
+        for name, scores in evaluation["scores"].items()
+    ]
+    head = (
+        f"{evaluation['n_windows']} windows x {evaluation['horizon']} steps, "
+        f"{evaluation['first_date']} to {evaluation['last_date']}, season {evaluation['season']}\n"
+    )
+    rel = evaluation.get("relative_mase")
+    tail = (
+        f"relative MASE vs seasonal naive: {rel:.3f} ({'better' if rel < 1 else 'worse'} than seasonal naive)\n"
+        if isinstance(rel, float) and rel == rel
+        else ""
+    )
+    return head + table(["forecaster", *metric_names], rows) + tail
+
+
+def _info_text(path: Path, meta: dict[str, Any]) -> str:
+    from seqcast.cli.render import number
+
+    cfg = meta["config"]
+    data = meta["data"]
+    hist = meta["history"]
+    test = (meta.get("metrics") or {}).get("test")
+    lines = [
+        f"model        {path}",
+        f"created      {meta.get('created')} with seqcast {meta.get('seqcast_version')}",
+        f"architecture {cfg['model']['kind']} units={','.join(map(str, cfg['model']['units'])) or 'default'} bidirectional={cfg['model']['bidirectional']} dropout={cfg['model']['dropout']}",
+        f"data         target={data['target']} features={','.join(data['features']) or '-'} freq={data['freq']} rows={data['n_rows']} {data['first_date']} to {data['last_date']}",
+        f"window       window={cfg['train']['window']} horizon={cfg['train']['horizon']} scaler={cfg['train']['scaler']} window_norm={cfg['train']['window_norm']}",
+        f"training     epochs_run={hist['epochs_run']} best_epoch={hist['best_epoch']} seconds={number(hist['seconds'], 4)} seed={meta.get('seed')} on {meta.get('hardware')}",
+    ]
+    if test:
+        model = test["scores"]["model"]
+        lines.append(
+            f"test         MAE={number(model['mae'], 6)} MASE={number(model['mase'], 4)} relative MASE vs seasonal naive={number(test.get('relative_mase'), 4)}"
+        )
+    versions = meta.get("versions", {})
+    lines.append("versions     " + " ".join(f"{k}={v}" for k, v in versions.items()))
+    return "\n".join(lines) + "\n"
+
+
+_add_subcommands()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    app()

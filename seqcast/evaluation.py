@@ -1,0 +1,167 @@
+"""Scoring forecasts beside naive baselines on exactly the same points."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import numpy as np
+
+from seqcast import baselines, metrics
+from seqcast._types import FloatArray, IntArray
+
+BASELINES = ("naive", "seasonal_naive", "drift")
+
+
+@dataclass(frozen=True, slots=True)
+class Scores:
+    """Accuracy of one forecaster over a set of windows (MAPE and sMAPE in percent)."""
+
+    mae: float
+    rmse: float
+    mape: float
+    smape: float
+    mase: float
+
+    @classmethod
+    def compute(
+        cls, y_true: FloatArray, y_pred: FloatArray, mase_scale: float
+    ) -> Scores:
+        """Score ``y_pred`` against ``y_true`` (same shape); MASE divides MAE by ``mase_scale``."""
+        mae = metrics.mae(y_true, y_pred)
+        mase = (
+            mae / mase_scale
+            if mase_scale > 0 and np.isfinite(mase_scale)
+            else float("nan")
+        )
+        return cls(
+            mae=mae,
+            rmse=metrics.rmse(y_true, y_pred),
+            mape=metrics.mape(y_true, y_pred),
+            smape=metrics.smape(y_true, y_pred),
+            mase=float(mase),
+        )
+
+    def as_dict(self) -> dict[str, float]:
+        """Return the scores keyed by metric name."""
+        return {f.name: float(getattr(self, f.name)) for f in fields(self)}
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Model and baseline scores on the same windows.
+
+    Attributes:
+        n_windows: Forecast origins scored; each predicts ``horizon`` steps.
+        horizon: Steps per forecast.
+        season: Season length used by seasonal naive and MASE.
+        first_date: First target timestamp scored (ISO).
+        last_date: Last target timestamp scored (ISO).
+        scores: ``model`` and each baseline name mapped to its scores.
+    """
+
+    n_windows: int
+    horizon: int
+    season: int
+    first_date: str
+    last_date: str
+    scores: dict[str, Scores]
+
+    def relative_mase(self, baseline: str = "seasonal_naive") -> float:
+        """MASE of the model divided by the baseline's (below 1 means the model wins)."""
+        base = self.scores[baseline].mase
+        model = self.scores["model"].mase
+        return float(model / base) if base > 0 and np.isfinite(base) else float("nan")
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "n_windows": self.n_windows,
+            "horizon": self.horizon,
+            "season": self.season,
+            "first_date": self.first_date,
+            "last_date": self.last_date,
+            "scores": {name: s.as_dict() for name, s in self.scores.items()},
+            "relative_mase": self.relative_mase(),
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Evaluation:
+        """Rebuild from :meth:`as_dict` output (None read back as NaN)."""
+        scores = {
+            name: Scores(
+                **{k: float("nan") if v is None else float(v) for k, v in s.items()}
+            )
+            for name, s in raw["scores"].items()
+        }
+        return cls(
+            n_windows=int(raw["n_windows"]),
+            horizon=int(raw["horizon"]),
+            season=int(raw["season"]),
+            first_date=str(raw["first_date"]),
+            last_date=str(raw["last_date"]),
+            scores=scores,
+        )
+
+
+def mase_scale(insample: FloatArray, season: int) -> float:
+    """Mean absolute seasonal difference of the in-sample target (the MASE denominator).
+
+    Falls back to season 1 when the in-sample part is shorter than two seasons.
+    """
+    values = np.asarray(insample, dtype=np.float64).ravel()
+    m = season if len(values) > season else 1
+    if len(values) <= m:
+        return float("nan")
+    return float(np.mean(np.abs(values[m:] - values[:-m])))
+
+
+def score_windows(
+    target: FloatArray,
+    starts: IntArray,
+    window: int,
+    horizon: int,
+    predictions: FloatArray,
+    *,
+    season: int,
+    scale: float,
+    dates: list[str],
+) -> Evaluation:
+    """Score model predictions and the baselines on the same windows.
+
+    Args:
+        target: Unscaled target series, shape (n_steps,).
+        starts: Window start rows; window i reads rows starts[i] .. starts[i]+window-1
+            and predicts rows starts[i]+window .. starts[i]+window+horizon-1.
+        window: Input steps per window.
+        horizon: Predicted steps per window.
+        predictions: Unscaled model predictions, shape (len(starts), horizon).
+        season: Season length for seasonal naive.
+        scale: MASE denominator from the training part (see :func:`mase_scale`).
+        dates: ISO timestamps of every row of ``target``.
+
+    Returns:
+        The evaluation; ``scores`` holds ``model`` and every name in :data:`BASELINES`.
+    """
+    offsets = np.arange(horizon)
+    rows = starts[:, None] + window + offsets[None, :]
+    y_true = target[rows]
+    forecasts = {
+        "model": predictions,
+        "naive": baselines.naive(target, starts, window, horizon),
+        "seasonal_naive": baselines.seasonal_naive(
+            target, starts, window, horizon, season
+        ),
+        "drift": baselines.drift(target, starts, window, horizon),
+    }
+    return Evaluation(
+        n_windows=len(starts),
+        horizon=horizon,
+        season=season,
+        first_date=dates[int(rows.min())],
+        last_date=dates[int(rows.max())],
+        scores={
+            name: Scores.compute(y_true, pred, scale)
+            for name, pred in forecasts.items()
+        },
+    )
