@@ -132,6 +132,7 @@ def train(
     progress: Callable[[str], None] | None = None,
     command: Sequence[str] | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    source: dict[str, Any] | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train a model on a series, score it on the held-out tail, and optionally save it.
@@ -143,6 +144,7 @@ def train(
         progress: Called with one line per epoch and per stage.
         command: The command line to record in the artifact.
         lock_timeout: Seconds to wait for another process writing the same ``out``.
+        source: Where the data came from (e.g. a ticker), recorded in the artifact.
         **options: Any field of DataConfig, ModelConfig or TrainConfig.
 
     Returns:
@@ -199,6 +201,11 @@ def train(
         "hardware": device,
         "command": list(command) if command is not None else list(sys.argv),
         "seed": tc.seed,
+        "source": source
+        or {
+            "kind": "csv" if isinstance(data, str | Path) else "dataframe",
+            "path": str(data) if isinstance(data, str | Path) else None,
+        },
         "config": config.to_dict(),
         "data": {
             "target": series_set.target,

@@ -2,15 +2,30 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from seqcast import __version__
+from seqcast import __version__, logs
 from seqcast.cli.edge import renders_errors, state
+from seqcast.cli.sources import (
+    CacheDirOpt,
+    ColumnOpt,
+    EndOpt,
+    IntervalOpt,
+    MaxStaleOpt,
+    OfflineOpt,
+    RawOpt,
+    SourceChoice,
+    StartOpt,
+    TickerOpt,
+    TimeoutOpt,
+)
 from seqcast.config import (
     Cell,
     DuplicatePolicy,
@@ -24,6 +39,8 @@ from seqcast.config import (
     WindowNorm,
     load_config_file,
 )
+from seqcast.errors import ExitCode, SeqcastError
+from seqcast.logs import LogFormat
 
 app = typer.Typer(
     name="seqcast",
@@ -49,6 +66,7 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def _main(
+    ctx: typer.Context,
     version: Annotated[
         bool,
         typer.Option(
@@ -66,9 +84,34 @@ def _main(
             help="Show tracebacks for errors (also SEQCAST_DEBUG=1).",
         ),
     ] = False,
+    log_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--log-file",
+            envvar="SEQCAST_LOG_FILE",
+            help="Append log lines (warnings, notes, errors, exit code) to this file.",
+        ),
+    ] = None,
+    log_format: Annotated[
+        LogFormat,
+        typer.Option(
+            "--log-format", help="Log file format: text or json (one object per line)."
+        ),
+    ] = LogFormat.TEXT,
 ) -> None:
     """Train, evaluate and forecast time series with recurrent neural networks."""
     state["debug"] = debug
+    _start_logging(ctx.invoked_subcommand, log_file, log_format)
+
+
+def _start_logging(
+    command: str | None, log_file: Path | None, log_format: LogFormat
+) -> None:
+    try:
+        logs.configure(log_file, log_format, command=command)
+    except SeqcastError as exc:
+        raise typer.BadParameter(str(exc), param_hint="--log-file") from None
+    logs.event("start", " ".join(["seqcast", *sys.argv[1:]]), argv=sys.argv[1:])
 
 
 def _csv_list(value: str | None) -> tuple[str, ...] | None:
@@ -87,6 +130,10 @@ def _units(value: str | None) -> tuple[int, ...] | None:
             f"'{value}' is not a comma-separated list of whole numbers, such as 128,64,32.",
             param_hint="--units",
         ) from None
+
+
+def _warn(message: str) -> None:
+    logs.warn(message)  # stderr shows "warning: ..."; --log-file records it too
 
 
 def _progress(quiet: bool) -> Any:
@@ -146,13 +193,13 @@ EngineOpt = Annotated[
 @app.command()
 @renders_errors
 def train(
-    data: DataArg,
     out: Annotated[
         Path,
         typer.Option(
             "--out", "-o", help="Model directory to write (replaced atomically)."
         ),
     ],
+    data: OptionalDataArg = None,
     target: Annotated[
         str | None,
         typer.Option(help="Column to forecast (detected if only one is numeric)."),
@@ -293,14 +340,38 @@ def train(
         bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
     ] = False,
     lock_timeout: LockTimeout = 60.0,
+    ticker: TickerOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    column: ColumnOpt = "Close",
+    raw_prices: RawOpt = False,
+    cache_dir: CacheDirOpt = None,
+    offline: OfflineOpt = False,
+    max_stale: MaxStaleOpt = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
-    """Train a model on a CSV and save it to --out.
+    """Train a model on a CSV or a ticker and save it to --out.
 
     Example: seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --out models/air
     """
     from seqcast import api
     from seqcast.models import cudnn_forfeits
 
+    source = SourceChoice(
+        data,
+        ticker,
+        start,
+        end,
+        interval,
+        column,
+        raw_prices,
+        cache_dir,
+        offline,
+        max_stale,
+        timeout,
+    )
+    source.check(required=True)
     base = RunConfig.from_dict(load_config_file(config)) if config else RunConfig()
     options: dict[str, Any] = {
         "target": target,
@@ -330,18 +401,38 @@ def train(
         "val_fraction": val_fraction,
         "test_fraction": test_fraction,
     }
-    run_config = base.with_overrides(options)
+    frame, defaults, record = source.load(_warn)
+    if frame is None:  # unreachable after check(required=True); keeps the types exact
+        raise typer.BadParameter("Give a CSV path or --ticker.", param_hint="DATA")
+    run_config = base.with_overrides(
+        {**defaults, **{k: v for k, v in options.items() if v is not None}}
+    )
+    if (
+        record is not None
+        and options["fill"] is None
+        and base.data.fill is FillPolicy.NONE
+    ):
+        run_config = run_config.with_overrides(
+            {"fill": FillPolicy.FFILL}
+        )  # market holidays
     for reason in cudnn_forfeits(run_config.model):
-        typer.echo(f"warning: {reason}", err=True)
+        _warn(reason)
     progress = _progress(quiet)
     result = api.train(
-        data,
+        frame,
         out=out,
+        source=record,
         config=run_config,
         progress=progress,
-        command=_command_line(data, out, config, options),
+        command=_command_line(
+            data if data is not None else f"--ticker {ticker}", out, config, options
+        ),
         lock_timeout=lock_timeout,
     )
+    for note in result.notes:
+        logs.event("note", note)
+    if result.path is not None:
+        logs.event("saved", f"saved model to {result.path}", model=str(result.path))
     if not quiet:
         for note in result.notes:
             typer.echo(f"note: {note}", err=True)
@@ -376,6 +467,16 @@ def evaluate(
         OutputFormat, typer.Option("--format", help="table or json.")
     ] = OutputFormat.TABLE,
     engine: EngineOpt = Engine.AUTO,
+    ticker: TickerOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    column: ColumnOpt = "Close",
+    raw_prices: RawOpt = False,
+    cache_dir: CacheDirOpt = None,
+    offline: OfflineOpt = False,
+    max_stale: MaxStaleOpt = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
     """Score a model beside naive baselines on unseen points.
 
@@ -384,7 +485,22 @@ def evaluate(
     from seqcast import api
 
     forecaster = api.load(model_dir, engine=engine)
-    evaluation = forecaster.evaluate(data, season=season)
+    source = SourceChoice(
+        data,
+        ticker,
+        start,
+        end,
+        interval,
+        column,
+        raw_prices,
+        cache_dir,
+        offline,
+        max_stale,
+        timeout,
+    )
+    source.check(required=False)
+    frame, _, _ = source.for_model(forecaster.artifact.meta).load(_warn)
+    evaluation = forecaster.evaluate(frame, season=season)
     typer.echo(_evaluation_text(evaluation.as_dict(), fmt), nl=False)
 
 
@@ -412,6 +528,16 @@ def forecast(
     ] = None,
     engine: EngineOpt = Engine.AUTO,
     lock_timeout: LockTimeout = 60.0,
+    ticker: TickerOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    column: ColumnOpt = "Close",
+    raw_prices: RawOpt = False,
+    cache_dir: CacheDirOpt = None,
+    offline: OfflineOpt = False,
+    max_stale: MaxStaleOpt = None,
+    timeout: TimeoutOpt = 30.0,
 ) -> None:
     """Forecast the next steps after the last observation.
 
@@ -420,7 +546,22 @@ def forecast(
     from seqcast import api
 
     forecaster = api.load(model_dir, engine=engine)
-    result = forecaster.forecast(steps, data)
+    source = SourceChoice(
+        data,
+        ticker,
+        start,
+        end,
+        interval,
+        column,
+        raw_prices,
+        cache_dir,
+        offline,
+        max_stale,
+        timeout,
+    )
+    source.check(required=False)
+    frame, _, _ = source.for_model(forecaster.artifact.meta).load(_warn)
+    result = forecaster.forecast(steps, frame)
     chosen = fmt or (
         OutputFormat.TABLE if output is None and _is_tty() else OutputFormat.CSV
     )
@@ -528,4 +669,15 @@ _add_subcommands()
 def main() -> None:
     """Console-script entry point."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    app()
+    signal.signal(signal.SIGTERM, _interrupt)  # cron/timeout: clean up as on Ctrl-C
+    try:
+        app()
+    except SystemExit as exc:
+        if exc.code == ExitCode.USAGE:
+            logs.event("error", "usage error", level=logging.ERROR, exit_code=2)
+        raise
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """Turn SIGTERM into KeyboardInterrupt, so temporaries are removed and exit is 130."""
+    raise KeyboardInterrupt
