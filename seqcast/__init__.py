@@ -2,4 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 __version__ = "0.1.0"
+
+__all__ = ["Forecaster", "RunConfig", "__version__", "load", "train"]
+
+
+def __getattr__(name: str) -> Any:
+    """Import the API on first use, so ``import seqcast`` and the CLI start quickly."""
+    if name in ("train", "load", "Forecaster"):
+        from seqcast import api
+
+        return getattr(api, name)
+    if name == "RunConfig":
+        from seqcast.config import RunConfig
+
+        return RunConfig
+    raise AttributeError(f"module 'seqcast' has no attribute {name!r}")

@@ -1,0 +1,99 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import seqcast
+from seqcast.config import Engine, RunConfig
+from seqcast.errors import ConfigError, DataError
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
+
+@pytest.mark.slow
+def test_readme_script_trains_loads_forecasts_and_evaluates(
+    sine_frame: pd.DataFrame, tmp_path: Path, tiny_config: RunConfig
+) -> None:
+    result = seqcast.train(sine_frame, out=tmp_path / "m", config=tiny_config, epochs=2)
+    assert result.path == tmp_path / "m"
+    assert result.config.train.epochs == 2
+    assert result.config.data.freq == "D"
+    model = seqcast.load(tmp_path / "m")
+    frame = model.forecast(5).to_frame()
+    assert list(frame.columns) == ["date", "y"]
+    assert frame["date"].iloc[0] == sine_frame["date"].iloc[-1] + pd.Timedelta(days=1)
+    assert result.evaluation is not None
+    assert model.evaluate().scores["model"].mase == pytest.approx(
+        result.evaluation.scores["model"].mase
+    )
+
+
+@pytest.mark.slow
+def test_saved_model_forecasts_exactly_what_it_did_before_saving(
+    sine_frame: pd.DataFrame, tmp_path: Path, tiny_config: RunConfig
+) -> None:
+    from seqcast.pipeline import fit_values
+
+    values = sine_frame[["y"]].to_numpy(dtype=np.float64)
+    config = tiny_config.with_overrides({"test_fraction": 0.0})
+    fitted = fit_values(values, config)
+    last_start = np.array(
+        [len(values) - config.train.window - config.train.horizon], dtype=np.int64
+    )
+    before = fitted.predict_starts(last_start)
+    seqcast.train(sine_frame, out=tmp_path / "m", config=config)
+    loaded = seqcast.load(tmp_path / "m", engine=Engine.KERAS)
+    from seqcast.pipeline import predict_windows
+
+    after = predict_windows(
+        loaded.predictor(),
+        loaded.scaler,
+        loaded.scaler.transform(values),
+        last_start,
+        config.train.window,
+        config.train.horizon,
+        config.train.window_norm,
+    )
+    np.testing.assert_allclose(
+        after, before, rtol=0, atol=1e-6
+    )  # same seed: the same model, saved and reloaded
+
+
+@pytest.mark.slow
+def test_same_seed_same_forecast_different_seed_different(
+    sine_frame: pd.DataFrame, tiny_config: RunConfig, tmp_path: Path
+) -> None:
+    a = seqcast.train(sine_frame, out=tmp_path / "a", config=tiny_config)
+    b = seqcast.train(sine_frame, out=tmp_path / "b", config=tiny_config)
+    c = seqcast.train(sine_frame, out=tmp_path / "c", config=tiny_config, seed=1)
+    fa, fb, fc = (seqcast.load(r.path).forecast(3).values for r in (a, b, c) if r.path)
+    np.testing.assert_array_equal(fa, fb)
+    assert not np.allclose(fa, fc)
+
+
+def test_forecast_rejects_zero_steps_and_wrong_data(tmp_path: Path) -> None:
+    pytest.importorskip("keras")
+    with pytest.raises(ConfigError):
+        RunConfig().with_overrides({"window": 0})
+    with pytest.raises(DataError, match="window=500"):
+        seqcast.train(
+            pd.DataFrame(
+                {"date": pd.date_range("2020", periods=50), "y": np.arange(50.0)}
+            ),
+            window=500,
+        )
+
+
+def test_import_seqcast_is_light() -> None:
+    code = "import sys, seqcast; print(sorted({'keras', 'tensorflow', 'pandas', 'sklearn'} & set(sys.modules)))"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"
