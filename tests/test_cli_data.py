@@ -15,6 +15,7 @@ import typer
 from typer.testing import CliRunner, Result
 
 from seqcast.cli.data import data_app
+from seqcast.cli.edge import state
 from seqcast.errors import SeqcastError, SourceError
 from seqcast.sources import ticker
 from seqcast.sources.cache import read_cache
@@ -72,7 +73,11 @@ class Yahoo:
 
 def run(args: list[str]) -> tuple[Result, SeqcastError | None]:
     """Invoke the sub-app; SeqcastError propagates to the caller, as it does to the lead's app edge."""
-    result = CliRunner().invoke(data_app, args)
+    state["debug"] = True  # the edge re-raises, so tests see the typed error
+    try:
+        result = CliRunner().invoke(data_app, args)
+    finally:
+        state["debug"] = False
     error = result.exception if isinstance(result.exception, SeqcastError) else None
     if (
         result.exception is not None
@@ -344,3 +349,16 @@ def test_commands_have_help() -> None:
         assert 0 < len(summary) <= 60, name
         assert rest.strip().startswith("Example: seqcast data "), name
         assert CliRunner().invoke(data_app, [name, "--help"]).exit_code == 0
+
+
+def test_the_app_renders_data_errors_as_one_line(tmp_path: Path) -> None:
+    from seqcast.cli import app
+    from seqcast.errors import ExitCode
+
+    result = CliRunner().invoke(
+        app, ["data", "show", "AAPL", "--cache-dir", str(tmp_path)]
+    )
+    assert result.exit_code in (ExitCode.USER_ERROR, ExitCode.SOURCE_UNAVAILABLE)
+    assert result.stderr.startswith("error: No cached data for AAPL (1d)")
+    assert result.stderr.count("\n") == 1
+    assert "Traceback" not in result.output
