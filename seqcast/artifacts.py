@@ -263,11 +263,12 @@ def atomic_write_text(
     path = Path(path)
     if path.is_dir():
         raise ArtifactError(f"--output {path} is a directory. Give a file path.")
-    if not path.parent.exists():
+    if not path.parent.is_dir():
         raise ArtifactError(
-            f"Cannot write {path}: the directory {path.parent} does not exist. Create it first or choose another --output."
+            f"Cannot write {path}: {path.parent} is not an existing directory. Create it first or choose another --output."
         )
     with output_lock(path, lock_timeout):
+        _remove_stale_temporaries(path)
         tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
         try:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:

@@ -96,6 +96,8 @@ class OutputFormat(StrEnum):
 
 DEFAULT_STACKED_UNITS = (128, 64, 32)
 DEFAULT_SINGLE_UNITS = 64
+MAX_UNITS = 10_000  # per layer; an LSTM of 10**7 units would need terabytes
+MAX_LAYERS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +126,13 @@ class DataConfig:
 
     def __post_init__(self) -> None:
         if self.target is not None and self.target in self.features:
-            raise ConfigError(f"Column '{self.target}' is both the target and a feature. Remove it from --features.")
+            raise ConfigError(
+                f"Column '{self.target}' is both the target and a feature. Remove it from --features."
+            )
         if len(set(self.features)) != len(self.features):
-            raise ConfigError(f"--features lists a column twice: {', '.join(self.features)}. List each column once.")
+            raise ConfigError(
+                f"--features lists a column twice: {', '.join(self.features)}. List each column once."
+            )
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,15 +159,41 @@ class ModelConfig:
 
     def __post_init__(self) -> None:
         if any(u < 1 for u in self.units):
-            raise ConfigError(f"Every entry of --units must be at least 1, got units={','.join(map(str, self.units))}. Use positive layer sizes such as 64,32.")
+            raise ConfigError(
+                f"Every entry of --units must be at least 1, got units={','.join(map(str, self.units))}. Use positive layer sizes such as 64,32."
+            )
+        if any(u > MAX_UNITS for u in self.units):
+            raise ConfigError(
+                f"units={','.join(map(str, self.units))} is larger than seqcast supports ({MAX_UNITS} per layer). Use layer sizes such as 64,32."
+            )
+        if self.layers is not None and self.layers > MAX_LAYERS:
+            raise ConfigError(
+                f"layers={self.layers} is more than seqcast supports ({MAX_LAYERS}). Use a few layers, such as --layers 3."
+            )
         if self.layers is not None and self.layers < 1:
-            raise ConfigError(f"layers={self.layers} must be at least 1. Use --layers 1 or more.")
-        if self.layers is not None and len(self.units) > 1 and self.layers != len(self.units):
-            raise ConfigError(f"layers={self.layers} contradicts units={','.join(map(str, self.units))} ({len(self.units)} layers). Give one of --layers or --units, or make them agree.")
+            raise ConfigError(
+                f"layers={self.layers} must be at least 1. Use --layers 1 or more."
+            )
+        if (
+            self.layers is not None
+            and len(self.units) > 1
+            and self.layers != len(self.units)
+        ):
+            raise ConfigError(
+                f"layers={self.layers} contradicts units={','.join(map(str, self.units))} ({len(self.units)} layers). Give one of --layers or --units, or make them agree."
+            )
         if not 0.0 <= self.dropout < 1.0:
-            raise ConfigError(f"dropout={self.dropout} must be at least 0 and below 1. Use a rate such as 0.1.")
-        if self.kind is not ModelKind.STACKED and self.cell is not None and self.cell.value != self.kind.value:
-            raise ConfigError(f"--cell {self.cell.value} only applies to --model stacked, got --model {self.kind.value}. Use --model stacked --cell {self.cell.value}, or drop --cell.")
+            raise ConfigError(
+                f"dropout={self.dropout} must be at least 0 and below 1. Use a rate such as 0.1."
+            )
+        if (
+            self.kind is not ModelKind.STACKED
+            and self.cell is not None
+            and self.cell.value != self.kind.value
+        ):
+            raise ConfigError(
+                f"--cell {self.cell.value} only applies to --model stacked, got --model {self.kind.value}. Use --model stacked --cell {self.cell.value}, or drop --cell."
+            )
 
     @property
     def resolved_cell(self) -> Cell:
@@ -185,7 +217,9 @@ class ModelConfig:
         if len(self.units) == 1 or not self.units:
             if self.kind is ModelKind.STACKED and not self.units:
                 # Halve the default widths down the stack, as 128-64-32 does.
-                return tuple(max(DEFAULT_STACKED_UNITS[0] >> i, 8) for i in range(self.layers))
+                return tuple(
+                    max(DEFAULT_STACKED_UNITS[0] >> i, 8) for i in range(self.layers)
+                )
             return (units[0],) * self.layers
         return units  # pragma: no cover - rejected in __post_init__
 
@@ -212,8 +246,8 @@ class TrainConfig:
 
     window: int = 24
     horizon: int = 1
-    scaler: ScalerKind = ScalerKind.MINMAX
-    window_norm: WindowNorm = WindowNorm.NONE
+    scaler: ScalerKind = ScalerKind.STANDARD
+    window_norm: WindowNorm = WindowNorm.LAST
     loss: Loss = Loss.MSE
     epochs: int = 50
     batch_size: int = 32
@@ -227,19 +261,31 @@ class TrainConfig:
         for name in ("window", "horizon", "epochs", "batch_size"):
             value = getattr(self, name)
             if value < 1:
-                raise ConfigError(f"{name}={value} must be at least 1. Use --{name.replace('_', '-')} 1 or more.")
+                raise ConfigError(
+                    f"{name}={value} must be at least 1. Use --{name.replace('_', '-')} 1 or more."
+                )
         if self.window > 100_000:
-            raise ConfigError(f"window={self.window} is larger than seqcast supports (100000). Use a shorter window.")
+            raise ConfigError(
+                f"window={self.window} is larger than seqcast supports (100000). Use a shorter window."
+            )
         if self.horizon > 10_000:
-            raise ConfigError(f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter horizon and --steps to go further.")
+            raise ConfigError(
+                f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter horizon and --steps to go further."
+            )
         if self.patience < 0:
-            raise ConfigError(f"patience={self.patience} must be 0 (off) or more. Use --patience 0 to turn early stopping off.")
+            raise ConfigError(
+                f"patience={self.patience} must be 0 (off) or more. Use --patience 0 to turn early stopping off."
+            )
         if not self.lr > 0.0:
-            raise ConfigError(f"lr={self.lr} must be above 0. Use a learning rate such as 0.001.")
+            raise ConfigError(
+                f"lr={self.lr} must be above 0. Use a learning rate such as 0.001."
+            )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
             if not 0.0 <= value < 0.5:
-                raise ConfigError(f"{name}={value} must be at least 0 and below 0.5. Use a share such as 0.15.")
+                raise ConfigError(
+                    f"{name}={value} must be at least 0 and below 0.5. Use a share such as 0.15."
+                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -282,7 +328,9 @@ class RunConfig:
                 continue
             section = _FIELD_SECTION.get(key)
             if section is None:
-                raise ConfigError(f"Unknown option '{key}'. Known options: {', '.join(sorted(_FIELD_SECTION))}.")
+                raise ConfigError(
+                    f"Unknown option '{key}'. Known options: {', '.join(sorted(_FIELD_SECTION))}."
+                )
             merged[section][key] = _plain(value)
         return RunConfig.from_dict(merged)
 
@@ -296,18 +344,28 @@ def load_config_file(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"Cannot read config file {path}: {exc.strerror}. Check the path given to --config.") from None
+        raise ConfigError(
+            f"Cannot read config file {path}: {exc.strerror}. Check the path given to --config."
+        ) from None
     try:
         parsed = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"Config file {path} is not valid TOML: {exc}. Fix the file or drop --config.") from None
+        raise ConfigError(
+            f"Config file {path} is not valid TOML: {exc}. Fix the file or drop --config."
+        ) from None
     RunConfig.from_dict(parsed)  # validate names and types early, with the file named
     return parsed
 
 
 _SECTIONS = ("data", "model", "train")
-_SECTION_TYPES: dict[str, type[Any]] = {"data": DataConfig, "model": ModelConfig, "train": TrainConfig}
-_FIELD_SECTION: dict[str, str] = {f.name: name for name, cls in _SECTION_TYPES.items() for f in fields(cls)}
+_SECTION_TYPES: dict[str, type[Any]] = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "train": TrainConfig,
+}
+_FIELD_SECTION: dict[str, str] = {
+    f.name: name for name, cls in _SECTION_TYPES.items() for f in fields(cls)
+}
 
 _S = TypeVar("_S")
 
@@ -324,11 +382,15 @@ def _section_to_dict(section: Any) -> dict[str, Any]:
     return {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
 
 
-def _place(by_section: dict[str, dict[str, Any]], key: str, value: Any, expected: str | None) -> None:
+def _place(
+    by_section: dict[str, dict[str, Any]], key: str, value: Any, expected: str | None
+) -> None:
     section = _FIELD_SECTION.get(key)
     if section is None or (expected is not None and section != expected):
         where = f" in [{expected}]" if expected else ""
-        raise ConfigError(f"Unknown option '{key}'{where}. Known options: {', '.join(sorted(_FIELD_SECTION))}.")
+        raise ConfigError(
+            f"Unknown option '{key}'{where}. Known options: {', '.join(sorted(_FIELD_SECTION))}."
+        )
     by_section[section][key] = value
 
 
@@ -346,8 +408,13 @@ def _section_from_dict(cls: type[_S], values: dict[str, Any]) -> _S:
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Convert a JSON/TOML value to the field's type, judged from its default."""
     enum_types: dict[str, type[StrEnum]] = {
-        "kind": ModelKind, "cell": Cell, "loss": Loss, "scaler": ScalerKind,
-        "fill": FillPolicy, "duplicates": DuplicatePolicy, "window_norm": WindowNorm,
+        "kind": ModelKind,
+        "cell": Cell,
+        "loss": Loss,
+        "scaler": ScalerKind,
+        "fill": FillPolicy,
+        "duplicates": DuplicatePolicy,
+        "window_norm": WindowNorm,
     }
     if value is None:
         return None
@@ -357,17 +424,23 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             return enum(value)
         except ValueError:
             choices = ", ".join(m.value for m in enum)
-            raise ConfigError(f"{key}={value!r} is not one of: {choices}. Pick one of those.") from None
+            raise ConfigError(
+                f"{key}={value!r} is not one of: {choices}. Pick one of those."
+            ) from None
     if key in ("features", "units"):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list | tuple):
-            raise ConfigError(f"{key}={value!r} must be a list. Use a comma-separated list such as a,b.")
+            raise ConfigError(
+                f"{key}={value!r} must be a list. Use a comma-separated list such as a,b."
+            )
         if key == "units":
             try:
                 return tuple(int(v) for v in value)
             except (TypeError, ValueError):
-                raise ConfigError(f"units={value!r} must be whole numbers. Use sizes such as 128,64,32.") from None
+                raise ConfigError(
+                    f"units={value!r} must be whole numbers. Use sizes such as 128,64,32."
+                ) from None
         return tuple(str(v) for v in value)
     if isinstance(default, bool):
         if not isinstance(value, bool):

@@ -479,6 +479,7 @@ def _parse_dates(
             raise DataError(
                 f"Column {_q(column)} has no date at row {rows[i]} {_ROWS}. Fill in the date or remove the row."
             )
+        _refuse_mixed_layouts(stripped, column, rows)
         unique = pd.Index(pd.unique(text))
         parsed, how = _parse_date_text(pd.Series(unique, dtype=object))
         dates = pd.DatetimeIndex(parsed.take(unique.get_indexer(text)))
@@ -516,6 +517,24 @@ def _parse_dates(
             )
             dates = dates.tz_localize(None)
     return pd.DatetimeIndex(dates.as_unit("us"), name="date")
+
+
+_YEAR_FIRST_RE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
+_YEAR_LAST_RE = re.compile(r"^\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}\b")
+
+
+def _refuse_mixed_layouts(text: pd.Series, column: str, rows: np.ndarray) -> None:
+    """Refuse a column mixing year-first (2020-01-31) and year-last (31/01/2020) dates.
+
+    Reading such a column with one rule silently swaps days and months in some rows.
+    """
+    year_first = text.str.match(_YEAR_FIRST_RE).to_numpy(dtype=bool)
+    year_last = text.str.match(_YEAR_LAST_RE).to_numpy(dtype=bool)
+    if year_first.any() and year_last.any():
+        i, j = int(np.flatnonzero(year_first)[0]), int(np.flatnonzero(year_last)[0])
+        raise DataError(
+            f"Column {_q(column)} mixes date formats: {_q(str(text.iloc[i]))} at row {rows[i]} and {_q(str(text.iloc[j]))} at row {rows[j]} {_ROWS}. Write every date in one format, preferably YYYY-MM-DD."
+        )
 
 
 def _parse_date_text(text: pd.Series) -> tuple[pd.DatetimeIndex, str]:

@@ -15,7 +15,9 @@ import pytest
 from seqcast.config import DataConfig, ModelConfig, ModelKind, RunConfig, TrainConfig
 
 
-def make_sine_frame(n: int = 200, *, freq: str = "D", start: str = "2020-01-01", seed: int = 0) -> pd.DataFrame:
+def make_sine_frame(
+    n: int = 200, *, freq: str = "D", start: str = "2020-01-01", seed: int = 0
+) -> pd.DataFrame:
     """Sine (period 7) plus a gentle trend and a little noise, with a date column."""
     rng = np.random.default_rng(seed)
     t = np.arange(n, dtype=np.float64)
@@ -42,5 +44,7 @@ def tiny_config() -> RunConfig:
     return RunConfig(
         data=DataConfig(target="y", date_col="date"),
         model=ModelConfig(kind=ModelKind.LSTM, units=(4,)),
-        train=TrainConfig(window=14, horizon=3, epochs=1, batch_size=8, seed=0, patience=0),
+        train=TrainConfig(
+            window=14, horizon=3, epochs=1, batch_size=8, seed=0, patience=0
+        ),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from seqcast import logs
 from seqcast.cli.edge import renders_errors
 from seqcast.cli.render import records
 from seqcast.config import OutputFormat
@@ -143,11 +145,14 @@ def fetch(
         except SeqcastError as exc:
             if len(queries) == 1:
                 raise
+            logs.event(
+                "error", f"error: {exc}", level=logging.ERROR, ticker=query.ticker
+            )
             typer.echo(f"error: {exc}", err=True)
             failed.append(query.ticker)
             continue
         for note in data.notes:
-            typer.echo(f"warning: {note}", err=True)
+            logs.warn(note)
         rows.append(_summary(query, data))
     if rows:
         typer.echo(records(rows, fmt), nl=False)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from typing import ParamSpec, TypeVar
 
 import typer
 
+from seqcast import logs
 from seqcast.errors import ExitCode, SeqcastError
 
 _P = ParamSpec("_P")
@@ -26,16 +28,32 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
         try:
-            return command(*args, **kwargs)
+            result = command(*args, **kwargs)
         except SeqcastError as exc:
+            _log_error(str(exc), exc.exit_code, type(exc).__name__)
             if state["debug"]:
                 raise
             typer.echo(f"error: {exc}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
+            message = "Interrupted; nothing was written."
+            _log_error(message, ExitCode.INTERRUPTED, "KeyboardInterrupt")
             if state["debug"]:
                 raise
-            typer.echo("error: Interrupted; nothing was written.", err=True)
+            typer.echo(f"error: {message}", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        logs.event("exit", "finished", exit_code=int(ExitCode.OK))
+        return result
 
     return wrapper
+
+
+def _log_error(message: str, code: ExitCode, kind: str) -> None:
+    """Record the final error line and its exit code in the log file (stderr shows it once)."""
+    logs.event(
+        "error",
+        f"error: {message}",
+        level=logging.ERROR,
+        exit_code=int(code),
+        error=kind,
+    )
