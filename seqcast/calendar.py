@@ -1,0 +1,202 @@
+"""Future timestamps at a pandas frequency, computed with NumPy alone (the fast forecast path).
+
+``future_dates`` reproduces ``pandas.date_range(last + offset, periods=steps, freq=offset)``
+for the aliases seqcast's series use, so ``seqcast forecast`` need not import pandas:
+
+- fixed steps: ``D``, ``h``, ``min``, ``s`` (with multiples such as ``2D``, ``2h``, ``15min``);
+- business days: ``B`` (``numpy.busday_offset``);
+- weeks: ``W`` and ``W-SUN`` .. ``W-SAT``;
+- month, quarter and year starts and ends: ``MS``, ``ME``, ``QS``/``QS-JAN`` ..
+  ``QS-DEC``, ``QE``/``QE-JAN`` .. ``QE-DEC``, ``YS``/``YS-JAN`` .. ``YS-DEC``,
+  ``YE``/``YE-JAN`` .. ``YE-DEC``, all with multiples (``2MS``, ``3QS-OCT``).
+
+Anchored aliases follow pandas: the first stamp is the first on the grid strictly after
+``last``'s date, then every ``n``-th; the time of day is kept. Any other alias raises
+``UnsupportedFrequencyError`` so the caller can fall back to ``seqcast.frame.future_index``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import numpy.typing as npt
+
+from seqcast.errors import ConfigError
+
+_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+_MONTHS = (
+    "JAN",
+    "FEB",
+    "MAR",
+    "APR",
+    "MAY",
+    "JUN",
+    "JUL",
+    "AUG",
+    "SEP",
+    "OCT",
+    "NOV",
+    "DEC",
+)
+_TICKS = {
+    "D": np.timedelta64(1, "D"),
+    "h": np.timedelta64(1, "h"),
+    "min": np.timedelta64(1, "m"),
+    "s": np.timedelta64(1, "s"),
+}
+# Month-grid aliases: (months between stamps, default anchor month, start or end of month).
+_MONTHLY = {"MS": (1, 1, True), "ME": (1, 1, False)}
+_ANCHORED = {
+    "QS": (3, 1, True),
+    "QE": (3, 12, False),
+    "YS": (12, 1, True),
+    "YE": (12, 12, False),
+}
+_ALIAS_RE = re.compile(r"(\d*)([A-Za-z]+)(?:-([A-Z]{3}))?")
+_PLAIN_STAMP_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+)
+_SUPPORTED = (
+    "D, B, W-SUN..W-SAT, MS, ME, QS[-MON], QE[-MON], YS[-MON], YE[-MON], h, min, s"
+)
+
+
+class UnsupportedFrequencyError(ConfigError):
+    """The alias or timestamp is outside what ``future_dates`` handles; use pandas."""
+
+
+def future_dates(last: str, freq: str, steps: int) -> list[str]:
+    """Return the ``steps`` ISO timestamps that follow ``last`` at ``freq``, without pandas.
+
+    Args:
+        last: ISO timestamp of the last observation, ``YYYY-MM-DD`` or
+            ``YYYY-MM-DDTHH:MM:SS`` (time zone free).
+        freq: A pandas frequency alias (see the module docstring for those supported).
+        steps: How many timestamps to return (0 gives []).
+
+    Returns:
+        ``YYYY-MM-DD`` strings when every stamp is at midnight, else
+        ``YYYY-MM-DDTHH:MM:SS``, as ``seqcast.api`` formats dates. For ``last =
+        "2024-03-15"`` and ``freq = "MS"``, ``steps = 2`` gives ``["2024-04-01",
+        "2024-05-01"]``; for ``last = "2024-03-29"`` (a Friday) and ``freq = "B"``,
+        ``steps = 1`` gives ``["2024-04-01"]``.
+
+    Raises:
+        ConfigError: If steps is negative.
+        UnsupportedFrequencyError: If ``freq`` or ``last`` is not one this function
+            handles; ``seqcast.frame.future_index`` (pandas) handles the rest.
+    """
+    if steps < 0:
+        raise ConfigError(f"steps={steps} must be 0 or more. Use --steps 1 or more.")
+    stamp = _parse_stamp(last)
+    n, base, anchor = _parse_alias(freq)
+    day = stamp.astype("datetime64[D]")
+    time_of_day = stamp - day
+    k = np.arange(steps, dtype=np.int64)
+    days: npt.NDArray[np.datetime64]
+    if base in _TICKS and anchor is None:
+        out = stamp + (k + 1) * n * _TICKS[base]
+        return _format(out.astype("datetime64[s]"))
+    if base == "B" and anchor is None:
+        days = np.busday_offset(day, (k + 1) * n, roll="backward")
+    elif base == "W":
+        weekday = _WEEKDAYS.index(anchor or "SUN")
+        # 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
+        ahead = (weekday - (day.astype(np.int64) + 3)) % 7
+        first = day + np.timedelta64(int(ahead) or 7, "D")
+        days = first + (n - 1 + k * n) * np.timedelta64(7, "D")
+    else:
+        period, default, is_start = _MONTHLY.get(base) or _ANCHORED[base]
+        if anchor is not None and base in _MONTHLY:
+            raise _unsupported(freq)
+        phase = (_MONTHS.index(anchor) + 1 if anchor else default) - 1
+        days = _month_grid(day, period, phase, is_start, n, k)
+    return _format(days + time_of_day)
+
+
+def _parse_stamp(last: str) -> np.datetime64:
+    text = str(last).strip()
+    if not _PLAIN_STAMP_RE.fullmatch(text):
+        raise UnsupportedFrequencyError(
+            f"Timestamp {text!r} is not a plain ISO date or time (YYYY-MM-DD[THH:MM:SS]). Use seqcast.frame.future_index (pandas) for it."
+        )
+    whole, _, fraction = text.replace(" ", "T").partition(".")
+    if fraction.strip("0"):
+        raise UnsupportedFrequencyError(
+            f"Timestamp {text!r} has a fraction of a second. Use seqcast.frame.future_index (pandas) for it."
+        )
+    try:
+        return np.datetime64(whole, "s")
+    except ValueError:
+        raise UnsupportedFrequencyError(
+            f"Timestamp {text!r} is not a valid date. Use seqcast.frame.future_index (pandas) for it."
+        ) from None
+
+
+def _parse_alias(freq: str) -> tuple[int, str, str | None]:
+    """Split ``"2W-WED"`` into (2, "W", "WED"); reject aliases handled only by pandas."""
+    match = _ALIAS_RE.fullmatch(str(freq))
+    if match is None:
+        raise _unsupported(freq)
+    digits, base, anchor = match.groups()
+    n = int(digits) if digits else 1
+    known = (
+        base in _TICKS or base in ("B", "W") or base in _MONTHLY or base in _ANCHORED
+    )
+    if n < 1 or not known:
+        raise _unsupported(freq)
+    if anchor is not None and not (
+        (base == "W" and anchor in _WEEKDAYS)
+        or (base in _ANCHORED and anchor in _MONTHS)
+    ):
+        raise _unsupported(freq)
+    return n, base, anchor
+
+
+def _month_grid(
+    day: np.datetime64,
+    period: int,
+    phase: int,
+    is_start: bool,
+    n: int,
+    k: npt.NDArray[np.int64],
+) -> npt.NDArray[np.datetime64]:
+    """Stamps on the grid of months ``phase + j * period`` (0-based, from year 0).
+
+    The grid's j-th stamp is the first (``is_start``) or last day of month
+    ``phase + j * period``. The first result is the first stamp strictly after ``day``,
+    advanced by ``n - 1`` more stamps; each further result is ``n`` stamps on.
+    """
+    month = int(day.astype("datetime64[M]").astype(np.int64)) + 1970 * 12  # from year 0
+    j0 = (month - phase) // period  # stamp in the period that holds ``day``
+    if is_start:
+        first = j0 + 1  # a month start is never after a day of its own month
+    else:
+        end = _month_ends(np.asarray([phase + j0 * period]))[0]
+        first = j0 if day < end else j0 + 1
+    months = phase + (first + n - 1 + k * n) * period
+    if is_start:
+        return _month_starts(months)
+    return _month_ends(months)
+
+
+def _month_starts(months: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
+    return (months - 1970 * 12).astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _month_ends(months: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
+    return _month_starts(months + 1) - np.timedelta64(1, "D")
+
+
+def _format(stamps: npt.NDArray[np.datetime64]) -> list[str]:
+    seconds = stamps.astype("datetime64[s]")
+    if (seconds == seconds.astype("datetime64[D]")).all():
+        return [str(s) for s in np.datetime_as_string(seconds, unit="D")]
+    return [str(s) for s in np.datetime_as_string(seconds, unit="s")]
+
+
+def _unsupported(freq: str) -> UnsupportedFrequencyError:
+    return UnsupportedFrequencyError(
+        f"freq={freq!r} is not one seqcast.calendar supports ({_SUPPORTED}). Use seqcast.frame.future_index (pandas) for it."
+    )

@@ -1,0 +1,152 @@
+"""seqcast.calendar.future_dates agrees with pandas.date_range without importing pandas."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta
+
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from seqcast.calendar import UnsupportedFrequencyError, future_dates
+from seqcast.errors import ConfigError
+from seqcast.frame import future_index
+
+_MONTHS = [
+    "JAN",
+    "FEB",
+    "MAR",
+    "APR",
+    "MAY",
+    "JUN",
+    "JUL",
+    "AUG",
+    "SEP",
+    "OCT",
+    "NOV",
+    "DEC",
+]
+_DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+BASES = (
+    ["D", "B", "W", "MS", "ME", "QS", "QE", "YS", "YE", "h", "min", "s"]
+    + [f"W-{d}" for d in _DAYS]
+    + [f"{b}-{m}" for b in ("QS", "QE", "YS", "YE") for m in _MONTHS]
+)
+
+
+def pandas_dates(last: str, freq: str, steps: int) -> list[str]:
+    """The reference: pandas' own range, formatted as seqcast.api formats dates."""
+    offset = pd.tseries.frequencies.to_offset(freq)
+    index = pd.date_range(pd.Timestamp(last) + offset, periods=steps, freq=offset)
+    if all(s == s.normalize() for s in index):
+        return [s.strftime("%Y-%m-%d") for s in index]
+    return [s.strftime("%Y-%m-%dT%H:%M:%S") for s in index]
+
+
+stamps = st.datetimes(
+    min_value=datetime(1800, 1, 1), max_value=datetime(2200, 12, 31)
+).map(lambda d: d.replace(microsecond=0))
+midnights = st.dates(
+    min_value=datetime(1800, 1, 1).date(), max_value=datetime(2200, 12, 31).date()
+).map(lambda d: datetime(d.year, d.month, d.day))
+
+
+def iso(stamp: datetime) -> str:
+    if stamp.time() == datetime.min.time():
+        return stamp.strftime("%Y-%m-%d")
+    return stamp.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+@settings(max_examples=600, deadline=None)
+@given(
+    last=st.one_of(midnights, stamps),
+    base=st.sampled_from(BASES),
+    n=st.one_of(st.just(1), st.integers(1, 30)),
+    steps=st.integers(0, 40),
+)
+def test_future_dates_match_pandas(
+    last: datetime, base: str, n: int, steps: int
+) -> None:
+    freq = base if n == 1 else f"{n}{base}"
+    assert future_dates(iso(last), freq, steps) == pandas_dates(iso(last), freq, steps)
+
+
+@settings(max_examples=200, deadline=None)
+@given(last=midnights, base=st.sampled_from(BASES), steps=st.integers(1, 24))
+def test_future_dates_match_frame_future_index(
+    last: datetime, base: str, steps: int
+) -> None:
+    index = future_index(pd.Timestamp(last), base, steps)
+    expected = pandas_dates(iso(last), base, steps)
+    assert [s.strftime("%Y-%m-%d") for s in index] == [e[:10] for e in expected]
+    assert future_dates(iso(last), base, steps) == expected
+
+
+@pytest.mark.parametrize(
+    ("last", "freq", "expected"),
+    [
+        ("2024-03-15", "MS", ["2024-04-01", "2024-05-01"]),
+        ("2024-03-29", "B", ["2024-04-01", "2024-04-02"]),  # Friday -> Monday
+        ("2024-03-30", "B", ["2024-04-01", "2024-04-02"]),  # Saturday
+        ("2024-02-29", "ME", ["2024-03-31", "2024-04-30"]),
+        ("2024-03-31", "QE", ["2024-06-30", "2024-09-30"]),
+        ("2024-01-01", "QS-OCT", ["2024-04-01", "2024-07-01"]),
+        ("2024-01-01", "W", ["2024-01-07", "2024-01-14"]),  # W means W-SUN
+        ("2024-12-31T23:00:00", "2h", ["2025-01-01T01:00:00", "2025-01-01T03:00:00"]),
+        ("2024-01-01T22:00:00", "h", ["2024-01-01T23:00:00", "2024-01-02T00:00:00"]),
+        ("2024-01-01", "15min", ["2024-01-01T00:15:00", "2024-01-01T00:30:00"]),
+    ],
+)
+def test_future_dates_examples(last: str, freq: str, expected: list[str]) -> None:
+    assert future_dates(last, freq, 2) == expected
+
+
+@pytest.mark.parametrize(
+    "freq",
+    ["SMS", "BMS", "ms", "1h30min", "AS", "M", "MS-JAN", "W-FOO", "0D", "QS-13", ""],
+)
+def test_other_aliases_ask_for_pandas(freq: str) -> None:
+    with pytest.raises(UnsupportedFrequencyError) as info:
+        future_dates("2024-01-01", freq, 3)
+    assert str(info.value) == (
+        f"freq={freq!r} is not one seqcast.calendar supports (D, B, W-SUN..W-SAT, MS, ME, QS[-MON], QE[-MON], YS[-MON], YE[-MON], h, min, s). Use seqcast.frame.future_index (pandas) for it."
+    )
+    assert isinstance(info.value, ConfigError)
+
+
+@pytest.mark.parametrize(
+    "last",
+    ["2024-01-01T00:00:00+01:00", "2024-01-01T00:00:00.5", "Jan 1 2024", "2024-02-30"],
+)
+def test_unusual_timestamps_ask_for_pandas(last: str) -> None:
+    with pytest.raises(
+        UnsupportedFrequencyError, match=r"Use seqcast\.frame\.future_index"
+    ):
+        future_dates(last, "D", 1)
+
+
+def test_whole_second_fraction_is_accepted() -> None:
+    assert future_dates("2024-01-01T10:00:00.000", "h", 1) == ["2024-01-01T11:00:00"]
+
+
+def test_negative_steps_are_rejected() -> None:
+    with pytest.raises(ConfigError, match=r"steps=-1 must be 0 or more"):
+        future_dates("2024-01-01", "D", -1)
+
+
+def test_large_steps_are_vectorised() -> None:
+    dates = future_dates("2000-01-01", "D", 10_000)
+    assert dates[-1] == (datetime(2000, 1, 1) + timedelta(days=10_000)).strftime(
+        "%Y-%m-%d"
+    )
+
+
+def test_calendar_does_not_import_pandas() -> None:
+    code = "import sys, seqcast.calendar as c; c.future_dates('2024-01-31', 'ME', 3); print('pandas' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "False"
