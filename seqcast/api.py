@@ -29,7 +29,7 @@ from seqcast.artifacts import (
     save_artifact,
 )
 from seqcast.config import DataConfig, Engine, RunConfig
-from seqcast.errors import ConfigError, DataError
+from seqcast.errors import ConfigError, DataError, SeqcastError
 from seqcast.evaluation import Evaluation, mase_scale, score_windows
 from seqcast.pipeline import fit_values, predict_windows
 from seqcast.scaling import Scaler
@@ -79,6 +79,8 @@ class Forecast:
         values: Forecast values in the series' own units, shape (steps,).
         origin: Timestamp of the last observation the forecast starts from.
         engine: ``numpy`` or ``keras``.
+        bands: Interval level label (``"80"``) mapped to (lower, upper) arrays of
+            shape (steps,); see :mod:`seqcast.intervals`.
     """
 
     target: str
@@ -86,21 +88,33 @@ class Forecast:
     values: FloatArray
     origin: str
     engine: str
+    bands: dict[str, tuple[FloatArray, FloatArray]] = dataclasses.field(
+        default_factory=dict
+    )
 
     def rows(self) -> list[dict[str, Any]]:
-        """Return one dict per step: ``{"date": ..., target: ...}``."""
-        return [
+        """Return one dict per step: ``{"date": ..., target: ..., "lower_80": ...}``."""
+        rows: list[dict[str, Any]] = [
             {"date": d, self.target: float(v)}
             for d, v in zip(self.dates, self.values, strict=True)
         ]
+        for label, (lower, upper) in self.bands.items():
+            for row, lo, hi in zip(rows, lower, upper, strict=True):
+                row[f"lower_{label}"] = float(lo)
+                row[f"upper_{label}"] = float(hi)
+        return rows
 
     def to_frame(self) -> pd.DataFrame:
-        """Return a DataFrame with a ``date`` column and the target column."""
+        """Return a DataFrame with ``date``, the target and any interval columns."""
         import pandas as pd
 
-        return pd.DataFrame(
+        frame = pd.DataFrame(
             {"date": pd.to_datetime(list(self.dates)), self.target: self.values}
         )
+        for label, (lower, upper) in self.bands.items():
+            frame[f"lower_{label}"] = lower
+            frame[f"upper_{label}"] = upper
+        return frame
 
 
 def read_data(source: str | Path | pd.DataFrame) -> pd.DataFrame:
@@ -180,9 +194,11 @@ def train(
 
     season = _default_season(series_set.freq)
     scale = mase_scale(values[: bounds.train_end, 0], season)
+    calibration, coverage = _calibrate_intervals(fitted, values)
     evaluation = None
     if len(test_starts):
         predicted = fitted.predict_starts(test_starts)
+        coverage = _test_coverage(calibration, values, test_starts, tc, predicted)
         evaluation = score_windows(
             values[:, 0],
             test_starts,
@@ -246,7 +262,11 @@ def train(
             "stopped_early": fit.stopped_early,
             "seconds": fit.seconds,
         },
-        "metrics": {"test": evaluation.as_dict() if evaluation else None},
+        "metrics": {
+            "test": evaluation.as_dict() if evaluation else None,
+            "test_coverage": coverage,
+        },
+        "intervals": calibration.to_dict() if calibration else None,
     }
     path = None
     if out is not None:
@@ -309,7 +329,11 @@ class Forecaster:
         return self._predict
 
     def forecast(
-        self, steps: int | None = None, data: str | Path | pd.DataFrame | None = None
+        self,
+        steps: int | None = None,
+        data: str | Path | pd.DataFrame | None = None,
+        *,
+        intervals: Sequence[float] = (),
     ) -> Forecast:
         """Forecast ``steps`` values after the last observation.
 
@@ -318,9 +342,11 @@ class Forecaster:
                 predictions are fed back as inputs (univariate models only).
             data: New data whose tail is the forecast's input; None uses the window stored
                 in the artifact at training time.
+            intervals: Levels (such as 0.8, 0.95) of conformal prediction intervals.
 
         Raises:
-            ConfigError: If steps < 1, or steps > horizon for a model with features.
+            ConfigError: If steps < 1, or steps > horizon for a model with features,
+                or intervals are asked of a model stored without calibration.
             DataError: If ``data`` does not match the model.
         """
         art = self.artifact
@@ -341,18 +367,38 @@ class Forecaster:
             raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
             origin = _iso_dates(series.data.index)[-1]
         values = self._forecast_values(raw_window, steps)
-        import pandas as pd
-
-        from seqcast.frame import future_index
-
-        dates = _iso_dates(future_index(pd.Timestamp(origin), art.freq, steps))
+        dates = _future_dates(origin, art.freq, steps)
         return Forecast(
             target=art.target,
             dates=tuple(dates),
             values=values,
             origin=origin,
             engine=self._engine_used,
+            bands=self.interval_bands(values, intervals),
         )
+
+    def interval_bands(
+        self, values: FloatArray, levels: Sequence[float]
+    ) -> dict[str, tuple[FloatArray, FloatArray]]:
+        """Return (lower, upper) around ``values`` for each level, keyed ``"80"``, ``"95"``.
+
+        Raises:
+            ConfigError: If levels are given but the model stored no calibration.
+        """
+        if not levels:
+            return {}
+        from seqcast.intervals import Calibration, check_level, level_label
+
+        stored = self.artifact.meta.get("intervals")
+        if not stored:
+            raise ConfigError(
+                f"The model at {self.artifact.path} stored no interval calibration (it had no validation windows). Retrain with --val-fraction 0.15 or more to use --interval."
+            )
+        calibration = Calibration.from_dict(stored)
+        return {
+            level_label(level): calibration.bounds(values, check_level(level))
+            for level in levels
+        }
 
     def evaluate(
         self,
@@ -433,13 +479,20 @@ class Forecaster:
     ) -> tuple[SeriesSet, Series]:
         art = self.artifact
         dc = art.config.data
-        series_set, series = prepare_series(
-            data, dataclasses.replace(dc, freq=art.freq)
-        )
-        if series_set.freq != art.freq:
+        raw = read_data(data)
+        try:  # the data's own frequency, when it can be inferred
+            series_set, series = prepare_series(raw, dataclasses.replace(dc, freq=None))
+        except SeqcastError:
+            series_set = None
+        if series_set is not None and series_set.freq != art.freq:
             raise DataError(
                 f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
             )
+        if series_set is None:
+            series_set, series = prepare_series(
+                raw, dataclasses.replace(dc, freq=art.freq)
+            )
+        _check_against_training(art, series)
         return series_set, series
 
     def _forecast_values(self, raw_window: FloatArray, steps: int) -> FloatArray:
@@ -463,6 +516,70 @@ class Forecaster:
         else:
             out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
         return self.scaler.inverse_target(np.asarray(out, dtype=np.float64))
+
+
+def _check_against_training(art: Artifact, series: Series) -> None:
+    """Refuse data that ends before, or is off the time grid of, the training data."""
+    import pandas as pd
+
+    index = series.data.index
+    train_last = pd.Timestamp(art.meta["data"]["last_date"])
+    if index[-1] < train_last:
+        raise DataError(
+            f"The data ends at {_iso_dates(index[-1:])[0]}, before the model's training data ends ({art.meta['data']['last_date']}), so a forecast from it would start in the past. Give data up to {art.meta['data']['last_date']} or later."
+        )
+    if index[0] <= train_last and train_last not in index:
+        raise DataError(
+            f"The data's timestamps ({_iso_dates(index[:1])[0]}, ...) do not line up with the training data's (last {art.meta['data']['last_date']}) at freq={art.freq}. Give data on the same time grid as the training data."
+        )
+    stored = art.meta["last_window"]
+    overlap = [
+        (pd.Timestamp(d), v[0])
+        for d, v in zip(stored["dates"], stored["values"], strict=True)
+        if pd.Timestamp(d) in index
+    ]
+    if overlap:
+        new = series.data.loc[[d for d, _ in overlap]].to_numpy(dtype=np.float64)[:, 0]
+        old = np.asarray([v for _, v in overlap], dtype=np.float64)
+        mismatch = ~np.isclose(new, old, rtol=1e-6, atol=1e-9)
+        if mismatch.any():
+            from seqcast import logs
+
+            first = overlap[int(mismatch.argmax())][0]
+            logs.warn(
+                f"The data's '{art.target}' differs from the training data at {int(mismatch.sum())} of {len(overlap)} shared timestamps (first {_iso_dates([first])[0]}); revised data? Forecasting from the data as given.",
+                name="data_mismatch",
+            )
+
+
+def _calibrate_intervals(
+    fitted: Any, values: FloatArray
+) -> tuple[Any, dict[str, float] | None]:
+    """Calibrate conformal intervals on the validation windows (None without any)."""
+    from seqcast.intervals import calibrate
+
+    tc = fitted.config.train
+    starts = fitted.bounds.starts("validation", tc.window, tc.horizon)
+    if not len(starts):
+        return None, None
+    rows = starts[:, None] + tc.window + np.arange(tc.horizon)[None, :]
+    return calibrate(values[rows, 0], fitted.predict_starts(starts)), None
+
+
+def _test_coverage(
+    calibration: Any,
+    values: FloatArray,
+    starts: IntArray,
+    tc: Any,
+    predicted: FloatArray,
+) -> dict[str, float] | None:
+    """Return the empirical coverage of the default interval levels on the test part."""
+    if calibration is None:
+        return None
+    from seqcast.intervals import coverages
+
+    rows = starts[:, None] + tc.window + np.arange(tc.horizon)[None, :]
+    return coverages(calibration, values[rows, 0], predicted)
 
 
 def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
@@ -494,6 +611,20 @@ def _default_season(freq: str) -> int:
     from seqcast.baselines import season_for_freq
 
     return season_for_freq(freq)
+
+
+def _future_dates(origin: str, freq: str, steps: int) -> list[str]:
+    """Timestamps after ``origin``: NumPy for common aliases, pandas for the rest."""
+    from seqcast.calendar import UnsupportedFrequencyError, future_dates
+
+    try:
+        return future_dates(origin, freq, steps)
+    except UnsupportedFrequencyError:
+        import pandas as pd
+
+        from seqcast.frame import future_index
+
+        return _iso_dates(future_index(pd.Timestamp(origin), freq, steps))
 
 
 def _iso_dates(index: Any) -> list[str]:

@@ -6,8 +6,9 @@ import logging
 import os
 import signal
 import sys
+from collections.abc import Iterator, MutableMapping
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
 
@@ -52,10 +53,84 @@ app = typer.Typer(
 )
 
 
-def _add_subcommands() -> None:
+def _data_command() -> Any:
+    from typer.main import get_command
+
     from seqcast.cli.data import data_app
 
-    app.add_typer(data_app, name="data")
+    return get_command(data_app)
+
+
+class _LazyCommands(MutableMapping[str, Any]):
+    """Commands by name; a lazy one is imported on its first lookup, not on listing."""
+
+    def __init__(self, eager: MutableMapping[str, Any], lazy: dict[str, Any]) -> None:
+        self._eager = eager
+        self._lazy = lazy
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._eager and name in self._lazy:
+            self._eager[name] = self._lazy[name]()
+        return self._eager[name]
+
+    def __setitem__(self, name: str, command: Any) -> None:
+        self._eager[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        self._lazy.pop(name, None)
+        del self._eager[name]
+
+    def __iter__(self) -> Iterator[str]:
+        yield from self._eager
+        yield from (n for n in self._lazy if n not in self._eager)
+
+    def __len__(self) -> int:
+        return len(set(self._eager) | set(self._lazy))
+
+    def loaded(self, name: str) -> bool:
+        return name in self._eager
+
+
+class _LazyGroup(typer.core.TyperGroup):
+    """The top-level group; ``seqcast data`` (pandas, the ticker cache) loads only when used.
+
+    ``seqcast --help`` lists it from its one-line help without importing it, so
+    ``--help``, ``forecast`` and ``info`` start without pandas.
+    """
+
+    lazy_help: ClassVar[dict[str, str]] = {
+        "data": "Fill, refresh and print the local ticker price cache."
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.commands = _LazyCommands(self.commands, {"data": _data_command})
+        self._listing = False
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return list(self.commands)  # names only: listing imports nothing
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        commands = self.commands
+        if (
+            self._listing
+            and cmd_name in self.lazy_help
+            and isinstance(commands, _LazyCommands)
+            and not commands.loaded(cmd_name)
+        ):
+            return typer.core.TyperCommand(name=cmd_name, help=self.lazy_help[cmd_name])
+        return commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        self._listing = True
+        try:
+            super().format_commands(ctx, formatter)
+        finally:
+            self._listing = False
+
+
+def _add_subcommands() -> None:
+    app.info.cls = _LazyGroup  # registers `seqcast data` lazily
 
 
 def _version(value: bool) -> None:
@@ -276,12 +351,15 @@ def train(
     scaler: Annotated[
         ScalerKind | None,
         typer.Option(
-            help="Scaler fitted on the training part: minmax, standard, robust, none."
+            help="Scaler fitted on the training part: minmax, standard, robust, none.  [default: standard]"
         ),
     ] = None,
     window_norm: Annotated[
         WindowNorm | None,
-        typer.Option("--window-norm", help="Per-window normalisation: none, last."),
+        typer.Option(
+            "--window-norm",
+            help="Per-window normalisation: none, or last (relative to the window's last value).  [default: last]",
+        ),
     ] = None,
     loss: Annotated[Loss | None, typer.Option(help="Loss: mse, mae, huber.")] = None,
     epochs: Annotated[
@@ -350,6 +428,10 @@ def train(
     offline: OfflineOpt = False,
     max_stale: MaxStaleOpt = None,
     timeout: TimeoutOpt = 30.0,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="Also draw the loss curves as a PNG here."),
+    ] = None,
 ) -> None:
     """Train a model on a CSV or a ticker and save it to --out.
 
@@ -449,6 +531,18 @@ def train(
         typer.echo(f"saved model to {result.path}", err=True)
     if result.evaluation is not None:
         typer.echo(_evaluation_text(result.evaluation.as_dict(), fmt), nl=False)
+    if plot is not None:
+        from seqcast.plotting import plot_losses
+
+        hist = result.fit
+        written = plot_losses(
+            plot,
+            hist.loss,
+            hist.val_loss,
+            best_epoch=hist.best_epoch,
+            title=f"{result.config.data.target}: training and validation loss",
+        )
+        typer.echo(f"wrote {written}", err=True)
 
 
 @app.command()
@@ -477,6 +571,20 @@ def evaluate(
     offline: OfflineOpt = False,
     max_stale: MaxStaleOpt = None,
     timeout: TimeoutOpt = 30.0,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Score this many origins, --step apart, without re-training (needs DATA).",
+        ),
+    ] = None,
+    step: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Rows between --folds origins (default: the horizon)."
+        ),
+    ] = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Score a model beside naive baselines on unseen points.
 
@@ -500,8 +608,13 @@ def evaluate(
     )
     source.check(required=False)
     frame, _, _ = source.for_model(forecaster.artifact.meta).load(_warn)
+    if folds is not None or plot is not None:
+        _evaluate_origins(forecaster, frame, folds, step, season, fmt, plot)
+        return
     evaluation = forecaster.evaluate(frame, season=season)
     typer.echo(_evaluation_text(evaluation.as_dict(), fmt), nl=False)
+    if fmt is OutputFormat.TABLE:
+        typer.echo(_coverage_text(forecaster.artifact.meta), nl=False)
 
 
 @app.command()
@@ -538,6 +651,8 @@ def forecast(
     offline: OfflineOpt = False,
     max_stale: MaxStaleOpt = None,
     timeout: TimeoutOpt = 30.0,
+    level: LevelOpt = None,
+    plot: PlotOpt = None,
 ) -> None:
     """Forecast the next steps after the last observation.
 
@@ -561,13 +676,15 @@ def forecast(
     )
     source.check(required=False)
     frame, _, _ = source.for_model(forecaster.artifact.meta).load(_warn)
-    result = forecaster.forecast(steps, frame)
+    result = forecaster.forecast(steps, frame, intervals=level or ())
     chosen = fmt or (
         OutputFormat.TABLE if output is None and _is_tty() else OutputFormat.CSV
     )
     from seqcast.cli.render import records
 
     _emit(records(result.rows(), chosen), output, lock_timeout)
+    if plot is not None:
+        _plot_forecast(plot, forecaster, frame, result)
 
 
 @app.command()
@@ -592,6 +709,264 @@ def info(
         typer.echo(document({"path": str(artifact.path), **meta}), nl=False)
         return
     typer.echo(_info_text(artifact.path, meta), nl=False)
+
+
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        help="Also draw a PNG here (history, forecasts, intervals, seasonal naive).",
+    ),
+]
+LevelOpt = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--level",
+        min=0.0,
+        max=1.0,
+        help="Prediction interval level, e.g. 0.8 (repeat for several): adds lower_80 and upper_80.",
+    ),
+]
+
+
+def _with_train_options(command: Any) -> Any:
+    """Give a command train's model, data and training options (same flags, help, defaults).
+
+    The command takes its own parameters plus ``**options``; every train parameter that
+    names a configuration field (and ``--model``, ``--config``) is added to its
+    signature, so the two commands cannot drift apart.
+    """
+    import inspect
+
+    known = {name for section in RunConfig().to_dict().values() for name in section} | {
+        "model",
+        "config",
+    }
+    own = [
+        p
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    names = {p.name for p in own}
+    borrowed = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in inspect.signature(train, eval_str=True).parameters.values()
+        if p.name in known and p.name not in names
+    ]
+    positional = [p for p in own if p.default is inspect.Parameter.empty]
+    rest = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in own
+        if p not in positional
+    ]
+    params = positional + borrowed + rest
+    command.__signature__ = inspect.Signature(params, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+def _options_to_config(options: dict[str, Any]) -> tuple[RunConfig, dict[str, Any]]:
+    """Turn train-style CLI values into a RunConfig (config file first, flags win)."""
+    config = options.pop("config", None)
+    base = RunConfig.from_dict(load_config_file(config)) if config else RunConfig()
+    converters = {"features": _csv_list, "units": _units}
+    flat = {
+        ("kind" if key == "model" else key): converters.get(key, lambda v: v)(value)
+        for key, value in options.items()
+    }
+    return base.with_overrides(flat), flat
+
+
+@app.command("backtest")
+@_with_train_options
+@renders_errors
+def backtest_command(
+    data: DataArg,
+    folds: Annotated[
+        int, typer.Option(min=1, help="Forecast origins, each re-trained.")
+    ] = 5,
+    step: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows between origins (default: the horizon)."),
+    ] = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Season length for seasonal naive and MASE (inferred from the frequency).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+    plot: PlotOpt = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
+    ] = False,
+    **options: Any,
+) -> None:
+    """Re-train at several origins and score each next horizon.
+
+    Example: seqcast backtest sample_data/air_passengers.csv --window 24 --horizon 12 --folds 4
+    """
+    import dataclasses
+
+    from seqcast import api
+    from seqcast.backtest import backtest
+    from seqcast.baselines import season_for_freq
+
+    run_config, _ = _options_to_config(options)
+    series_set, series = api.prepare_series(data, run_config.data)
+    run_config = dataclasses.replace(
+        run_config,
+        data=dataclasses.replace(
+            run_config.data, target=series_set.target, freq=series_set.freq
+        ),
+    )
+    if not quiet:
+        for note in series_set.notes:
+            typer.echo(f"note: {note}", err=True)
+    result = backtest(
+        series.data.to_numpy(dtype="float64"),
+        api._iso_dates(series.data.index),
+        run_config,
+        folds=folds,
+        step=step,
+        season=season or season_for_freq(series_set.freq),
+        progress=_fold_progress(quiet),
+    )
+    typer.echo(_backtest_text(result.as_dict(), fmt), nl=False)
+    if plot is not None:
+        from seqcast.plotting import plot_backtest
+
+        typer.echo(
+            f"wrote {plot_backtest(plot, result, target=series_set.target)}", err=True
+        )
+
+
+def _evaluate_origins(
+    forecaster: Any,
+    frame: Any,
+    folds: int | None,
+    step: int | None,
+    season: int | None,
+    fmt: OutputFormat,
+    plot: Path | None,
+) -> None:
+    """Score several origins without re-training (``evaluate --folds/--plot``)."""
+    from seqcast.backtest import evaluate_origins
+    from seqcast.errors import ConfigError
+
+    if frame is None:
+        raise ConfigError(
+            "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
+        )
+    art = forecaster.artifact
+    if folds is None:  # as many non-overlapping origins as fit after the fit data
+        _, series = forecaster._matching_series(frame)
+        n_after = int((series.data.index > art.meta["split"]["fit_last_date"]).sum())
+        folds = max(1, (n_after - art.horizon) // (step or art.horizon) + 1)
+    result = evaluate_origins(forecaster, frame, folds=folds, step=step, season=season)
+    typer.echo(_backtest_text(result.as_dict(), fmt), nl=False)
+    if plot is not None:
+        from seqcast.plotting import plot_backtest
+
+        typer.echo(f"wrote {plot_backtest(plot, result, target=art.target)}", err=True)
+
+
+def _plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
+    """Draw the history tail, the forecast, its bands and seasonal naive."""
+    import numpy as np
+
+    from seqcast.api import _iso_dates
+    from seqcast.baselines import seasonal_naive
+    from seqcast.plotting import plot_forecast
+
+    art = forecaster.artifact
+    if frame is None:
+        history_dates = list(art.meta["last_window"]["dates"])
+        history = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)[:, 0]
+    else:
+        _, series = forecaster._matching_series(frame)
+        tail = series.data.iloc[-max(4 * art.window, 3 * len(result.values)) :]
+        history_dates = _iso_dates(tail.index)
+        history = tail.iloc[:, 0].to_numpy(dtype=np.float64)
+    season = int(art.meta["mase"]["season"])
+    baseline = None
+    if len(history) >= season:
+        one = seasonal_naive(
+            history,
+            np.array([len(history) - season]),
+            season,
+            len(result.values),
+            season,
+        )
+        baseline = one[0]
+    written = plot_forecast(
+        plot,
+        history_dates=history_dates,
+        history=history,
+        dates=result.dates,
+        forecast=result.values,
+        bands=result.bands,
+        baseline=baseline,
+        target=art.target,
+    )
+    typer.echo(f"wrote {written}", err=True)
+
+
+def _fold_progress(quiet: bool) -> Any:
+    if quiet:
+        return None
+    return lambda line: typer.echo(line, err=True) if line.startswith("fold ") else None
+
+
+def _backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
+    from seqcast.cli.render import document, number, table
+
+    if fmt is OutputFormat.JSON:
+        return document(result)
+    names = ["model", "naive", "seasonal_naive", "drift"]
+    rows = [
+        [
+            fold["fold"] + 1,
+            fold["first_date"],
+            *[fold["scores"][n]["mase"] for n in names],
+            fold["scores"]["model"]["mae"],
+        ]
+        for fold in result["per_fold"]
+    ]
+    kind = "re-trained" if result["retrained"] else "one model"
+    head = (
+        f"{result['folds']} origins ({kind}) x {result['horizon']} steps, step {result['step']}, "
+        f"season {result['overall']['season']}; MASE per fold\n"
+    )
+    per_fold = table(
+        ["fold", "first target", *[f"{n} MASE" for n in names], "model MAE"], rows
+    )
+    overall = _evaluation_text(result["overall"], OutputFormat.TABLE)
+    cover = result.get("coverage") or {}
+    tail = (
+        "interval coverage: "
+        + ", ".join(f"{label}% -> {number(v, 3)}" for label, v in cover.items())
+        + "\n"
+        if cover
+        else ""
+    )
+    return head + per_fold + "\noverall (pooled)\n" + overall + tail
+
+
+def _coverage_text(meta: dict[str, Any]) -> str:
+    from seqcast.cli.render import number
+
+    cover = (meta.get("metrics") or {}).get("test_coverage") or {}
+    if not cover:
+        return ""
+    return (
+        "test interval coverage: "
+        + ", ".join(f"{label}% -> {number(v, 3)}" for label, v in cover.items())
+        + "\n"
+    )
 
 
 def _command_line(

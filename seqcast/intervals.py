@@ -1,0 +1,180 @@
+"""Conformal prediction intervals: per-step residual quantiles, bounds and coverage.
+
+At training time the model forecasts every validation window; the absolute errors of
+each horizon step, sorted, are the calibration set. For a level ``a`` and ``n`` stored
+residuals of step h, the half-width is the k-th smallest one with
+``k = ceil((n + 1) * a)`` (split-conformal finite-sample quantile, level k/n), so that a
+new error exchangeable with the stored ones falls inside with probability >= a. Example:
+residuals 1..9 of one step (n=9) and a=0.8 give k=ceil(8.0)=8, half-width 8. When
+k > n (too few residuals for that level) the largest residual is used and the interval
+cannot promise the level; :attr:`Calibration.n_residuals` tells how many there were.
+
+NumPy only: this module is on the forecast path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from seqcast._types import FloatArray
+from seqcast.errors import ConfigError
+
+MAX_RESIDUALS = 2000
+"""Residuals kept per horizon step (evenly thinned from the sorted set beyond this)."""
+
+DEFAULT_LEVELS = (0.8, 0.95)
+
+
+def check_level(level: float) -> float:
+    """Return ``level`` if it lies strictly between 0 and 1.
+
+    Raises:
+        ConfigError: Otherwise.
+    """
+    if not 0.0 < level < 1.0:
+        raise ConfigError(
+            f"level={level} must lie strictly between 0 and 1. Use a level such as --level 0.8 or --level 0.95."
+        )
+    return float(level)
+
+
+def level_label(level: float) -> str:
+    """Return the column suffix of a level: 0.8 -> ``80``, 0.995 -> ``99.5``."""
+    return format(round(level * 100, 6), "g")
+
+
+def conformal_quantile(sorted_abs: FloatArray, level: float) -> float:
+    """Return the k-th smallest of n sorted absolute residuals, k = ceil((n + 1) * level).
+
+    Example: [1, 2, ..., 9] with level 0.8 gives 8.0; with level 0.95, k = 10 > 9 and
+    the largest residual, 9.0, is returned. An empty array gives NaN.
+    """
+    n = len(sorted_abs)
+    if n == 0:
+        return float("nan")
+    k = math.ceil((n + 1) * check_level(level) - 1e-9)
+    return float(sorted_abs[min(max(k, 1), n) - 1])
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """Sorted absolute residuals per horizon step.
+
+    Attributes:
+        residuals: ``residuals[h]`` holds the sorted absolute errors of step h (0-based)
+            over the calibration windows, at most :data:`MAX_RESIDUALS` of them.
+        n_windows: Windows the residuals came from (before any thinning).
+    """
+
+    residuals: tuple[tuple[float, ...], ...]
+    n_windows: int
+
+    @property
+    def horizon(self) -> int:
+        """Steps calibrated."""
+        return len(self.residuals)
+
+    @property
+    def n_residuals(self) -> int:
+        """Residuals stored per step."""
+        return len(self.residuals[0]) if self.residuals else 0
+
+    def half_widths(self, level: float, steps: int | None = None) -> FloatArray:
+        """Return the interval half-width of each step, shape (steps,).
+
+        Steps beyond the calibrated horizon (recursive forecasts) reuse the last step's
+        half-width scaled by sqrt(step / horizon), the growth of a random walk; those
+        are not calibrated.
+        """
+        steps = self.horizon if steps is None else steps
+        base = np.array(
+            [conformal_quantile(np.asarray(r), level) for r in self.residuals],
+            dtype=np.float64,
+        )
+        if steps <= self.horizon:
+            return base[:steps]
+        extra = np.arange(self.horizon + 1, steps + 1, dtype=np.float64)
+        grown = base[-1] * np.sqrt(extra / self.horizon)
+        return np.concatenate([base, grown])
+
+    def bounds(self, values: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
+        """Return (lower, upper) around forecasts ``values`` of shape (steps,) or (n, steps)."""
+        data = np.asarray(values, dtype=np.float64)
+        width = self.half_widths(level, data.shape[-1])
+        return data - width, data + width
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return plain numbers for ``seqcast.json``."""
+        return {
+            "method": "split-conformal absolute residuals per step",
+            "n_windows": self.n_windows,
+            "residuals": [list(r) for r in self.residuals],
+        }
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> Calibration:
+        """Rebuild from :meth:`to_dict` output."""
+        return cls(
+            residuals=tuple(
+                tuple(sorted(float(v) for v in r)) for r in raw["residuals"]
+            ),
+            n_windows=int(raw["n_windows"]),
+        )
+
+
+def calibrate(
+    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, cap: int = MAX_RESIDUALS
+) -> Calibration:
+    """Calibrate from predictions of shape (n_windows, horizon) and their truths.
+
+    Beyond ``cap`` windows the sorted residuals are thinned to ``cap`` evenly spaced
+    order statistics (quantiles are kept, to within 1/cap).
+    """
+    truth = np.asarray(y_true, dtype=np.float64)
+    pred = np.asarray(y_pred, dtype=np.float64)
+    if truth.shape != pred.shape or truth.ndim != 2:
+        raise ValueError(
+            f"y_true and y_pred must both have shape (n_windows, horizon), got {truth.shape} and {pred.shape}."
+        )
+    errors = np.sort(np.abs(truth - pred), axis=0)
+    n = errors.shape[0]
+    if n > cap:
+        keep = np.round(np.linspace(0, n - 1, cap)).astype(np.int64)
+        errors = errors[keep]
+    return Calibration(
+        residuals=tuple(
+            tuple(float(v) for v in errors[:, h]) for h in range(errors.shape[1])
+        ),
+        n_windows=n,
+    )
+
+
+def coverage(
+    y_true: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike
+) -> float:
+    """Return the share of ``y_true`` inside [lower, upper] (same shapes); NaN if empty."""
+    truth = np.asarray(y_true, dtype=np.float64)
+    if truth.size == 0:
+        return float("nan")
+    inside = (truth >= np.asarray(lower)) & (truth <= np.asarray(upper))
+    return float(np.mean(inside))
+
+
+def coverages(
+    calibration: Calibration,
+    y_true: FloatArray,
+    y_pred: FloatArray,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+) -> dict[str, float]:
+    """Return the empirical coverage of each level's intervals, keyed by ``level_label``."""
+    result: dict[str, float] = {}
+    for level in levels:
+        lower, upper = calibration.bounds(y_pred, level)
+        result[level_label(level)] = coverage(y_true, lower, upper)
+    return result

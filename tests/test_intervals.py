@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from seqcast.errors import ConfigError
+from seqcast.intervals import (
+    Calibration,
+    calibrate,
+    conformal_quantile,
+    coverage,
+    coverages,
+    level_label,
+)
+
+
+def test_conformal_quantile_hand_example() -> None:
+    residuals = np.arange(1.0, 10.0)  # 1..9, n=9
+    assert conformal_quantile(residuals, 0.8) == 8.0  # k = ceil(10*0.8) = 8
+    assert conformal_quantile(residuals, 0.5) == 5.0  # k = ceil(5.0) = 5
+    assert conformal_quantile(residuals, 0.51) == 6.0  # k = ceil(5.1) = 6
+    assert conformal_quantile(residuals, 0.95) == 9.0  # k = 10 > n: the largest
+    assert math.isnan(conformal_quantile(np.array([]), 0.8))
+
+
+def test_calibrate_sorts_abs_residuals_per_step() -> None:
+    y_true = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
+    y_pred = np.array([[1.5, 7.0], [0.0, 20.0], [3.25, 31.0]])
+    cal = calibrate(y_true, y_pred)
+    assert cal.residuals == ((0.25, 0.5, 2.0), (0.0, 1.0, 3.0))
+    assert cal.n_windows == 3
+    assert cal.horizon == 2
+    # n=3, level 0.5: k = ceil(4*0.5) = 2
+    np.testing.assert_array_equal(cal.half_widths(0.5), [0.5, 1.0])
+    lower, upper = cal.bounds(np.array([100.0, 200.0]), 0.5)
+    np.testing.assert_array_equal(lower, [99.5, 199.0])
+    np.testing.assert_array_equal(upper, [100.5, 201.0])
+
+
+def test_steps_beyond_the_horizon_grow_like_a_random_walk() -> None:
+    cal = Calibration(residuals=((1.0, 2.0, 3.0), (2.0, 4.0, 6.0)), n_windows=3)
+    width = cal.half_widths(0.5, steps=4)  # k = 2: [2, 4], then 4*sqrt(3/2), 4*sqrt(2)
+    np.testing.assert_allclose(
+        width, [2.0, 4.0, 4.0 * math.sqrt(1.5), 4.0 * math.sqrt(2.0)]
+    )
+
+
+def test_round_trip_through_plain_json() -> None:
+    import json
+
+    cal = calibrate(np.zeros((5, 3)), np.arange(15.0).reshape(5, 3))
+    back = Calibration.from_dict(json.loads(json.dumps(cal.to_dict())))
+    assert back == cal
+
+
+def test_cap_thins_but_keeps_the_extremes() -> None:
+    rng = np.random.default_rng(0)
+    errors = rng.normal(size=(5000, 1))
+    cal = calibrate(errors, np.zeros_like(errors), cap=100)
+    assert cal.n_residuals == 100
+    assert cal.n_windows == 5000
+    assert cal.residuals[0][0] == pytest.approx(np.abs(errors).min())
+    assert cal.residuals[0][-1] == pytest.approx(np.abs(errors).max())
+    assert conformal_quantile(np.asarray(cal.residuals[0]), 0.9) == pytest.approx(
+        np.quantile(np.abs(errors), 0.9), rel=0.05
+    )
+
+
+def test_coverage_counts_points_inside_closed_intervals() -> None:
+    y = np.array([1.0, 2.0, 3.0, 4.0])
+    assert coverage(y, y - 1, y + 1) == 1.0
+    assert coverage(y, np.full(4, 2.0), np.full(4, 3.0)) == 0.5  # 2 and 3 on the edges
+    assert math.isnan(coverage(np.array([]), np.array([]), np.array([])))
+
+
+@pytest.mark.parametrize("level", [0.5, 0.8, 0.95])
+def test_conformal_coverage_on_exchangeable_residuals_is_near_the_level(
+    level: float,
+) -> None:
+    rng = np.random.default_rng(1)
+    calib_true = rng.standard_t(3, size=(400, 2)) * [1.0, 3.0]
+    test_true = rng.standard_t(3, size=(20_000, 2)) * [1.0, 3.0]
+    cal = calibrate(calib_true, np.zeros_like(calib_true))
+    got = coverages(cal, test_true, np.zeros_like(test_true), [level])[
+        level_label(level)
+    ]
+    assert level - 0.02 <= got <= level + 0.03
+
+
+@given(n=st.integers(1, 200), level=st.floats(0.01, 0.99))
+def test_quantile_is_the_kth_order_statistic(n: int, level: float) -> None:
+    values = np.arange(1.0, n + 1)
+    k = min(math.ceil((n + 1) * level - 1e-9), n)
+    assert conformal_quantile(values, level) == float(max(k, 1))
+
+
+def test_labels_and_level_checks() -> None:
+    assert level_label(0.8) == "80"
+    assert level_label(0.95) == "95"
+    assert level_label(0.995) == "99.5"
+    with pytest.raises(ConfigError) as err:
+        conformal_quantile(np.ones(3), 1.0)
+    assert str(err.value) == (
+        "level=1.0 must lie strictly between 0 and 1. Use a level such as --level 0.8 or --level 0.95."
+    )
