@@ -102,7 +102,9 @@ def test_model_config_rejects_contradictions() -> None:
         ModelConfig(units=(8, 4, 2), layers=2)
     with pytest.raises(ConfigError, match="--cell gru only applies to --model stacked"):
         ModelConfig(kind=ModelKind.LSTM, cell=Cell.GRU)
-    with pytest.raises(ConfigError, match=r"dropout=1\.5 must be at least 0 and below 1"):
+    with pytest.raises(
+        ConfigError, match=r"dropout=1\.5 must be at least 0 and below 1"
+    ):
         ModelConfig(dropout=1.5)
 
 
