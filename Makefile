@@ -18,7 +18,7 @@ install: $(VENV)/.installed
 demo: install
 	$(BIN)/seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --model stacked --out $(DEMO)/air
 	$(BIN)/seqcast evaluate $(DEMO)/air sample_data/air_passengers.csv
-	$(BIN)/seqcast forecast $(DEMO)/air --steps 12 --format table
+	$(BIN)/seqcast forecast $(DEMO)/air --steps 12 --level 0.8 --format table
 	$(BIN)/seqcast info $(DEMO)/air
 
 test: install
