@@ -7,6 +7,7 @@ import io
 import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from seqcast.config import OutputFormat
@@ -63,3 +64,95 @@ def _json_value(value: Any) -> Any:
     if isinstance(value, float) and not math.isfinite(value):
         return None
     return value
+
+
+def backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
+    """Render a backtest result as JSON or per-fold and pooled tables."""
+    if fmt is OutputFormat.JSON:
+        return document(result)
+    names = ["model", "naive", "seasonal_naive", "drift"]
+    rows = [
+        [
+            fold["fold"] + 1,
+            fold["first_date"],
+            *[fold["scores"][n]["mase"] for n in names],
+            fold["scores"]["model"]["mae"],
+        ]
+        for fold in result["per_fold"]
+    ]
+    kind = "re-trained" if result["retrained"] else "one model"
+    head = (
+        f"{result['folds']} origins ({kind}) x {result['horizon']} steps, step {result['step']}, "
+        f"season {result['overall']['season']}; MASE per fold\n"
+    )
+    per_fold = table(
+        ["fold", "first target", *[f"{n} MASE" for n in names], "model MAE"], rows
+    )
+    overall = evaluation_text(result["overall"], OutputFormat.TABLE)
+    cover = result.get("coverage") or {}
+    tail = (
+        "interval coverage: "
+        + ", ".join(f"{label}% -> {number(v, 3)}" for label, v in cover.items())
+        + "\n"
+        if cover
+        else ""
+    )
+    return head + per_fold + "\noverall (pooled)\n" + overall + tail
+
+
+def coverage_text(meta: dict[str, Any]) -> str:
+    """Render a backtest result as JSON or per-fold and pooled tables."""
+    cover = (meta.get("metrics") or {}).get("test_coverage") or {}
+    if not cover:
+        return ""
+    return (
+        "test interval coverage: "
+        + ", ".join(f"{label}% -> {number(v, 3)}" for label, v in cover.items())
+        + "\n"
+    )
+
+
+def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
+    """Describe the test-part interval coverage stored in a model, or return ""."""
+    if fmt is OutputFormat.JSON:
+        return document(evaluation)
+    metric_names = ["mae", "rmse", "mape", "smape", "mase"]
+    rows = [
+        [name, *[scores[m] for m in metric_names]]
+        for name, scores in evaluation["scores"].items()
+    ]
+    head = (
+        f"{evaluation['n_windows']} windows x {evaluation['horizon']} steps, "
+        f"{evaluation['first_date']} to {evaluation['last_date']}, season {evaluation['season']}\n"
+    )
+    rel = evaluation.get("relative_mase")
+    tail = (
+        f"relative MASE vs seasonal naive: {rel:.3f} ({'better' if rel < 1 else 'worse'} than seasonal naive)\n"
+        if isinstance(rel, float) and rel == rel
+        else ""
+    )
+    return head + table(["forecaster", *metric_names], rows) + tail
+
+
+def info_text(path: Path, meta: dict[str, Any]) -> str:
+    """Render an evaluation as JSON or a table beside the baselines."""
+    cfg = meta["config"]
+    data = meta["data"]
+    hist = meta["history"]
+    test = (meta.get("metrics") or {}).get("test")
+    lines = [
+        f"model        {path}",
+        f"created      {meta.get('created')} with seqcast {meta.get('seqcast_version')}",
+        f"architecture {cfg['model']['kind']} units={','.join(map(str, cfg['model']['units'])) or 'default'} bidirectional={cfg['model']['bidirectional']} dropout={cfg['model']['dropout']}",
+        f"data         target={data['target']} features={','.join(data['features']) or '-'} freq={data['freq']} rows={data['n_rows']} {data['first_date']} to {data['last_date']}",
+        f"window       window={cfg['train']['window']} horizon={cfg['train']['horizon']} scaler={cfg['train']['scaler']} window_norm={cfg['train']['window_norm']}",
+        f"training     epochs_run={hist['epochs_run']} best_epoch={hist['best_epoch']} seconds={number(hist['seconds'], 4)} seed={meta.get('seed')} on {meta.get('hardware')}",
+    ]
+    if test:
+        model = test["scores"]["model"]
+        lines.append(
+            f"test         MAE={number(model['mae'], 6)} MASE={number(model['mase'], 4)} relative MASE vs seasonal naive={number(test.get('relative_mase'), 4)}"
+        )
+    versions = meta.get("versions", {})
+    lines.append("versions     " + " ".join(f"{k}={v}" for k, v in versions.items()))
+    return "\n".join(lines) + "\n"

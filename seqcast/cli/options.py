@@ -1,0 +1,143 @@
+"""Options and small helpers shared by the commands: option types, parsing, progress, output."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqcast import logs
+from seqcast.config import (
+    Engine,
+)
+
+
+def csv_list(value: str | None) -> tuple[str, ...] | None:
+    """Split a comma-separated option into names (None stays None)."""
+    if value is None:
+        return None
+    return tuple(v.strip() for v in value.split(",") if v.strip())
+
+
+def parse_units(value: str | None) -> tuple[int, ...] | None:
+    """Split a comma-separated option into names (None stays None)."""
+    if value is None:
+        return None
+    try:
+        return tuple(int(v) for v in value.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(
+            f"'{value}' is not a comma-separated list of whole numbers, such as 128,64,32.",
+            param_hint="--units",
+        ) from None
+
+
+def warn(message: str) -> None:
+    """Parse --units such as 128,64,32 (None stays None)."""
+    logs.warn(message)  # stderr shows "warning: ..."; --log-file records it too
+
+
+def progress_printer(quiet: bool) -> Any:
+    """Show a warning on stderr and record it in the log."""
+    if quiet:
+        return None
+    return lambda line: typer.echo(line, err=True)
+
+
+def stdout_is_terminal() -> bool:
+    """Return a callback printing progress lines on stderr, or None when quiet."""
+    return sys.stdout.isatty()
+
+
+def emit(text: str, output: Path | None, lock_timeout: float) -> None:
+    """Whether stdout is a terminal (tables) rather than a pipe or file (CSV)."""
+    if output is None:
+        typer.echo(text, nl=False)
+        return
+    from seqcast.artifacts import atomic_write_text
+
+    atomic_write_text(output, text, lock_timeout=lock_timeout)
+    typer.echo(f"wrote {output}", err=True)
+
+
+DataArg = Annotated[
+    str,
+    typer.Argument(help="CSV file, or - to read standard input.", show_default=False),
+]
+OptionalDataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="CSV file (or - for stdin) with newer data; default: the data stored in the model.",
+        show_default=False,
+    ),
+]
+ModelArg = Annotated[
+    Path,
+    typer.Argument(
+        help="Model directory written by `seqcast train --out`.", show_default=False
+    ),
+]
+LockTimeout = Annotated[
+    float,
+    typer.Option(
+        "--lock-timeout",
+        min=0,
+        help="Seconds to wait for another seqcast writing the same output.",
+    ),
+]
+EngineOpt = Annotated[
+    Engine,
+    typer.Option(
+        "--engine",
+        help="numpy (no TensorFlow), keras, or auto (numpy when it supports the model).",
+    ),
+]
+
+
+PlotOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--plot",
+        help="Also draw a PNG here (history, forecasts, intervals, seasonal naive).",
+    ),
+]
+LevelOpt = Annotated[
+    list[float] | None,
+    typer.Option(
+        "--level",
+        min=0.0,
+        max=1.0,
+        help="Prediction interval level, e.g. 0.8 (repeat for several): adds lower_80 and upper_80.",
+    ),
+]
+
+
+def fold_progress(quiet: bool) -> Any:
+    """Write command output to stdout, or atomically to ``output`` under its lock."""
+    if quiet:
+        return None
+    return lambda line: typer.echo(line, err=True) if line.startswith("fold ") else None
+
+
+def command_line(
+    data: str, out: Path, config: Path | None, options: dict[str, Any]
+) -> list[str]:
+    """Return a callback printing backtest fold progress on stderr, or None when quiet."""
+    """Rebuild the command line from the options given, for the artifact's record."""
+    flags = {"kind": "model", "date_col": "date-col", "id_col": "id-col"}
+    words = ["seqcast", "train", data, "--out", str(out)]
+    if config is not None:
+        words += ["--config", str(config)]
+    for key, value in options.items():
+        if value is None:
+            continue
+        flag = "--" + flags.get(key, key.replace("_", "-"))
+        if isinstance(value, bool):
+            words.append(flag if value else "--no-" + flag[2:])
+        elif isinstance(value, tuple):
+            words += [flag, ",".join(map(str, value))]
+        else:
+            words += [flag, str(getattr(value, "value", value))]
+    return words

@@ -1,0 +1,275 @@
+"""`seqcast evaluate`, `forecast` and `info`: use a trained model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from seqcast.cli.edge import renders_errors
+from seqcast.cli.options import (
+    EngineOpt,
+    LevelOpt,
+    LockTimeout,
+    ModelArg,
+    OptionalDataArg,
+    PlotOpt,
+    emit,
+    stdout_is_terminal,
+    warn,
+)
+from seqcast.cli.render import backtest_text, coverage_text, evaluation_text, info_text
+from seqcast.cli.sources import (
+    CacheDirOpt,
+    ColumnOpt,
+    EndOpt,
+    IntervalOpt,
+    MaxStaleOpt,
+    OfflineOpt,
+    RawOpt,
+    SourceChoice,
+    StartOpt,
+    TickerOpt,
+    TimeoutOpt,
+)
+from seqcast.config import (
+    Engine,
+    OutputFormat,
+)
+
+
+@renders_errors
+def evaluate(
+    model_dir: ModelArg,
+    data: OptionalDataArg = None,
+    season: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Season length for seasonal naive and MASE (inferred from the frequency).",
+        ),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+    engine: EngineOpt = Engine.AUTO,
+    ticker: TickerOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    column: ColumnOpt = "Close",
+    raw_prices: RawOpt = False,
+    cache_dir: CacheDirOpt = None,
+    offline: OfflineOpt = False,
+    max_stale: MaxStaleOpt = None,
+    timeout: TimeoutOpt = 30.0,
+    folds: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Score this many origins, --step apart, without re-training (needs DATA).",
+        ),
+    ] = None,
+    step: Annotated[
+        int | None,
+        typer.Option(
+            min=1, help="Rows between --folds origins (default: the horizon)."
+        ),
+    ] = None,
+    plot: PlotOpt = None,
+) -> None:
+    """Score a model beside naive baselines on unseen points.
+
+    Example: seqcast evaluate models/air sample_data/air_passengers.csv
+    """
+    from seqcast import api
+
+    forecaster = api.load(model_dir, engine=engine)
+    source = SourceChoice(
+        data,
+        ticker,
+        start,
+        end,
+        interval,
+        column,
+        raw_prices,
+        cache_dir,
+        offline,
+        max_stale,
+        timeout,
+    )
+    source.check(required=False)
+    frame, _, _ = source.for_model(forecaster.artifact.meta).load(warn)
+    if folds is not None or plot is not None:
+        evaluate_origins(forecaster, frame, folds, step, season, fmt, plot)
+        return
+    evaluation = forecaster.evaluate(frame, season=season)
+    typer.echo(evaluation_text(evaluation.as_dict(), fmt), nl=False)
+    if fmt is OutputFormat.TABLE:
+        typer.echo(coverage_text(forecaster.artifact.meta), nl=False)
+
+
+@renders_errors
+def forecast(
+    model_dir: ModelArg,
+    data: OptionalDataArg = None,
+    steps: Annotated[
+        int | None,
+        typer.Option(min=1, help="Steps to forecast (default: the model's horizon)."),
+    ] = None,
+    fmt: Annotated[
+        OutputFormat | None,
+        typer.Option(
+            "--format",
+            help="csv, json or table (default: table on a terminal, csv otherwise).",
+        ),
+    ] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", help="Write to this file (atomically) instead of stdout."
+        ),
+    ] = None,
+    engine: EngineOpt = Engine.AUTO,
+    lock_timeout: LockTimeout = 60.0,
+    ticker: TickerOpt = None,
+    start: StartOpt = None,
+    end: EndOpt = None,
+    interval: IntervalOpt = "1d",
+    column: ColumnOpt = "Close",
+    raw_prices: RawOpt = False,
+    cache_dir: CacheDirOpt = None,
+    offline: OfflineOpt = False,
+    max_stale: MaxStaleOpt = None,
+    timeout: TimeoutOpt = 30.0,
+    level: LevelOpt = None,
+    plot: PlotOpt = None,
+) -> None:
+    """Forecast the next steps after the last observation.
+
+    Example: seqcast forecast models/air --steps 12 --format csv --output next.csv
+    """
+    from seqcast import api
+
+    forecaster = api.load(model_dir, engine=engine)
+    source = SourceChoice(
+        data,
+        ticker,
+        start,
+        end,
+        interval,
+        column,
+        raw_prices,
+        cache_dir,
+        offline,
+        max_stale,
+        timeout,
+    )
+    source.check(required=False)
+    frame, _, _ = source.for_model(forecaster.artifact.meta).load(warn)
+    result = forecaster.forecast(steps, frame, intervals=level or ())
+    chosen = fmt or (
+        OutputFormat.TABLE
+        if output is None and stdout_is_terminal()
+        else OutputFormat.CSV
+    )
+    from seqcast.cli.render import records
+
+    emit(records(result.rows(), chosen), output, lock_timeout)
+    if plot is not None:
+        plot_forecast(plot, forecaster, frame, result)
+
+
+@renders_errors
+def info(
+    model_dir: ModelArg,
+    fmt: Annotated[
+        OutputFormat, typer.Option("--format", help="table or json.")
+    ] = OutputFormat.TABLE,
+) -> None:
+    """Show what a model directory holds.
+
+    Example: seqcast info models/air --format json
+    """
+    from seqcast.artifacts import load_artifact
+
+    artifact = load_artifact(model_dir)
+    meta = artifact.meta
+    if fmt is OutputFormat.JSON:
+        from seqcast.cli.render import document
+
+        typer.echo(document({"path": str(artifact.path), **meta}), nl=False)
+        return
+    typer.echo(info_text(artifact.path, meta), nl=False)
+
+
+def evaluate_origins(
+    forecaster: Any,
+    frame: Any,
+    folds: int | None,
+    step: int | None,
+    season: int | None,
+    fmt: OutputFormat,
+    plot: Path | None,
+) -> None:
+    """Score several origins without re-training (``evaluate --folds/--plot``)."""
+    from seqcast.backtest import evaluate_origins
+    from seqcast.errors import ConfigError
+
+    if frame is None:
+        raise ConfigError(
+            "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
+        )
+    art = forecaster.artifact
+    if folds is None:  # as many non-overlapping origins as fit after the fit data
+        _, series = forecaster._matching_series(frame)
+        n_after = int((series.data.index > art.meta["split"]["fit_last_date"]).sum())
+        folds = max(1, (n_after - art.horizon) // (step or art.horizon) + 1)
+    result = evaluate_origins(forecaster, frame, folds=folds, step=step, season=season)
+    typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
+    if plot is not None:
+        from seqcast.plotting import plot_backtest
+
+        typer.echo(f"wrote {plot_backtest(plot, result, target=art.target)}", err=True)
+
+
+def plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
+    """Draw the history tail, the forecast, its bands and seasonal naive."""
+    import numpy as np
+
+    from seqcast.api import _iso_dates
+    from seqcast.baselines import seasonal_naive
+    from seqcast.plotting import plot_forecast
+
+    art = forecaster.artifact
+    if frame is None:
+        history_dates = list(art.meta["last_window"]["dates"])
+        history = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)[:, 0]
+    else:
+        _, series = forecaster._matching_series(frame)
+        tail = series.data.iloc[-max(4 * art.window, 3 * len(result.values)) :]
+        history_dates = _iso_dates(tail.index)
+        history = tail.iloc[:, 0].to_numpy(dtype=np.float64)
+    season = int(art.meta["mase"]["season"])
+    baseline = None
+    if len(history) >= season:
+        one = seasonal_naive(
+            history,
+            np.array([len(history) - season]),
+            season,
+            len(result.values),
+            season,
+        )
+        baseline = one[0]
+    written = plot_forecast(
+        plot,
+        history_dates=history_dates,
+        history=history,
+        dates=result.dates,
+        forecast=result.values,
+        bands=result.bands,
+        baseline=baseline,
+        target=art.target,
+    )
+    typer.echo(f"wrote {written}", err=True)
