@@ -151,5 +151,12 @@ def event(name: str, message: str, *, level: int = logging.INFO, **fields: Any) 
 
 
 def warn(message: str, *, name: str = "warning", **fields: Any) -> None:
-    """Log a warning: stderr shows ``warning: message``; the log file records it too."""
+    """Log a warning: stderr shows ``warning: message``; the log file records it too.
+
+    Before :func:`configure` has run (a library caller, or a sub-app used on its own) the
+    warning is still written to stderr, so it is never lost.
+    """
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        sys.stderr.write(f"warning: {message}\n")
+        sys.stderr.flush()
     event(name, message, level=logging.WARNING, **fields)
