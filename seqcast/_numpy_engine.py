@@ -1,0 +1,420 @@
+"""Run Keras recurrent models in NumPy: read a ``.keras`` archive into float32 layers.
+
+The archive (``config.json`` and ``model.weights.h5``) is read with zipfile, json and
+h5py; nothing is unpickled. :func:`read_keras_file` accepts a chain of InputLayer,
+SimpleRNN, LSTM, GRU, Bidirectional, Dropout and Dense layers and raises
+:class:`Rejected`, with the reason, for anything else. ``seqcast.inference.NumpyModel``
+wraps the result. Only numpy is imported at module level; h5py is imported by the reader.
+
+In ``model.weights.h5`` Keras 3 keys a layer's weights not by the layer's name but by its
+snake-cased class name and a per-class counter over ``model.layers`` (``layers/lstm``,
+``layers/lstm_1``, ``layers/bidirectional/forward_layer/cell/vars/0``), see
+``_save_container_state`` in ``keras/src/saving/saving_lib.py``. Recent Keras also writes
+the layer's own name into the ``name`` attribute of each ``vars`` group (``_save_state``);
+that is used when present, the counter otherwise.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from seqcast._types import Float32Array
+
+Layer = Callable[[Float32Array], Float32Array]
+_Shapes = list[tuple[int, ...]]
+_GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
+_MERGE_MODES = ("concat", "sum", "mul", "ave")
+_MAX_MEMBER_BYTES = 1 << 30  # refuse archive members over 1 GiB (decompression bombs)
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    KeyError,
+    ValueError,
+    TypeError,
+    AttributeError,
+    OSError,
+)
+
+
+class Rejected(Exception):
+    """Why a model cannot run on NumPy; ``NumpyModel.from_keras_file`` wraps it."""
+
+
+def _sigmoid(x: Float32Array) -> Float32Array:
+    half = np.float32(0.5)
+    y: Float32Array = np.tanh(x * half)  # sigmoid(x) = (tanh(x / 2) + 1) / 2
+    y *= half  # in place: one temporary, and no overflow where exp(-x) would
+    y += half
+    return y
+
+
+def _hard_sigmoid(x: Float32Array) -> Float32Array:
+    y: Float32Array = np.clip(x + np.float32(3.0), 0.0, 6.0) / np.float32(6.0)
+    return y  # relu6(x + 3) / 6, as Keras computes it
+
+
+_ACTIVATIONS: dict[str, Layer] = {
+    "linear": lambda x: x,
+    "relu": lambda x: np.maximum(x, np.float32(0.0)),
+    "tanh": np.tanh,
+    "sigmoid": _sigmoid,
+    "hard_sigmoid": _hard_sigmoid,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Recurrent:
+    """A SimpleRNN, LSTM or GRU layer, with its weights as Keras stores them.
+
+    LSTM gate columns are reordered at load from Keras' (i, f, c, o) to (i, f, o, c),
+    so that one call applies the recurrent activation to all three sigmoid gates.
+    """
+
+    kind: str
+    kernel: Float32Array  # (n_in, gates * units)
+    recurrent_kernel: Float32Array  # (units, gates * units)
+    bias: Float32Array | None  # (gates * units,), or (2, 3 * units) for GRU reset_after
+    activation: Layer
+    recurrent_activation: Layer
+    return_sequences: bool
+    go_backwards: bool
+    reset_after: bool
+
+    def __call__(self, x: Float32Array) -> Float32Array:
+        """Map x (n, steps, n_in) to (n, steps, units) or, for the last step, (n, units)."""
+        n, steps, n_in = x.shape
+        u = self.recurrent_kernel.shape[0]
+        act, ract = self.activation, self.recurrent_activation
+        rk, bias = self.recurrent_kernel, self.bias
+        bias_in = np.zeros(rk.shape[1], np.float32) if bias is None else bias
+        bias_rec: Float32Array | None = None
+        if bias is not None and bias.ndim == 2:  # GRU reset_after: input, recurrent
+            bias_in, bias_rec = bias[0], bias[1]
+        # All input projections in one product, time-major: xk[t] is a contiguous block.
+        xs = np.ascontiguousarray(
+            (x[:, ::-1] if self.go_backwards else x).swapaxes(0, 1)
+        )
+        xk = (xs.reshape(-1, n_in) @ self.kernel).reshape(steps, n, -1)
+        xk += bias_in
+        h = np.zeros((n, u), dtype=np.float32)
+        c = np.zeros((n, u), dtype=np.float32)
+        out = np.empty((steps, n, u), np.float32) if self.return_sequences else None
+        one = np.float32(1.0)
+        for t in range(steps):
+            z = xk[t]  # updated in place: xk is this call's own buffer
+            if self.kind == "SimpleRNN":
+                z += h @ rk
+                h = act(z)
+            elif self.kind == "LSTM":  # reordered gates i, f, o, c
+                z += h @ rk
+                gates = ract(z[:, : 3 * u])
+                c = gates[:, u : 2 * u] * c + gates[:, :u] * act(z[:, 3 * u :])
+                h = gates[:, 2 * u :] * act(c)
+            elif self.reset_after:  # GRU gates z, r, h; reset applied after the product
+                inner = h @ rk if bias_rec is None else h @ rk + bias_rec
+                zr = ract(z[:, : 2 * u] + inner[:, : 2 * u])
+                hh = act(z[:, 2 * u :] + zr[:, u:] * inner[:, 2 * u :])
+                h = zr[:, :u] * h + (one - zr[:, :u]) * hh
+            else:  # GRU, reset_after=False: reset applied before the product
+                zr = ract(z[:, : 2 * u] + h @ rk[:, : 2 * u])
+                hh = act(z[:, 2 * u :] + np.matmul(zr[:, u:] * h, rk[:, 2 * u :]))
+                h = zr[:, :u] * h + (one - zr[:, :u]) * hh
+            if out is not None:
+                out[t] = h
+        return h if out is None else out.swapaxes(0, 1)
+
+
+@dataclass(frozen=True, slots=True)
+class _Bidirectional:
+    """Two recurrent layers merged as ``keras.layers.Bidirectional`` merges them."""
+
+    forward: _Recurrent
+    backward: _Recurrent
+    merge_mode: str
+
+    def __call__(self, x: Float32Array) -> Float32Array:
+        """Run both directions; backward sequences are flipped back into time order."""
+        y, y_rev = self.forward(x), self.backward(x)
+        if self.backward.return_sequences:
+            y_rev = y_rev[:, ::-1]
+        if self.merge_mode == "concat":
+            return np.concatenate([y, y_rev], axis=-1)
+        if self.merge_mode == "sum":
+            return y + y_rev
+        if self.merge_mode == "mul":
+            return y * y_rev
+        return (y + y_rev) / np.float32(2.0)  # "ave"
+
+
+@dataclass(frozen=True, slots=True)
+class _Dense:
+    """A Dense layer on the last axis: activation(x @ kernel + bias)."""
+
+    kernel: Float32Array
+    bias: Float32Array | None
+    activation: Layer
+
+    def __call__(self, x: Float32Array) -> Float32Array:
+        """Apply the layer."""
+        y = x @ self.kernel
+        return self.activation(y if self.bias is None else y + self.bias)
+
+
+def _snake_case(name: str) -> str:
+    """Mirror ``keras.src.utils.naming.to_snake_case`` (``SimpleRNN`` -> ``simple_rnn``)."""
+    name = re.sub(r"\W+", "", name)
+    name = re.sub("(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub("([a-z])([A-Z])", r"\1_\2", name).lower()
+
+
+def _unpack(spec: Any) -> tuple[str, str, dict[str, Any]]:
+    """Return (class_name, name, config) of a built-in float32 layer spec, or reject it."""
+    cls, cfg = spec.get("class_name"), spec.get("config")
+    if not isinstance(cls, str) or not isinstance(cfg, dict):
+        raise Rejected(f"a layer entry is malformed: {str(spec)[:60]}")
+    name = str(cfg.get("name", cls))
+    module, registered = str(spec.get("module", "keras")), spec.get("registered_name")
+    if not module.startswith("keras") or registered not in (None, cls):
+        raise Rejected(f"layer '{name}' is a custom layer ({registered})")
+    dtype = cfg.get("dtype")
+    dtype = dtype.get("config", {}).get("name") if isinstance(dtype, dict) else dtype
+    if dtype not in (None, "float32"):
+        raise Rejected(f"layer '{name}' computes in {dtype}, not float32")
+    return cls, name, cfg
+
+
+def _activation(cfg: dict[str, Any], key: str, layer: str) -> Layer:
+    name = cfg.get(key) or "linear"
+    if not isinstance(name, str) or name not in _ACTIVATIONS:
+        raise Rejected(
+            f"layer '{layer}' uses {key}={name!r} (supported: {', '.join(_ACTIVATIONS)})"
+        )
+    return _ACTIVATIONS[name]
+
+
+def _read_vars(group: Any, name: str, expected: _Shapes) -> list[Float32Array]:
+    """Read datasets ``vars/0``, ``vars/1``... and check their shapes and dtype."""
+    found = group["vars"] if group is not None and "vars" in group else {}
+    arrays = [found[str(i)][()] for i in range(len(found)) if str(i) in found]
+    shapes = [tuple(int(d) for d in a.shape) for a in arrays]
+    if len(arrays) != len(found) or shapes != expected:
+        raise Rejected(
+            f"weights of layer '{name}' have shapes {shapes} but its config needs {expected}"
+        )
+    if any(a.dtype != np.float32 for a in arrays):
+        raise Rejected(f"weights of layer '{name}' are not float32")
+    return [np.ascontiguousarray(a) for a in arrays]
+
+
+def _recurrent(spec: Any, group: Any, n_in: int) -> _Recurrent:
+    """Build a recurrent layer from its spec and HDF5 group (weights in ``cell/vars``)."""
+    cls, name, cfg = _unpack(spec)
+    if cls not in _GATES or cfg.get("return_state") or cfg.get("stateful"):
+        raise Rejected(f"layer '{name}' ({cls}) is not a plain SimpleRNN, LSTM or GRU")
+    units, gates = int(cfg["units"]), _GATES[cls]
+    reset_after = cls == "GRU" and bool(cfg.get("reset_after", True))
+    expected: _Shapes = [(n_in, gates * units), (units, gates * units)]
+    if cfg.get("use_bias", True):
+        expected.append((2, 3 * units) if reset_after else (gates * units,))
+    if group is not None and len(group.get("vars", {})) > 0:
+        raise Rejected(f"layer '{name}' keeps variables outside its cell")
+    weights = _read_vars(
+        group.get("cell") if group is not None else None, name, expected
+    )
+    if cls == "LSTM":  # (i, f, c, o) -> (i, f, o, c), see _Recurrent
+        order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
+        weights = [w[..., order] for w in weights]
+    return _Recurrent(
+        kind=cls,
+        kernel=weights[0],
+        recurrent_kernel=weights[1],
+        bias=weights[2] if len(weights) == 3 else None,
+        activation=_activation(cfg, "activation", name),
+        recurrent_activation=_activation(cfg, "recurrent_activation", name),
+        return_sequences=bool(cfg.get("return_sequences", False)),
+        go_backwards=bool(cfg.get("go_backwards", False)),
+        reset_after=reset_after,
+    )
+
+
+def _bidirectional(
+    cfg: dict[str, Any], name: str, group: Any, n_in: int
+) -> _Bidirectional:
+    """Build a Bidirectional layer from its two inner layer specs."""
+    mode = cfg.get("merge_mode")
+    if mode not in _MERGE_MODES:
+        raise Rejected(
+            f"layer '{name}' uses merge_mode={mode!r} (supported: {', '.join(_MERGE_MODES)})"
+        )
+    sub = (lambda key: group.get(key)) if group is not None else (lambda key: None)
+    fwd = _recurrent(cfg.get("layer", {}), sub("forward_layer"), n_in)
+    bwd = _recurrent(cfg.get("backward_layer", {}), sub("backward_layer"), n_in)
+    units = fwd.recurrent_kernel.shape
+    if fwd.return_sequences != bwd.return_sequences or (
+        mode != "concat" and units != bwd.recurrent_kernel.shape
+    ):
+        raise Rejected(f"the two directions of layer '{name}' do not match")
+    return _Bidirectional(fwd, bwd, mode)
+
+
+def _chain(config: Any) -> list[Any]:
+    """Return the layer specs of a Sequential model or a Functional chain, in call order."""
+    cls, inner = config.get("class_name"), config.get("config", {})
+    layers: list[Any] = inner.get("layers") or [{}]
+    if cls == "Sequential":
+        return layers
+    if cls not in ("Functional", "Model"):
+        raise Rejected(f"the model is a {cls}, not a Sequential or Functional model")
+    names = [spec.get("name") for spec in layers]
+    ends = [inner.get("input_layers"), inner.get("output_layers")]
+    ends = [e[0] if isinstance(e, list) and len(e) == 1 else e for e in ends]
+    if ends != [[names[0], 0, 0], [names[-1], 0, 0]]:
+        raise Rejected("the model does not have exactly one input and one output")
+    for prev, spec in zip(names, layers[1:], strict=False):
+        nodes = spec.get("inbound_nodes") or [{}]
+        args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
+        sources = [arg.get("config", {}).get("keras_history") for arg in args]
+        plain = set(kwargs) <= {"training", "mask"} and kwargs.get("mask") is None
+        if len(nodes) != 1 or sources != [[prev, 0, 0]] or not plain:
+            raise Rejected(
+                f"layer '{spec.get('name')}' is not fed by the layer before it alone"
+            )
+    return layers
+
+
+def _weight_groups(root: Any, specs: list[Any]) -> list[Any]:
+    """Find each layer's HDF5 group by its stored ``name`` attribute, else by counter.
+
+    The counter runs per class over the model's layers: the first LSTM is ``lstm``,
+    the second ``lstm_1``. The InputLayer, absent from a Sequential model's list, has
+    its own counter and no weights, so it shifts nothing.
+    """
+    by_name = {}
+    for group in root.values():
+        label = group["vars"].attrs.get("name") if "vars" in group else None
+        if label is not None:
+            by_name[label.decode() if isinstance(label, bytes) else str(label)] = group
+    used: dict[str, int] = {}
+    groups: list[Any] = []
+    for spec in specs:
+        key = _snake_case(str(spec.get("class_name")))
+        used[key] = count = used.get(key, -1) + 1
+        key = f"{key}_{count}" if count else key  # lstm, lstm_1, lstm_2, ...
+        name = spec.get("config", {}).get("name")
+        groups.append(by_name.get(name) if by_name else root.get(key))
+    return groups
+
+
+def _build(
+    specs: list[Any], groups: list[Any]
+) -> tuple[list[Layer], int | None, int, int]:
+    """Build the layers; return them with window, n_features and horizon."""
+    cls, name, cfg = _unpack(specs[0])
+    shape = cfg.get("batch_shape")
+    if cls != "InputLayer" or not isinstance(shape, list) or len(shape) != 3:
+        raise Rejected(
+            f"the first layer is {cls} '{name}' with shape {shape}, not an input of shape (None, window, n_features)"
+        )
+    window, n_features = shape[1], int(shape[2])
+    width, sequence = n_features, True  # last axis size; whether a time axis remains
+    layers: list[Layer] = []
+    for spec, group in zip(specs[1:], groups[1:], strict=True):
+        cls, name, cfg = _unpack(spec)
+        if cls == "Dropout":  # identity at inference
+            continue
+        if cls in ("Bidirectional", *_GATES) and not sequence:
+            raise Rejected(f"layer '{name}' ({cls}) receives no time axis")
+        if cls in _GATES:
+            rnn = _recurrent(spec, group, width)
+            layers.append(rnn)
+            width, sequence = rnn.recurrent_kernel.shape[0], rnn.return_sequences
+        elif cls == "Bidirectional":
+            bi = _bidirectional(cfg, name, group, width)
+            layers.append(bi)
+            width = bi.forward.recurrent_kernel.shape[0]
+            if bi.merge_mode == "concat":
+                width += bi.backward.recurrent_kernel.shape[0]
+            sequence = bi.forward.return_sequences
+        elif cls == "Dense":
+            if cfg.get("lora_rank") or cfg.get("quantization_config"):
+                raise Rejected(f"layer '{name}' (Dense) is LoRA-adapted or quantised")
+            units, use_bias = int(cfg["units"]), bool(cfg.get("use_bias", True))
+            shapes: _Shapes = (
+                [(width, units), (units,)] if use_bias else [(width, units)]
+            )
+            w = _read_vars(group, name, shapes)
+            bias = w[1] if use_bias else None
+            layers.append(_Dense(w[0], bias, _activation(cfg, "activation", name)))
+            width = units
+        else:
+            raise Rejected(f"layer '{name}' ({cls}) is not supported")
+    if sequence:
+        raise Rejected(
+            "the model output keeps a time axis instead of being (n, horizon)"
+        )
+    return layers, window, n_features, width
+
+
+@dataclass(frozen=True, slots=True)
+class Network:
+    """Layers read from a ``.keras`` archive, and the shapes they map between.
+
+    Attributes:
+        layers: Callables mapping float32 arrays, applied in order; the last returns
+            (n, horizon).
+        window: Steps per input window (None if the model accepts any length).
+        n_features: Input columns per step; column 0 is the target.
+        horizon: Values predicted per window.
+    """
+
+    layers: Sequence[Layer]
+    window: int | None
+    n_features: int
+    horizon: int
+
+
+def read_keras_file(path: Path) -> Network:
+    """Read a Keras 3 ``.keras`` archive into NumPy layers with zipfile, json and h5py.
+
+    Args:
+        path: A file written by ``keras.Model.save``.
+
+    Returns:
+        The layers, with the model's window, n_features and horizon.
+
+    Raises:
+        Rejected: If the archive cannot be read, holds anything but a chain of
+            supported layers, or has weights that do not fit its config.
+    """
+    import h5py  # ~35 ms on top of numpy, so only the loader pays for it
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            config = json.loads(_member(archive, "config.json"))
+            weights = io.BytesIO(_member(archive, "model.weights.h5"))
+        specs = _chain(config)
+        with h5py.File(weights, "r") as h5:
+            if "layers" not in h5:
+                raise Rejected("the weights file has no 'layers' group")
+            groups = _weight_groups(h5["layers"], specs)
+            return Network(*_build(specs, groups))
+    except _READ_ERRORS as exc:  # a damaged or foreign archive; Keras may say more
+        detail = " ".join(str(exc).split())  # one line
+        raise Rejected(
+            f"it is not a readable .keras file ({type(exc).__name__}: {detail})"
+        ) from exc
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> bytes:
+    """Read one archive member, refusing absurd sizes."""
+    if archive.getinfo(name).file_size > _MAX_MEMBER_BYTES:
+        raise Rejected(f"'{name}' is larger than {_MAX_MEMBER_BYTES} bytes")
+    return archive.read(name)
