@@ -330,3 +330,28 @@ def test_importing_the_cli_loads_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+def test_python_dash_m_runs_the_same_cli() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "seqcast", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.strip() == f"seqcast {__version__}"
+    assert out.stderr == ""
+
+
+def test_real_process_errors_have_no_traceback(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "seqcast", "forecast", str(tmp_path / "none")],
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == ExitCode.USER_ERROR
+    assert (
+        out.stderr
+        == f"error: No model at {tmp_path / 'none'}. Run `seqcast train` first.\n"
+    )
+    assert out.stdout == ""
