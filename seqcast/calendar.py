@@ -24,8 +24,9 @@ import numpy.typing as npt
 
 from seqcast.errors import ConfigError
 
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-_MONTHS = (
+# Anchor names as pandas spells them (W-SUN, QS-JAN, YE-DEC).
+WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+MONTHS = (
     "JAN",
     "FEB",
     "MAR",
@@ -101,7 +102,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
     if base == "B" and anchor is None:
         days = np.busday_offset(day, (k + 1) * n, roll="backward")
     elif base == "W":
-        weekday = _WEEKDAYS.index(anchor or "SUN")
+        weekday = WEEKDAYS.index(anchor or "SUN")
         # 1970-01-01 was a Thursday (weekday 3 with Monday = 0).
         ahead = (weekday - (day.astype(np.int64) + 3)) % 7
         first = day + np.timedelta64(int(ahead) or 7, "D")
@@ -110,7 +111,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
         period, default, is_start = _MONTHLY.get(base) or _ANCHORED[base]
         if anchor is not None and base in _MONTHLY:
             raise _unsupported(freq)
-        phase = (_MONTHS.index(anchor) + 1 if anchor else default) - 1
+        phase = (MONTHS.index(anchor) + 1 if anchor else default) - 1
         days = _month_grid(day, period, phase, is_start, n, k)
     return _format(days + time_of_day)
 
@@ -147,8 +148,7 @@ def _parse_alias(freq: str) -> tuple[int, str, str | None]:
     if n < 1 or not known:
         raise _unsupported(freq)
     if anchor is not None and not (
-        (base == "W" and anchor in _WEEKDAYS)
-        or (base in _ANCHORED and anchor in _MONTHS)
+        (base == "W" and anchor in WEEKDAYS) or (base in _ANCHORED and anchor in MONTHS)
     ):
         raise _unsupported(freq)
     return n, base, anchor

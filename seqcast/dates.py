@@ -13,6 +13,7 @@ from pandas.api.types import is_datetime64_any_dtype
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, Day, Tick
 
+from seqcast.calendar import MONTHS, WEEKDAYS
 from seqcast.errors import ConfigError, DataError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "nat"})
@@ -52,21 +53,6 @@ _DATE_FORMATS = (
 _SWAPPED_LAYOUTS = {"%m/%d/%Y": "%d/%m/%Y", "%d-%m-%Y": "%m-%d-%Y"}
 _TIME_SUFFIXES = ("", " %H:%M", " %H:%M:%S")
 _MAX_FILL_ROWS = 10_000_000
-_MONTHS = (
-    "JAN",
-    "FEB",
-    "MAR",
-    "APR",
-    "MAY",
-    "JUN",
-    "JUL",
-    "AUG",
-    "SEP",
-    "OCT",
-    "NOV",
-    "DEC",
-)
-_WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
 
 
 # --- parsing -----------------------------------------------------------------------
@@ -309,13 +295,13 @@ def _step_aliases(step: pd.Timedelta, first: pd.Timestamp) -> list[str]:
     days = step / pd.Timedelta(days=1)
     phase = (first.month - 1) % 3
     if days == 7:
-        return [f"W-{_WEEKDAYS[first.day_of_week]}"]
+        return [f"W-{WEEKDAYS[first.day_of_week]}"]
     if 28 <= days <= 31:
         return ["MS", "ME"]
     if 89 <= days <= 92:
-        return [f"QS-{_MONTHS[phase]}", f"QE-{_MONTHS[phase + 9]}"]
+        return [f"QS-{MONTHS[phase]}", f"QE-{MONTHS[phase + 9]}"]
     if 365 <= days <= 366:
-        return [f"YS-{_MONTHS[first.month - 1]}", f"YE-{_MONTHS[first.month - 1]}"]
+        return [f"YS-{MONTHS[first.month - 1]}", f"YE-{MONTHS[first.month - 1]}"]
     if days == int(days):
         return [f"{int(days)}D" if days != 1 else "D"]
     return [to_offset(step).freqstr]

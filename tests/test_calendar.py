@@ -11,29 +11,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcast.calendar import UnsupportedFrequencyError, future_dates
+from seqcast.calendar import MONTHS, UnsupportedFrequencyError, future_dates
 from seqcast.errors import ConfigError
 from seqcast.frame import future_index
 
-_MONTHS = [
-    "JAN",
-    "FEB",
-    "MAR",
-    "APR",
-    "MAY",
-    "JUN",
-    "JUL",
-    "AUG",
-    "SEP",
-    "OCT",
-    "NOV",
-    "DEC",
-]
 _DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 BASES = (
     ["D", "B", "W", "MS", "ME", "QS", "QE", "YS", "YE", "h", "min", "s"]
     + [f"W-{d}" for d in _DAYS]
-    + [f"{b}-{m}" for b in ("QS", "QE", "YS", "YE") for m in _MONTHS]
+    + [f"{b}-{m}" for b in ("QS", "QE", "YS", "YE") for m in MONTHS]
 )
 
 

@@ -83,9 +83,6 @@ def evaluate(
 
     Example: seqcast evaluate models/air sample_data/air_passengers.csv
     """
-    from seqcast import api
-
-    forecaster = api.load(model_dir, engine=engine)
     source = SourceChoice(
         data,
         ticker,
@@ -99,8 +96,7 @@ def evaluate(
         max_stale,
         timeout,
     )
-    source.check(required=False)
-    frame, _, _ = source.for_model(forecaster.artifact.meta).load(warn)
+    forecaster, frame = _model_and_data(model_dir, engine, source)
     if folds is not None or plot is not None:
         evaluate_origins(forecaster, frame, folds, step, season, fmt, plot)
         return
@@ -150,9 +146,6 @@ def forecast(
 
     Example: seqcast forecast models/air --steps 12 --format csv --output next.csv
     """
-    from seqcast import api
-
-    forecaster = api.load(model_dir, engine=engine)
     source = SourceChoice(
         data,
         ticker,
@@ -166,8 +159,7 @@ def forecast(
         max_stale,
         timeout,
     )
-    source.check(required=False)
-    frame, _, _ = source.for_model(forecaster.artifact.meta).load(warn)
+    forecaster, frame = _model_and_data(model_dir, engine, source)
     result = forecaster.forecast(steps, frame, intervals=level or ())
     chosen = fmt or (
         OutputFormat.TABLE
@@ -273,3 +265,19 @@ def plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
         target=art.target,
     )
     typer.echo(f"wrote {written}", err=True)
+
+
+def _model_and_data(
+    model_dir: Path, engine: Engine, source: SourceChoice
+) -> tuple[Any, Any]:
+    """Load and verify the model, then the data it should read (a CSV, a ticker, or none).
+
+    A ticker's history starts by default at the model's first training date, so the
+    cache refresh stays incremental.
+    """
+    from seqcast import api
+
+    source.check(required=False)
+    forecaster = api.load(model_dir, engine=engine)
+    frame, _, _ = source.for_model(forecaster.artifact.meta).load(warn)
+    return forecaster, frame
