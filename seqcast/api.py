@@ -26,12 +26,13 @@ from seqcast.artifacts import (
     DEFAULT_LOCK_TIMEOUT,
     Artifact,
     load_artifact,
+    member_file,
     save_artifact,
 )
 from seqcast.config import DataConfig, Engine, RunConfig
 from seqcast.errors import ConfigError, DataError, SeqcastError
 from seqcast.evaluation import Evaluation, mase_scale, score_windows
-from seqcast.pipeline import fit_values, predict_windows
+from seqcast.pipeline import fit_values, mean_predict, predict_windows
 from seqcast.scaling import Scaler
 from seqcast.windows import denormalize, normalize_windows
 
@@ -52,7 +53,8 @@ class TrainResult:
     Attributes:
         path: Where the model directory was written, or None when ``out`` was not given.
         config: The configuration in force, with detected columns and frequency filled in.
-        fit: Loss history and early-stopping outcome.
+        fit: Loss history and early-stopping outcome (of the first member of an
+            ensemble; ``meta["history"]["members"]`` summarises every member).
         evaluation: Scores on the held-out test part beside the baselines (None when
             ``test_fraction`` is 0).
         device: The device the model trained on.
@@ -217,6 +219,7 @@ def train(
         "hardware": device,
         "command": list(command) if command is not None else list(sys.argv),
         "seed": tc.seed,
+        "ensemble": tc.ensemble,
         "source": source
         or {
             "kind": "csv" if isinstance(data, str | Path) else "dataframe",
@@ -261,6 +264,16 @@ def train(
             "epochs_run": fit.epochs_run,
             "stopped_early": fit.stopped_early,
             "seconds": fit.seconds,
+            "members": [
+                {
+                    "seed": tc.seed + i,
+                    "file": member_file(i),
+                    "best_epoch": f.best_epoch,
+                    "epochs_run": f.epochs_run,
+                    "seconds": f.seconds,
+                }
+                for i, f in enumerate(fitted.fits)
+            ],
         },
         "metrics": {
             "test": evaluation.as_dict() if evaluation else None,
@@ -271,7 +284,14 @@ def train(
     path = None
     if out is not None:
         path = save_artifact(
-            Path(out), lambda p: fitted.model.save(p), meta, lock_timeout=lock_timeout
+            Path(out),
+            fitted.models[0].save,
+            meta,
+            lock_timeout=lock_timeout,
+            extra_files=[
+                (member_file(i), member.save)
+                for i, member in enumerate(fitted.models[1:], start=1)
+            ],
         )
     return TrainResult(
         path=path,
@@ -583,15 +603,21 @@ def _test_coverage(
 
 
 def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
+    """Return one prediction function for all members (their mean) and the engine name."""
     from seqcast.inference import KerasModel, UnsupportedModelError
 
+    members = range(artifact.ensemble)
     if engine in (Engine.AUTO, Engine.NUMPY):
         try:
-            return artifact.numpy_model().predict, "numpy"
+            return mean_predict(
+                [artifact.numpy_model(i).predict for i in members]
+            ), "numpy"
         except UnsupportedModelError:
             if engine is Engine.NUMPY:
                 raise
-    return KerasModel(artifact.keras_model()).predict, "keras"
+    return mean_predict(
+        [KerasModel(artifact.keras_model(i)).predict for i in members]
+    ), "keras"
 
 
 def _stored_scale(artifact: Artifact, season: int) -> float:

@@ -23,7 +23,7 @@ import math
 import os
 import shutil
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -38,6 +38,16 @@ SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "seqcast.json"
 DEFAULT_LOCK_TIMEOUT = 60.0
+
+
+def member_file(member: int) -> str:
+    """Return the file name of ensemble member ``member`` (0-based).
+
+    Member 0 is ``model.keras``, so readers that know one model still find it; the
+    others are ``model-1.keras``, ``model-2.keras``, ... Example: an ensemble of 3 is
+    ``model.keras``, ``model-1.keras``, ``model-2.keras``.
+    """
+    return MODEL_FILE if member == 0 else f"model-{member}.keras"
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,6 +68,16 @@ class Artifact:
     def model_file(self) -> Path:
         """Path of the Keras model file."""
         return self.path / MODEL_FILE
+
+    @property
+    def ensemble(self) -> int:
+        """Number of ensemble members (1 for a single model)."""
+        return self.config.train.ensemble
+
+    @property
+    def member_files(self) -> tuple[Path, ...]:
+        """Paths of every member's Keras file, member 0 (``model.keras``) first."""
+        return tuple(self.path / member_file(i) for i in range(self.ensemble))
 
     @property
     def target(self) -> str:
@@ -84,8 +104,8 @@ class Artifact:
         """Steps the model predicts at once."""
         return self.config.train.horizon
 
-    def keras_model(self) -> Any:
-        """Load the Keras model in safe mode (no Lambda layers, no pickled code).
+    def keras_model(self, member: int = 0) -> Any:
+        """Load a member's Keras model in safe mode (no Lambda layers, no pickled code).
 
         Raises:
             ArtifactError: If Keras refuses the file.
@@ -93,10 +113,9 @@ class Artifact:
         from seqcast.runtime import import_keras_quietly
 
         keras = import_keras_quietly()
+        file = self.path / member_file(member)
         try:
-            return keras.saving.load_model(
-                self.model_file, compile=False, safe_mode=True
-            )
+            return keras.saving.load_model(file, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
             first_line = (
                 str(exc).strip().splitlines()[0]
@@ -104,18 +123,18 @@ class Artifact:
                 else type(exc).__name__
             )
             raise ArtifactError(
-                f"Keras cannot load {self.model_file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code."
+                f"Keras cannot load {file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code."
             ) from None
 
-    def numpy_model(self) -> NumpyModel:
-        """Load the weights for the NumPy forward pass (no TensorFlow, no Keras).
+    def numpy_model(self, member: int = 0) -> NumpyModel:
+        """Load a member's weights for the NumPy forward pass (no TensorFlow, no Keras).
 
         Raises:
             UnsupportedModelError: If the architecture has a layer the NumPy engine lacks.
         """
         from seqcast.inference import NumpyModel
 
-        return NumpyModel.from_keras_file(self.model_file)
+        return NumpyModel.from_keras_file(self.path / member_file(member))
 
 
 def save_artifact(
@@ -124,6 +143,7 @@ def save_artifact(
     meta: dict[str, Any],
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    extra_files: Sequence[tuple[str, Callable[[Path], None]]] = (),
 ) -> Path:
     """Write a model directory atomically, replacing any previous one as a whole.
 
@@ -132,6 +152,9 @@ def save_artifact(
         write_model: Called with the path where ``model.keras`` must be written.
         meta: JSON-ready metadata; ``schema_version`` and ``files`` are filled in here.
         lock_timeout: Seconds to wait for another process writing the same ``out``.
+        extra_files: (name, writer) pairs for further files, such as ensemble members
+            (``model-1.keras``); each writer is called with its file's path, and each
+            file is checksummed in ``files`` like ``model.keras``.
 
     Returns:
         The destination path.
@@ -141,6 +164,12 @@ def save_artifact(
         LockError: If another process holds the lock for longer than ``lock_timeout``.
     """
     out = Path(out)
+    names = [MODEL_FILE, *(name for name, _ in extra_files)]
+    if len(set(names)) != len(names) or any(
+        not name or "/" in name or name.startswith(".") or name == META_FILE
+        for name in names
+    ):
+        raise ValueError(f"extra_files names must be distinct plain names: {names}")
     parent = out.parent
     try:
         parent.mkdir(parents=True, exist_ok=True)
@@ -155,7 +184,9 @@ def save_artifact(
         try:
             tmp.mkdir()
             write_model(tmp / MODEL_FILE)
-            files = {name: _file_record(tmp / name) for name in (MODEL_FILE,)}
+            for name, write in extra_files:
+                write(tmp / name)
+            files = {name: _file_record(tmp / name) for name in names}
             full_meta = {"schema_version": SCHEMA_VERSION, **meta, "files": files}
             _write_json(tmp / META_FILE, full_meta)
             _fsync_dir(tmp)
@@ -221,6 +252,11 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(
             f"{meta_path} is incomplete or edited ({type(exc).__name__}: {exc}). Retrain with `seqcast train`."
         ) from None
+    for member in range(config.train.ensemble):
+        if member_file(member) not in files:
+            raise ArtifactError(
+                f"{meta_path} records no checksum for {member_file(member)}. Retrain with `seqcast train`."
+            )
     return Artifact(path=path, meta=meta, config=config)
 
 

@@ -46,7 +46,8 @@ class Fold:
         actual: The true values of the scored rows, shape (horizon,).
         bands: Interval level label mapped to (lower, upper), each shape (horizon,).
         scale: MASE denominator of this fold's training part.
-        epochs_run: Epochs trained (0 when the model was not re-trained).
+        epochs_run: Epochs trained by the first ensemble member (0 when the model was
+            not re-trained).
     """
 
     index: int
@@ -304,7 +305,6 @@ def evaluate_origins(
 
 def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatArray:
     """Predict from the window at ``start`` using only rows before the cut."""
-    from seqcast.inference import KerasModel
     from seqcast.pipeline import predict_windows
 
     tc = fitted.config.train
@@ -312,7 +312,7 @@ def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatAr
     history = values[: int(start[0]) + tc.window]
     padded = np.concatenate([history, np.zeros((tc.horizon, values.shape[1]))])
     return predict_windows(
-        KerasModel(fitted.model).predict,
+        fitted.predictor(),
         fitted.scaler,
         fitted.scaler.transform(padded),
         start,

@@ -98,6 +98,7 @@ DEFAULT_STACKED_UNITS = (128, 64, 32)
 DEFAULT_SINGLE_UNITS = 64
 MAX_UNITS = 10_000  # per layer; an LSTM of 10**7 units would need terabytes
 MAX_LAYERS = 64
+MAX_ENSEMBLE = 20  # members per model; each costs a full training run
 
 
 @dataclass(frozen=True, slots=True)
@@ -242,6 +243,9 @@ class TrainConfig:
             the same forecast.
         val_fraction: Share of the rows, before the test part, whose targets validate.
         test_fraction: Share of the rows at the end held out for ``evaluate``.
+        ensemble: Models trained with seeds ``seed .. seed + ensemble - 1`` on the same
+            data and splits; the forecast is the mean of theirs (training takes
+            ``ensemble`` times as long).
     """
 
     window: int = 24
@@ -256,6 +260,7 @@ class TrainConfig:
     seed: int = 0
     val_fraction: float = 0.15
     test_fraction: float = 0.15
+    ensemble: int = 1
 
     def __post_init__(self) -> None:
         for name in ("window", "horizon", "epochs", "batch_size"):
@@ -279,6 +284,10 @@ class TrainConfig:
         if not self.lr > 0.0:
             raise ConfigError(
                 f"lr={self.lr} must be above 0. Use a learning rate such as 0.001."
+            )
+        if not 1 <= self.ensemble <= MAX_ENSEMBLE:
+            raise ConfigError(
+                f"ensemble={self.ensemble} must be between 1 and {MAX_ENSEMBLE}. Use a small ensemble such as --ensemble 3; each member is a full training run."
             )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)

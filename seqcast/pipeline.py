@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,33 +30,48 @@ Predict = Callable[[Float32Array], FloatArray]
 
 @dataclass(frozen=True, slots=True)
 class Fitted:
-    """A model fitted on the training part of ``values``, with everything needed to predict.
+    """Models fitted on the training part of ``values``, with everything needed to predict.
 
     Attributes:
-        model: The Keras model, best validation weights restored.
+        models: The Keras models, one per ensemble member (seeds ``seed``,
+            ``seed + 1``, ...), each with its best validation weights restored.
         scaler: Fitted on rows ``[0, bounds.train_end)`` only.
         bounds: Train/validation/test rows of ``values``.
-        fit: Loss history and early-stopping outcome.
+        fits: Loss history and early-stopping outcome of each member.
         config: The configuration used.
         values: The unscaled series, shape (n_steps, n_features); column 0 is the target.
-        device: The device the model trained on.
+        device: The device the models trained on.
     """
 
-    model: Any
+    models: tuple[Any, ...]
     scaler: Scaler
     bounds: SplitBounds
-    fit: FitResult
+    fits: tuple[FitResult, ...]
     config: RunConfig
     values: FloatArray
     device: str
 
-    def predict_starts(self, starts: IntArray) -> FloatArray:
-        """Predict the windows starting at ``starts`` in one pass; unscaled, (n, horizon)."""
+    @property
+    def model(self) -> Any:
+        """The first member (seed ``seed``), the whole model when ``ensemble`` is 1."""
+        return self.models[0]
+
+    @property
+    def fit(self) -> FitResult:
+        """Loss history of the first member."""
+        return self.fits[0]
+
+    def predictor(self) -> Predict:
+        """Return the ensemble's prediction function (the mean of every member's)."""
         from seqcast.inference import KerasModel
 
+        return mean_predict([KerasModel(m).predict for m in self.models])
+
+    def predict_starts(self, starts: IntArray) -> FloatArray:
+        """Predict the windows starting at ``starts`` in one pass; unscaled, (n, horizon)."""
         tc = self.config.train
         return predict_windows(
-            KerasModel(self.model).predict,
+            self.predictor(),
             self.scaler,
             self.scaler.transform(self.values),
             starts,
@@ -74,10 +89,14 @@ def fit_values(
 ) -> Fitted:
     """Fit a model on ``values`` as ``config`` says, scaling and validating without leakage.
 
+    With ``config.train.ensemble`` = N > 1, N models are fitted on the same scaled data
+    and splits with seeds ``seed .. seed + N - 1``; member 0 is exactly the model that
+    ``ensemble`` = 1 gives.
+
     Args:
         values: Unscaled series, shape (n_steps, n_features); column 0 is the target.
         config: Model and training settings (the data section is not used here).
-        progress: Called with one line per stage and epoch.
+        progress: Called with one line per stage, member and epoch.
 
     Raises:
         DataError: If the series is too short for the window, horizon and splits.
@@ -97,49 +116,85 @@ def fit_values(
     train_starts = bounds.starts("train", tc.window, tc.horizon)
     val_starts = bounds.starts("validation", tc.window, tc.horizon)
 
-    training.set_seed(tc.seed)
-    train_data = window_batches(
-        scaled,
-        train_starts,
-        tc.window,
-        tc.horizon,
-        tc.batch_size,
-        shuffle=True,
-        seed=tc.seed,
-        norm=tc.window_norm,
-    )
-    val_data = (
-        window_batches(
-            scaled,
-            val_starts,
-            tc.window,
-            tc.horizon,
-            tc.batch_size,
-            shuffle=False,
-            seed=tc.seed,
-            norm=tc.window_norm,
-        )
-        if len(val_starts)
-        else None
-    )
-    model = models.build_model(
-        config.model, window=tc.window, n_features=values.shape[1], horizon=tc.horizon
-    )
     device = runtime.device_description()
     if progress:
         progress(
             f"training {config.model.kind.value} on {len(train_starts)} windows ({device})"
         )
-    fit = training.fit(model, train_data, val_data, tc, progress=progress)
+    fitted_models: list[Any] = []
+    fits: list[FitResult] = []
+    for member in range(tc.ensemble):
+        seed = tc.seed + member
+        if progress and tc.ensemble > 1:
+            progress(f"member {member + 1}/{tc.ensemble} (seed {seed})")
+        training.set_seed(seed)
+        train_data = window_batches(
+            scaled,
+            train_starts,
+            tc.window,
+            tc.horizon,
+            tc.batch_size,
+            shuffle=True,
+            seed=seed,
+            norm=tc.window_norm,
+        )
+        val_data = (
+            window_batches(
+                scaled,
+                val_starts,
+                tc.window,
+                tc.horizon,
+                tc.batch_size,
+                shuffle=False,
+                seed=seed,
+                norm=tc.window_norm,
+            )
+            if len(val_starts)
+            else None
+        )
+        model = models.build_model(
+            config.model,
+            window=tc.window,
+            n_features=values.shape[1],
+            horizon=tc.horizon,
+        )
+        fits.append(training.fit(model, train_data, val_data, tc, progress=progress))
+        fitted_models.append(model)
     return Fitted(
-        model=model,
+        models=tuple(fitted_models),
         scaler=scaler,
         bounds=bounds,
-        fit=fit,
+        fits=tuple(fits),
         config=config,
         values=values,
         device=device,
     )
+
+
+def mean_predict(predicts: Sequence[Predict]) -> Predict:
+    """Combine ensemble members into one prediction function: the mean of their outputs.
+
+    Every step after a member's output (window de-normalisation, inverse scaling) is
+    affine, so the mean of the outputs gives the mean of the members' unscaled forecasts.
+    A single member is returned unchanged.
+
+    Args:
+        predicts: Functions mapping windows (n, window, n_features) to (n, horizon).
+
+    Returns:
+        A function returning a new float64 array of shape (n, horizon).
+    """
+    members = tuple(predicts)
+    if len(members) == 1:
+        return members[0]
+
+    def predict(x: Float32Array) -> FloatArray:
+        return np.asarray(
+            np.mean([m(x) for m in members], axis=0, dtype=np.float64),
+            dtype=np.float64,
+        )
+
+    return predict
 
 
 def predict_windows(

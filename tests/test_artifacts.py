@@ -116,6 +116,38 @@ def test_missing_model_file_names_the_path(tmp_path: Path) -> None:
     )
 
 
+def test_extra_files_are_written_and_checksummed(tmp_path: Path) -> None:
+    out = save_artifact(
+        tmp_path / "m",
+        _writer(b"member-0"),
+        _meta(),
+        lock_timeout=1,
+        extra_files=[("model-1.keras", _writer(b"member-1"))],
+    )
+    files = load_artifact(out).meta["files"]
+    assert list(files) == [MODEL_FILE, "model-1.keras"]
+    assert files["model-1.keras"]["bytes"] == len(b"member-1")
+    (out / "model-1.keras").write_bytes(b"member-X")
+    with pytest.raises(
+        ArtifactError,
+        match=f"{out / 'model-1.keras'} does not match the checksum in seqcast.json",
+    ):
+        load_artifact(out)
+
+
+@pytest.mark.parametrize("name", [MODEL_FILE, META_FILE, ".hidden", "a/b", ""])
+def test_extra_files_need_distinct_plain_names(tmp_path: Path, name: str) -> None:
+    with pytest.raises(ValueError, match="extra_files names must be distinct"):
+        save_artifact(
+            tmp_path / "m",
+            _writer(b"x"),
+            _meta(),
+            lock_timeout=1,
+            extra_files=[(name, _writer(b"y"))],
+        )
+    assert not (tmp_path / "m").exists()
+
+
 @pytest.mark.parametrize("change", ["truncate", "edit", "swap"])
 def test_changed_model_file_fails_the_checksum(tmp_path: Path, change: str) -> None:
     out = _save(tmp_path / "m", b"0123456789")

@@ -118,7 +118,9 @@ def fold_progress(quiet: bool) -> Any:
     """Write command output to stdout, or atomically to ``output`` under its lock."""
     if quiet:
         return None
-    return lambda line: typer.echo(line, err=True) if line.startswith("fold ") else None
+    return lambda line: (
+        typer.echo(line, err=True) if line.startswith(("fold ", "member ")) else None
+    )
 
 
 def command_line(

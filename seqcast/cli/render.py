@@ -140,13 +140,15 @@ def info_text(path: Path, meta: dict[str, Any]) -> str:
     data = meta["data"]
     hist = meta["history"]
     test = (meta.get("metrics") or {}).get("test")
+    members = meta.get("ensemble", 1)
+    ensemble = f" ensemble={members}" if members > 1 else ""
     lines = [
         f"model        {path}",
         f"created      {meta.get('created')} with seqcast {meta.get('seqcast_version')}",
         f"architecture {cfg['model']['kind']} units={','.join(map(str, cfg['model']['units'])) or 'default'} bidirectional={cfg['model']['bidirectional']} dropout={cfg['model']['dropout']}",
         f"data         target={data['target']} features={','.join(data['features']) or '-'} freq={data['freq']} rows={data['n_rows']} {data['first_date']} to {data['last_date']}",
         f"window       window={cfg['train']['window']} horizon={cfg['train']['horizon']} scaler={cfg['train']['scaler']} window_norm={cfg['train']['window_norm']}",
-        f"training     epochs_run={hist['epochs_run']} best_epoch={hist['best_epoch']} seconds={number(hist['seconds'], 4)} seed={meta.get('seed')} on {meta.get('hardware')}",
+        f"training     epochs_run={hist['epochs_run']} best_epoch={hist['best_epoch']} seconds={number(hist['seconds'], 4)} seed={meta.get('seed')}{ensemble} on {meta.get('hardware')}",
     ]
     if test:
         model = test["scores"]["model"]

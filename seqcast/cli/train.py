@@ -169,6 +169,13 @@ def train(
             help="Random seed; same data, seed and machine give the same forecast.  [default: 0]",
         ),
     ] = None,
+    ensemble: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Models trained with seeds seed, seed+1, ...; the forecast is their mean (N times the training time).  [default: 1]",
+        ),
+    ] = None,
     val_fraction: Annotated[
         float | None,
         typer.Option(
@@ -263,6 +270,7 @@ def train(
         "lr": lr,
         "patience": patience,
         "seed": seed,
+        "ensemble": ensemble,
         "val_fraction": val_fraction,
         "test_fraction": test_fraction,
     }
@@ -311,6 +319,12 @@ def train(
             f"trained {fit.epochs_run} epochs in {fit.seconds:.1f} s ({stop}) on {result.device}",
             err=True,
         )
+        members = result.meta["history"]["members"]
+        if len(members) > 1:
+            typer.echo(
+                f"trained an ensemble of {len(members)} members in {sum(m['seconds'] for m in members):.1f} s (the line above is member 1)",
+                err=True,
+            )
         typer.echo(f"saved model to {result.path}", err=True)
     if result.evaluation is not None:
         typer.echo(evaluation_text(result.evaluation.as_dict(), fmt), nl=False)
