@@ -33,10 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from seqcast.api import _iso_dates, prepare_series  # noqa: E402
 from seqcast.backtest import backtest  # noqa: E402
 from seqcast.baselines import season_for_freq  # noqa: E402
+from seqcast.calendar import iso_dates  # noqa: E402
 from seqcast.config import DataConfig, FillPolicy, RunConfig  # noqa: E402
+from seqcast.frame import prepare_series  # noqa: E402
 
 # file, target, window, horizon
 SERIES: tuple[tuple[str, str, int, int], ...] = (
@@ -79,7 +80,7 @@ def load(name: str, target: str) -> tuple[np.ndarray, list[str], int]:
     config = DataConfig(target=target, date_col="date", fill=FillPolicy.INTERPOLATE)
     series_set, series = prepare_series(ROOT / "sample_data" / name, config)
     values = series.data[[target]].to_numpy(np.float64)
-    return values, _iso_dates(series.data.index), season_for_freq(series_set.freq)
+    return values, iso_dates(series.data.index), season_for_freq(series_set.freq)
 
 
 def auto_ets(y: np.ndarray, horizon: int, season: int) -> np.ndarray:

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
-    from seqcast.api import Forecaster
+    from seqcast.forecaster import Forecaster
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,14 +240,14 @@ def evaluate_origins(
     """
     import pandas as pd
 
-    from seqcast.api import _iso_dates
+    from seqcast.calendar import iso_dates
     from seqcast.pipeline import predict_windows
 
     art = forecaster.artifact
     _, series = forecaster._matching_series(data)
     values = series.data.to_numpy(dtype=np.float64)
     index = series.data.index
-    dates = _iso_dates(index)
+    dates = iso_dates(index)
     window, horizon = art.window, art.horizon
     cuts = fold_cuts(len(values), horizon, folds, step)
     fit_last = pd.Timestamp(art.meta["split"]["fit_last_date"])

@@ -18,6 +18,7 @@ Anchored aliases follow pandas: the first stamp is the first on the grid strictl
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -200,3 +201,15 @@ def _unsupported(freq: str) -> UnsupportedFrequencyError:
     return UnsupportedFrequencyError(
         f"freq={freq!r} is not one seqcast.calendar supports ({_SUPPORTED}). Use seqcast.frame.future_index (pandas) for it."
     )
+
+
+def iso_dates(index: Any) -> list[str]:
+    """Format timestamps as ISO dates, with the time only where some stamp has one.
+
+    Takes any iterable of datetime-like stamps (a pandas DatetimeIndex included) and needs
+    no pandas itself.
+    """
+    stamps = list(index)
+    if all(s.hour == 0 and s.minute == 0 and s.second == 0 for s in stamps):
+        return [s.strftime("%Y-%m-%d") for s in stamps]
+    return [s.strftime("%Y-%m-%dT%H:%M:%S") for s in stamps]

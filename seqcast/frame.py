@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -602,3 +603,22 @@ def _suggest(name: str, choices: Sequence[str]) -> str:
     lowered = {c.lower(): c for c in choices}
     close = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return f" Did you mean {_q(lowered[close[0]])}?" if close else ""
+
+
+def read_data(source: str | Path | pd.DataFrame) -> pd.DataFrame:
+    """Return a raw table from a CSV path, ``-`` for stdin, or a DataFrame (copied)."""
+    import pandas as pd
+
+    if isinstance(source, pd.DataFrame):
+        return source.copy()
+    from seqcast.sources.csv import read_csv
+
+    return read_csv(source)
+
+
+def prepare_series(
+    source: str | Path | pd.DataFrame, config: DataConfig
+) -> tuple[SeriesSet, Series]:
+    """Read and validate data, returning the whole set and the one series to model."""
+    series_set = prepare(read_data(source), config)
+    return series_set, series_set.single(config.series)

@@ -230,8 +230,8 @@ def plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
     """Draw the history tail, the forecast, its bands and seasonal naive."""
     import numpy as np
 
-    from seqcast.api import _iso_dates
     from seqcast.baselines import seasonal_naive
+    from seqcast.calendar import iso_dates
     from seqcast.plotting import plot_forecast
 
     art = forecaster.artifact
@@ -241,7 +241,7 @@ def plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
     else:
         _, series = forecaster._matching_series(frame)
         tail = series.data.iloc[-max(4 * art.window, 3 * len(result.values)) :]
-        history_dates = _iso_dates(tail.index)
+        history_dates = iso_dates(tail.index)
         history = tail.iloc[:, 0].to_numpy(dtype=np.float64)
     season = int(art.meta["mase"]["season"])
     baseline = None

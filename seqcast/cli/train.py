@@ -423,12 +423,14 @@ def backtest_command(
     """
     import dataclasses
 
-    from seqcast import api
     from seqcast.backtest import backtest
     from seqcast.baselines import season_for_freq
 
     run_config, _ = options_to_config(options)
-    series_set, series = api.prepare_series(data, run_config.data)
+    from seqcast.calendar import iso_dates
+    from seqcast.frame import prepare_series
+
+    series_set, series = prepare_series(data, run_config.data)
     run_config = dataclasses.replace(
         run_config,
         data=dataclasses.replace(
@@ -440,7 +442,7 @@ def backtest_command(
             typer.echo(f"note: {note}", err=True)
     result = backtest(
         series.data.to_numpy(dtype="float64"),
-        api._iso_dates(series.data.index),
+        iso_dates(series.data.index),
         run_config,
         folds=folds,
         step=step,

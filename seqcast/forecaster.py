@@ -1,0 +1,402 @@
+"""A trained model in use: verify it, forecast with timestamps and intervals, evaluate it.
+
+Example:
+    >>> import seqcast
+    >>> result = seqcast.train("sample_data/air_passengers.csv", target="passengers",
+    ...                        window=24, horizon=12, out="models/air")
+    >>> model = seqcast.load("models/air")
+    >>> print(model.forecast(12).to_frame())
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqcast._types import Float32Array, FloatArray, IntArray
+from seqcast.artifacts import (
+    Artifact,
+    load_artifact,
+)
+from seqcast.calendar import iso_dates
+from seqcast.config import Engine
+from seqcast.errors import ConfigError, DataError, SeqcastError
+from seqcast.evaluation import Evaluation, mase_scale, score_windows
+from seqcast.pipeline import mean_predict, predict_windows
+from seqcast.scaling import Scaler
+from seqcast.windows import denormalize, normalize_windows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from seqcast.frame import Series, SeriesSet
+
+Predict = Callable[[Float32Array], FloatArray]
+
+
+@dataclass(frozen=True, slots=True)
+class Forecast:
+    """Forecast values with their timestamps, continuing the series' frequency.
+
+    Attributes:
+        target: Name of the forecast column.
+        dates: ISO timestamps, one per step.
+        values: Forecast values in the series' own units, shape (steps,).
+        origin: Timestamp of the last observation the forecast starts from.
+        engine: ``numpy`` or ``keras``.
+        bands: Interval level label (``"80"``) mapped to (lower, upper) arrays of
+            shape (steps,); see :mod:`seqcast.intervals`.
+    """
+
+    target: str
+    dates: tuple[str, ...]
+    values: FloatArray
+    origin: str
+    engine: str
+    bands: dict[str, tuple[FloatArray, FloatArray]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Return one dict per step: ``{"date": ..., target: ..., "lower_80": ...}``."""
+        rows: list[dict[str, Any]] = [
+            {"date": d, self.target: float(v)}
+            for d, v in zip(self.dates, self.values, strict=True)
+        ]
+        for label, (lower, upper) in self.bands.items():
+            for row, lo, hi in zip(rows, lower, upper, strict=True):
+                row[f"lower_{label}"] = float(lo)
+                row[f"upper_{label}"] = float(hi)
+        return rows
+
+    def to_frame(self) -> pd.DataFrame:
+        """Return a DataFrame with ``date``, the target and any interval columns."""
+        import pandas as pd
+
+        frame = pd.DataFrame(
+            {"date": pd.to_datetime(list(self.dates)), self.target: self.values}
+        )
+        for label, (lower, upper) in self.bands.items():
+            frame[f"lower_{label}"] = lower
+            frame[f"upper_{label}"] = upper
+        return frame
+
+
+def load(path: str | Path, *, engine: Engine = Engine.AUTO) -> Forecaster:
+    """Load and verify a model directory written by :func:`train`.
+
+    Raises:
+        ArtifactError: If the directory is missing, incomplete, edited or from another schema.
+    """
+    return Forecaster(load_artifact(Path(path)), engine=engine)
+
+
+class Forecaster:
+    """A trained model ready to forecast and evaluate.
+
+    Args:
+        artifact: A verified model directory.
+        engine: ``auto`` uses the NumPy forward pass when it supports the model, else Keras.
+    """
+
+    def __init__(self, artifact: Artifact, engine: Engine = Engine.AUTO) -> None:
+        self.artifact = artifact
+        self.engine = engine
+        self._predict: Predict | None = None
+        self._engine_used = ""
+        self._scaler: Scaler | None = None
+
+    @property
+    def scaler(self) -> Scaler:
+        """The scaler fitted on the training part."""
+        if self._scaler is None:
+            self._scaler = Scaler.from_dict(self.artifact.meta["scaler"])
+        return self._scaler
+
+    @property
+    def engine_used(self) -> str:
+        """Which engine ran the last prediction (empty before the first)."""
+        return self._engine_used
+
+    def predictor(self) -> Predict:
+        """Return the prediction function, choosing the engine on first use."""
+        if self._predict is None:
+            self._predict, self._engine_used = _choose_engine(
+                self.artifact, self.engine
+            )
+        return self._predict
+
+    def forecast(
+        self,
+        steps: int | None = None,
+        data: str | Path | pd.DataFrame | None = None,
+        *,
+        intervals: Sequence[float] = (),
+    ) -> Forecast:
+        """Forecast ``steps`` values after the last observation.
+
+        Args:
+            steps: Steps to forecast; defaults to the model's horizon. Beyond the horizon,
+                predictions are fed back as inputs (univariate models only).
+            data: New data whose tail is the forecast's input; None uses the window stored
+                in the artifact at training time.
+            intervals: Levels (such as 0.8, 0.95) of conformal prediction intervals.
+
+        Raises:
+            ConfigError: If steps < 1, or steps > horizon for a model with features,
+                or intervals are asked of a model stored without calibration.
+            DataError: If ``data`` does not match the model.
+        """
+        art = self.artifact
+        steps = art.horizon if steps is None else steps
+        if steps < 1:
+            raise ConfigError(
+                f"steps={steps} must be at least 1. Use --steps 1 or more."
+            )
+        if data is None:
+            raw_window = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)
+            origin = str(art.meta["last_window"]["dates"][-1])
+        else:
+            _, series = self._matching_series(data)
+            if len(series.data) < art.window:
+                raise DataError(
+                    f"The data has {len(series.data)} rows after preparation but the model needs window={art.window}. Give at least {art.window} rows."
+                )
+            raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
+            origin = iso_dates(series.data.index)[-1]
+        values = self._forecast_values(raw_window, steps)
+        dates = _future_dates(origin, art.freq, steps)
+        return Forecast(
+            target=art.target,
+            dates=tuple(dates),
+            values=values,
+            origin=origin,
+            engine=self._engine_used,
+            bands=self.interval_bands(values, intervals),
+        )
+
+    def interval_bands(
+        self, values: FloatArray, levels: Sequence[float]
+    ) -> dict[str, tuple[FloatArray, FloatArray]]:
+        """Return (lower, upper) around ``values`` for each level, keyed ``"80"``, ``"95"``.
+
+        Raises:
+            ConfigError: If levels are given but the model stored no calibration.
+        """
+        if not levels:
+            return {}
+        from seqcast.intervals import Calibration, check_level, level_label
+
+        stored = self.artifact.meta.get("intervals")
+        if not stored:
+            raise ConfigError(
+                f"The model at {self.artifact.path} stored no interval calibration (it had no validation windows). Retrain with --val-fraction 0.15 or more to use --interval."
+            )
+        calibration = Calibration.from_dict(stored)
+        return {
+            level_label(level): calibration.bounds(values, check_level(level))
+            for level in levels
+        }
+
+    def evaluate(
+        self,
+        data: str | Path | pd.DataFrame | None = None,
+        *,
+        season: int | None = None,
+    ) -> Evaluation:
+        """Score the model beside the baselines on points it never trained or validated on.
+
+        Without ``data``, returns the test-part scores computed at training time (re-scored
+        for another ``season``, which needs data). With ``data``, scores every window whose
+        targets all fall after the last training or validation timestamp.
+
+        Raises:
+            DataError: If there is nothing to score or the data does not match the model.
+        """
+        art = self.artifact
+        stored = art.meta["metrics"].get("test")
+        if data is None:
+            if stored is None:
+                raise DataError(
+                    f"The model at {art.path} kept no test part (test_fraction=0). Give data to evaluate on: seqcast evaluate {art.path} DATA.csv."
+                )
+            evaluation = Evaluation.from_dict(stored)
+            if season is not None and season != evaluation.season:
+                raise ConfigError(
+                    f"--season {season} differs from the season {evaluation.season} used at training time; re-scoring needs the data. Give the CSV: seqcast evaluate {art.path} DATA.csv --season {season}."
+                )
+            return evaluation
+        import pandas as pd
+
+        _, series = self._matching_series(data)
+        window, horizon = art.window, art.horizon
+        values = series.data.to_numpy(dtype=np.float64)
+        index = series.data.index
+        fit_last = pd.Timestamp(art.meta["split"]["fit_last_date"])
+        first_new = int(
+            np.searchsorted(index.values, np.datetime64(fit_last), side="right")
+        )
+        last_start = len(values) - window - horizon
+        first_start = max(first_new - window, 0)
+        if last_start < first_start:
+            raise DataError(
+                f"The data has no {horizon}-step stretch after {fit_last.date()}, the last timestamp the model trained or validated on. Give data that reaches at least {horizon} steps past it (and {window} rows before them)."
+            )
+        starts: IntArray = np.arange(first_start, last_start + 1, dtype=np.int64)
+        use_season = season if season is not None else int(art.meta["mase"]["season"])
+        train_last = pd.Timestamp(art.meta["split"]["train_last_date"])
+        insample = values[index <= train_last, 0]
+        scale = (
+            mase_scale(insample, use_season)
+            if len(insample) > use_season
+            else _stored_scale(art, use_season)
+        )
+        scaled = self.scaler.transform(values)
+        predicted = predict_windows(
+            self.predictor(),
+            self.scaler,
+            scaled,
+            starts,
+            window,
+            horizon,
+            art.config.train.window_norm,
+        )
+        return score_windows(
+            values[:, 0],
+            starts,
+            window,
+            horizon,
+            predicted,
+            season=use_season,
+            scale=scale,
+            dates=iso_dates(index),
+        )
+
+    def _matching_series(
+        self, data: str | Path | pd.DataFrame
+    ) -> tuple[SeriesSet, Series]:
+        from seqcast.frame import prepare_series, read_data
+
+        art = self.artifact
+        dc = art.config.data
+        raw = read_data(data)
+        try:  # the data's own frequency, when it can be inferred
+            series_set, series = prepare_series(raw, dataclasses.replace(dc, freq=None))
+        except SeqcastError:
+            series_set = None
+        if series_set is not None and series_set.freq != art.freq:
+            raise DataError(
+                f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
+            )
+        if series_set is None:
+            series_set, series = prepare_series(
+                raw, dataclasses.replace(dc, freq=art.freq)
+            )
+        _check_against_training(art, series)
+        return series_set, series
+
+    def _forecast_values(self, raw_window: FloatArray, steps: int) -> FloatArray:
+        from seqcast.inference import recursive_forecast
+
+        art = self.artifact
+        predict = self.predictor()
+        scaled = self.scaler.transform(raw_window)
+        norm = art.config.train.window_norm
+
+        def predict_scaled(x: Float32Array) -> FloatArray:
+            xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
+            return denormalize(predict(xn.astype(np.float32)), offset)
+
+        if scaled.shape[1] > 1 and steps > art.horizon:
+            raise ConfigError(
+                f"Forecasting {steps} steps needs future values of the features {list(art.features)}, but the model predicts {art.horizon} steps at once. Use --steps {art.horizon} or fewer, or train without --features."
+            )
+        if scaled.shape[1] > 1:
+            out = predict_scaled(scaled[None, :, :].astype(np.float32))[0, :steps]
+        else:
+            out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
+        return self.scaler.inverse_target(np.asarray(out, dtype=np.float64))
+
+
+def _check_against_training(art: Artifact, series: Series) -> None:
+    """Refuse data that ends before, or is off the time grid of, the training data."""
+    import pandas as pd
+
+    index = series.data.index
+    train_last = pd.Timestamp(art.meta["data"]["last_date"])
+    if index[-1] < train_last:
+        raise DataError(
+            f"The data ends at {iso_dates(index[-1:])[0]}, before the model's training data ends ({art.meta['data']['last_date']}), so a forecast from it would start in the past. Give data up to {art.meta['data']['last_date']} or later."
+        )
+    if index[0] <= train_last and train_last not in index:
+        raise DataError(
+            f"The data's timestamps ({iso_dates(index[:1])[0]}, ...) do not line up with the training data's (last {art.meta['data']['last_date']}) at freq={art.freq}. Give data on the same time grid as the training data."
+        )
+    stored = art.meta["last_window"]
+    overlap = [
+        (pd.Timestamp(d), v[0])
+        for d, v in zip(stored["dates"], stored["values"], strict=True)
+        if pd.Timestamp(d) in index
+    ]
+    if overlap:
+        new = series.data.loc[[d for d, _ in overlap]].to_numpy(dtype=np.float64)[:, 0]
+        old = np.asarray([v for _, v in overlap], dtype=np.float64)
+        mismatch = ~np.isclose(new, old, rtol=1e-6, atol=1e-9)
+        if mismatch.any():
+            from seqcast import logs
+
+            first = overlap[int(mismatch.argmax())][0]
+            logs.warn(
+                f"The data's '{art.target}' differs from the training data at {int(mismatch.sum())} of {len(overlap)} shared timestamps (first {iso_dates([first])[0]}); revised data? Forecasting from the data as given.",
+                name="data_mismatch",
+            )
+
+
+def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
+    """Return one prediction function for all members (their mean) and the engine name."""
+    from seqcast.inference import KerasModel, UnsupportedModelError
+
+    members = range(artifact.ensemble)
+    if engine in (Engine.AUTO, Engine.NUMPY):
+        try:
+            return mean_predict(
+                [artifact.numpy_model(i).predict for i in members]
+            ), "numpy"
+        except UnsupportedModelError:
+            if engine is Engine.NUMPY:
+                raise
+    return mean_predict(
+        [KerasModel(artifact.keras_model(i)).predict for i in members]
+    ), "keras"
+
+
+def _stored_scale(artifact: Artifact, season: int) -> float:
+    stored = artifact.meta["mase"]
+    if season == int(stored["season"]):
+        return float(stored["scale"]) if stored["scale"] is not None else float("nan")
+    if season == 1:
+        return (
+            float(stored["naive_scale"])
+            if stored["naive_scale"] is not None
+            else float("nan")
+        )
+    return float("nan")
+
+
+def _future_dates(origin: str, freq: str, steps: int) -> list[str]:
+    """Timestamps after ``origin``: NumPy for common aliases, pandas for the rest."""
+    from seqcast.calendar import UnsupportedFrequencyError, future_dates
+
+    try:
+        return future_dates(origin, freq, steps)
+    except UnsupportedFrequencyError:
+        import pandas as pd
+
+        from seqcast.frame import future_index
+
+        return iso_dates(future_index(pd.Timestamp(origin), freq, steps))
