@@ -77,10 +77,12 @@ def fit(
 
     Early stopping (with the best weights restored at the end) is on when
     ``config.patience > 0``; it watches ``val_loss`` when ``validation`` is given and
-    ``loss`` otherwise. Compilation uses ``jit_compile="auto"``: Keras then turns XLA
-    off on CPU-only TensorFlow and for layers on the TensorFlow cuDNN path (cuDNN ops
-    are not XLA-compatible), keeps eager mode on torch, and compiles on JAX, so the
-    one setting is right for every backend.
+    ``loss`` otherwise. Compilation uses XLA (``jit_compile=True``) on TensorFlow
+    when no GPU is visible, where it made a 2 x LSTM(50) epoch about 1.4x faster
+    (``benchmarks/training_overhead.py``); elsewhere it uses ``"auto"``, with which
+    Keras turns XLA off for layers on the TensorFlow cuDNN path (cuDNN ops are not
+    XLA-compatible), keeps eager mode on torch and compiles on JAX. See
+    ``jit_compile_setting``.
 
     Args:
         model: An uncompiled (or compiled; it is recompiled) model from
@@ -110,7 +112,9 @@ def fit(
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.lr),
         loss=_loss_object(keras, config.loss),
-        jit_compile="auto",
+        jit_compile=jit_compile_setting(
+            _batches_per_epoch(train, config.batch_size) * config.epochs
+        ),
     )
     monitor = "loss" if validation is None else "val_loss"
     guard = _make_divergence_guard(keras)
@@ -169,6 +173,48 @@ def fit(
         stopped_early=stopped_early,
         seconds=seconds,
     )
+
+
+XLA_MIN_STEPS = 2000
+
+
+def jit_compile_setting(steps: int | None = None) -> bool | str:
+    """Choose ``jit_compile`` for ``model.compile`` on the active Keras backend.
+
+    Keras' ``"auto"`` turns XLA off on CPU-only TensorFlow, although there XLA fuses
+    the recurrent cell's many small ops and runs an epoch faster (1.4-2.5x for a
+    2xLSTM(50) epoch in BENCHMARKS.md). So this returns True for TensorFlow with no GPU
+    visible (``seqcast.runtime.device_description``), and ``"auto"`` otherwise: on a
+    GPU the cuDNN LSTM/GRU kernels are faster and are not XLA-compatible, which
+    ``"auto"`` handles, and JAX and torch keep their defaults. Compiling costs a few
+    seconds, which about 5 ms saved per step repays only after several hundred steps,
+    so runs of fewer than ``XLA_MIN_STEPS`` steps (tiny models, short series, many
+    backtest folds) stay uncompiled.
+
+    Args:
+        steps: Gradient steps the run may take (batches per epoch times epochs);
+            None means unknown, treated as long.
+
+    Returns:
+        True, False or ``"auto"``, e.g. True on a CPU-only machine with the TensorFlow
+        backend for a run of 10,000 steps.
+    """
+    import keras
+
+    from seqcast import runtime
+
+    if keras.backend.backend() != "tensorflow":
+        return "auto"
+    if runtime.device_description().startswith("GPU"):
+        return "auto"
+    return steps is None or steps >= XLA_MIN_STEPS
+
+
+def _batches_per_epoch(data: Any, batch_size: int) -> int:
+    """Batches in one epoch of a PyDataset or an (x, y) pair of arrays."""
+    if isinstance(data, tuple):
+        return -(-len(data[0]) // batch_size)
+    return len(data)
 
 
 def _loss_object(keras: Any, loss: Loss) -> Any:

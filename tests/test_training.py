@@ -12,7 +12,15 @@ import pytest
 from seqcast.config import Loss, ModelConfig, ModelKind, TrainConfig
 from seqcast.errors import ConfigError, DataError
 from seqcast.models import build_model
-from seqcast.training import FitResult, _loss_object, _progress_line, fit, set_seed
+from seqcast.training import (
+    XLA_MIN_STEPS,
+    FitResult,
+    _loss_object,
+    _progress_line,
+    fit,
+    jit_compile_setting,
+    set_seed,
+)
 
 # Keras 3.15's TensorFlow backend calls np.array(EagerTensor), which numpy 2.4 flags; not ours.
 pytestmark = pytest.mark.filterwarnings(
@@ -171,9 +179,8 @@ def test_arrays_without_validation_monitor_training_loss() -> None:
     ] == [True, True]
     assert isinstance(model.loss, keras.losses.Huber)
     if keras.backend.backend() == "tensorflow":
-        assert (
-            model.jit_compile is False
-        )  # Keras turns XLA off on CPU and on the cuDNN path
+        # A run this short is not worth compiling: XLA stays off.
+        assert model.jit_compile is False
 
 
 @pytest.mark.slow
@@ -226,3 +233,21 @@ def test_progress_line_format() -> None:
 )
 def test_loss_objects(loss: Loss, cls: type) -> None:
     assert isinstance(_loss_object(keras, loss), cls)
+
+
+def test_jit_compile_setting_uses_xla_on_cpu_only_tensorflow(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from seqcast import runtime
+
+    monkeypatch.setattr(keras.backend, "backend", lambda: "tensorflow")
+    monkeypatch.setattr(runtime, "device_description", lambda: "CPU (x86_64, 2 cores)")
+    assert jit_compile_setting() is True
+    assert jit_compile_setting(steps=XLA_MIN_STEPS) is True
+    assert (
+        jit_compile_setting(steps=XLA_MIN_STEPS - 1) is False
+    )  # compiling would cost more
+    monkeypatch.setattr(runtime, "device_description", lambda: "GPU: NVIDIA H100")
+    assert jit_compile_setting() == "auto"
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    assert jit_compile_setting() == "auto"
