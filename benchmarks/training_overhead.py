@@ -1,13 +1,16 @@
 """One epoch of seqcast's training (training.fit on window_batches) vs a plain model.fit.
 
-Same model (2 x LSTM(50), window 30), same batch size, same series, same process. Each
-fit runs ``EPOCHS`` epochs; the first epoch (tracing, compilation) is reported apart and
-the median of the others is compared. Also compares ``jit_compile=True`` and ``False``
-on the CPU.
+Same model (2 x LSTM(50), window 30), same batch size (32), same windows, same
+``jit_compile`` (the one ``training.fit`` picks), same process. Each fit runs ``EPOCHS``
+epochs; the first (tracing, XLA compilation) is reported apart and the median of the
+others is compared. Also compares ``jit_compile=True`` and ``False`` on plain fits, and
+times one pass over the batches alone (the PyDataset's own share of an epoch). Fits are
+interleaved, round after round, so that the shared machine's noise falls on all of them.
 """
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -20,12 +23,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import QUICK, quiet_keras, write_result
 
-N_POINTS = 12_000 if QUICK else 20_000
-WINDOW, HORIZON, BATCH = 30, 1, 64
-EPOCHS = 3 if QUICK else 4
+N_POINTS = 20_000
+WINDOW, HORIZON, BATCH = 30, 1, 32
+EPOCHS = 4
+ROUNDS = 2 if QUICK else 3
+PAIRS = 4 if QUICK else 6
 
 
 def epoch_times(keras: Any) -> tuple[Any, list[float]]:
+    """A callback that appends each epoch's wall seconds to the returned list."""
     times: list[float] = []
 
     class Timer(keras.callbacks.Callback):  # type: ignore[misc]
@@ -53,6 +59,8 @@ def main() -> None:
     from seqcast.config import TrainConfig, WindowNorm
     from seqcast.windows import gather_windows, window_batches
 
+    load_before = os.getloadavg()
+    jit = training.jit_compile_setting()
     t = np.arange(N_POINTS, dtype=np.float64)
     values = (
         np.sin(2 * np.pi * t / 50)
@@ -65,10 +73,8 @@ def main() -> None:
         window=WINDOW, horizon=HORIZON, epochs=EPOCHS, batch_size=BATCH, patience=0
     )
 
-    def seqcast_fit() -> list[float]:
-        model = build(keras)
-        timer, times = epoch_times(keras)
-        data = window_batches(
+    def batches() -> Any:
+        return window_batches(
             values,
             starts,
             WINDOW,
@@ -78,6 +84,11 @@ def main() -> None:
             seed=0,
             norm=WindowNorm.NONE,
         )
+
+    def seqcast_fit() -> list[float]:
+        model = build(keras)
+        timer, times = epoch_times(keras)
+        data = batches()
         # training.fit exactly as `seqcast train` calls it, plus a timing callback.
         original = model.fit
         model.fit = lambda *a, **k: original(
@@ -86,11 +97,13 @@ def main() -> None:
         training.fit(model, data, None, config)
         return times
 
-    def plain_fit(jit: Any) -> list[float]:
+    def plain_fit(jit_compile: Any) -> list[float]:
         model = build(keras)
         timer, times = epoch_times(keras)
         model.compile(
-            optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=jit
+            optimizer=keras.optimizers.Adam(1e-3),
+            loss="mse",
+            jit_compile=jit_compile,
         )
         model.fit(
             x,
@@ -103,18 +116,48 @@ def main() -> None:
         )
         return times
 
-    # Interleave to share the machine's noise fairly.
-    runs: dict[str, list[list[float]]] = {
-        "seqcast": [],
-        "plain_auto": [],
-        "plain_jit_false": [],
-        "plain_jit_true": [],
-    }
-    for _ in range(1 if QUICK else 2):
-        runs["seqcast"].append(seqcast_fit())
-        runs["plain_auto"].append(plain_fit("auto"))
-        runs["plain_jit_false"].append(plain_fit(False))
-        runs["plain_jit_true"].append(plain_fit(True))
+    def batches_only() -> list[float]:
+        data = batches()
+        times = []
+        for _ in range(EPOCHS):
+            start = time.perf_counter()
+            for i in range(len(data)):
+                data[i]
+            data.on_epoch_end()
+            times.append(time.perf_counter() - start)
+        return times
+
+    settings: list[Any] = [jit, *(v for v in (True, False) if v is not jit)]
+    runs: dict[str, list[list[float]]] = {"seqcast": []}
+    runs.update({f"plain_jit_{v}": [] for v in settings})
+    runs["batches_only"] = []
+    pairs = []
+    for _ in range(ROUNDS):
+        seq = seqcast_fit()
+        plain = plain_fit(jit)
+        runs["seqcast"].append(seq)
+        runs[f"plain_jit_{jit}"].append(plain)
+        for v in settings[1:]:
+            runs[f"plain_jit_{v}"].append(plain_fit(v))
+        runs["batches_only"].append(batches_only())
+        pairs.append(statistics.median(seq[1:]) / statistics.median(plain[1:]))
+        print({k: v[-1] for k, v in runs.items()}, file=sys.stderr)
+    # Paired: one compiled model, alternating one-epoch fits on window_batches and on
+    # arrays, so both data paths see the same load; isolates the data path's cost.
+    model = build(keras)
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=jit)
+    data = batches()
+    model.fit(data, epochs=1, shuffle=False, verbose=0)  # trace and compile both
+    model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+    paired: dict[str, list[float]] = {"window_batches": [], "arrays": []}
+    for _ in range(PAIRS):
+        start = time.perf_counter()
+        model.fit(data, epochs=1, shuffle=False, verbose=0)
+        paired["window_batches"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        model.fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
+        paired["arrays"].append(time.perf_counter() - start)
+    print(paired, file=sys.stderr)
     summary = {}
     for name, all_times in runs.items():
         warm = [s for times in all_times for s in times[1:]]
@@ -122,22 +165,37 @@ def main() -> None:
             "first_epoch_s": statistics.median(times[0] for times in all_times),
             "warm_epoch_median_s": statistics.median(warm),
             "warm_epochs": len(warm),
+            "all_epochs_s": [[round(s, 3) for s in times] for times in all_times],
         }
+    jit_true = summary["plain_jit_True"]["warm_epoch_median_s"]
+    jit_false = summary["plain_jit_False"]["warm_epoch_median_s"]
+    plain_same = summary[f"plain_jit_{jit}"]["warm_epoch_median_s"]
     result = {
         "device": runtime.device_description(),
         "backend": keras.backend.backend(),
+        "jit_compile": jit,
         "model": "2 x LSTM(50) + Dense, window 30, horizon 1",
         "n_windows": len(starts),
         "batch_size": BATCH,
         "epochs_per_fit": EPOCHS,
+        "rounds": ROUNDS,
+        "loadavg_before": load_before,
+        "loadavg_after": os.getloadavg(),
         "runs": summary,
+        "paired_epochs_s": {k: [round(v, 3) for v in vs] for k, vs in paired.items()},
         "ratios": {
             "seqcast_vs_plain_fit": summary["seqcast"]["warm_epoch_median_s"]
-            / summary["plain_auto"]["warm_epoch_median_s"],
-            "jit_true_speedup_vs_false": summary["plain_jit_false"][
+            / plain_same,
+            "seqcast_vs_plain_fit_per_round": pairs,
+            "paired_window_batches_vs_arrays": statistics.median(
+                a / b
+                for a, b in zip(paired["window_batches"], paired["arrays"], strict=True)
+            ),
+            "jit_true_speedup_vs_false": jit_false / jit_true,
+            "batches_share_of_plain_epoch": summary["batches_only"][
                 "warm_epoch_median_s"
             ]
-            / summary["plain_jit_true"]["warm_epoch_median_s"],
+            / plain_same,
         },
     }
     write_result("training_overhead", result)

@@ -343,11 +343,16 @@ def _window_dataset_class() -> type[Any]:
             self.epoch = 0
             self.order = self._order_for(0)
 
-        def _order_for(self, epoch: int) -> IntArray:
+        def _order_for(self, epoch: int) -> IntArray | None:
+            """Positions into ``starts`` in this epoch's order; None keeps them in order.
+
+            Batches index ``starts`` through these positions, so an epoch holds one
+            permutation (8 bytes per window) rather than a shuffled copy of the starts too.
+            """
             if not self.shuffle:
-                return self.starts
+                return None
             rng = np.random.default_rng([self.seed, epoch])
-            return self.starts[rng.permutation(self.starts.size)]
+            return rng.permutation(self.starts.size)
 
         def __len__(self) -> int:
             return math.ceil(self.starts.size / self.batch_size)
@@ -357,7 +362,8 @@ def _window_dataset_class() -> type[Any]:
                 raise IndexError(
                     f"batch index={index} is out of range for {len(self)} batches."
                 )
-            batch = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+            rows = slice(index * self.batch_size, (index + 1) * self.batch_size)
+            batch = self.starts[rows if self.order is None else self.order[rows]]
             x, y, _ = normalize_windows(
                 self._x_view[batch], self._y_view[batch], self.norm
             )
