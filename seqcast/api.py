@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seqcast import __version__
-from seqcast._types import Float32Array, FloatArray, IntArray
+from seqcast._types import FloatArray, IntArray
 from seqcast.artifacts import (
     DEFAULT_LOCK_TIMEOUT,
     member_file,
@@ -30,8 +30,9 @@ from seqcast.artifacts import (
 from seqcast.baselines import season_for_freq
 from seqcast.calendar import iso_dates
 from seqcast.config import RunConfig
-from seqcast.evaluation import Evaluation, mase_scale, score_windows
+from seqcast.evaluation import Evaluation, score_windows
 from seqcast.forecaster import Forecast, Forecaster, load
+from seqcast.metrics import mase_scale
 from seqcast.pipeline import fit_values
 
 __all__ = ["Forecast", "Forecaster", "TrainResult", "load", "train"]
@@ -40,9 +41,6 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from seqcast.training import FitResult
-
-DataInput = "str | Path | pd.DataFrame"
-Predict = Callable[[Float32Array], FloatArray]
 
 
 @dataclass(frozen=True, slots=True)

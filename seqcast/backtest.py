@@ -22,8 +22,9 @@ from seqcast import baselines
 from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.errors import ConfigError, DataError
-from seqcast.evaluation import BASELINES, Evaluation, Scores, mase_scale, score_windows
+from seqcast.evaluation import BASELINES, Evaluation, Scores, score_windows
 from seqcast.intervals import DEFAULT_LEVELS, Calibration, calibrate
+from seqcast.metrics import mase_scale
 
 if TYPE_CHECKING:
     from pathlib import Path

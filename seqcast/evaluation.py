@@ -104,18 +104,6 @@ class Evaluation:
         )
 
 
-def mase_scale(insample: FloatArray, season: int) -> float:
-    """Mean absolute seasonal difference of the in-sample target (the MASE denominator).
-
-    Falls back to season 1 when the in-sample part is shorter than two seasons.
-    """
-    values = np.asarray(insample, dtype=np.float64).ravel()
-    m = season if len(values) > season else 1
-    if len(values) <= m:
-        return float("nan")
-    return float(np.mean(np.abs(values[m:] - values[:-m])))
-
-
 def score_windows(
     target: FloatArray,
     starts: IntArray,
@@ -137,7 +125,7 @@ def score_windows(
         horizon: Predicted steps per window.
         predictions: Unscaled model predictions, shape (len(starts), horizon).
         season: Season length for seasonal naive.
-        scale: MASE denominator from the training part (see :func:`mase_scale`).
+        scale: MASE denominator from the training part (see :func:`seqcast.metrics.mase_scale`).
         dates: ISO timestamps of every row of ``target``.
 
     Returns:

@@ -26,7 +26,8 @@ from seqcast.artifacts import (
 from seqcast.calendar import iso_dates
 from seqcast.config import Engine
 from seqcast.errors import ConfigError, DataError, SeqcastError
-from seqcast.evaluation import Evaluation, mase_scale, score_windows
+from seqcast.evaluation import Evaluation, score_windows
+from seqcast.metrics import mase_scale
 from seqcast.pipeline import mean_predict, predict_windows
 from seqcast.scaling import Scaler
 from seqcast.windows import denormalize, normalize_windows

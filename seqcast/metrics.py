@@ -117,15 +117,24 @@ def mase(
         raise ConfigError(
             f"season={season} must be at least 1. Use --season 1 or more."
         )
+    scale = mase_scale(insample, season)
+    if scale == 0.0 or not np.isfinite(scale):
+        return float("nan")
+    return mae(y_true, y_pred) / scale
+
+
+def mase_scale(insample: npt.ArrayLike, season: int) -> float:
+    """Return MASE's denominator: the in-sample seasonal-naive MAE.
+
+    ``mean(|insample[t] - insample[t - season]|)``; season 1 when ``insample`` has no
+    more than ``season`` values, NaN below 2 values. May be 0 for a constant series.
+    """
     history = np.asarray(insample, dtype=np.float64).ravel()
     if history.size <= season:
         season = 1
     if history.size < 2:
         return float("nan")
-    scale = float(np.mean(np.abs(history[season:] - history[:-season])))
-    if scale == 0.0 or not np.isfinite(scale):
-        return float("nan")
-    return mae(y_true, y_pred) / scale
+    return float(np.mean(np.abs(history[season:] - history[:-season])))
 
 
 def _pair(

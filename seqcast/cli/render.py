@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from seqcast.artifacts import json_ready
 from seqcast.config import OutputFormat
 
 
@@ -39,7 +40,7 @@ def records(rows: Sequence[dict[str, Any]], fmt: OutputFormat) -> str:
     headers = list(rows[0]) if rows else []
     if fmt is OutputFormat.JSON:
         return (
-            json.dumps([_json_value(r) for r in rows], indent=2, allow_nan=False) + "\n"
+            json.dumps([json_ready(r) for r in rows], indent=2, allow_nan=False) + "\n"
         )
     if fmt is OutputFormat.TABLE:
         return table(headers, [[r[h] for h in headers] for r in rows])
@@ -53,17 +54,7 @@ def records(rows: Sequence[dict[str, Any]], fmt: OutputFormat) -> str:
 
 def document(payload: dict[str, Any]) -> str:
     """Render a nested dict as indented JSON (NaN as null)."""
-    return json.dumps(_json_value(payload), indent=2, allow_nan=False) + "\n"
-
-
-def _json_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _json_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_json_value(v) for v in value]
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
+    return json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n"
 
 
 def backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
