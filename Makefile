@@ -31,6 +31,7 @@ lint: install
 	$(BIN)/ruff format --check seqcast tests benchmarks
 	$(BIN)/ruff check seqcast tests benchmarks
 	$(BIN)/mypy seqcast
+	$(BIN)/lint-imports
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py

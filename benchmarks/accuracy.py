@@ -33,11 +33,11 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from seqcast.backtest import backtest  # noqa: E402
-from seqcast.baselines import season_for_freq  # noqa: E402
-from seqcast.calendar import iso_dates  # noqa: E402
 from seqcast.config import DataConfig, FillPolicy, RunConfig  # noqa: E402
-from seqcast.frame import prepare_series  # noqa: E402
+from seqcast.data.calendar import iso_dates  # noqa: E402
+from seqcast.data.frame import prepare_series  # noqa: E402
+from seqcast.evaluation.backtest import backtest  # noqa: E402
+from seqcast.evaluation.baselines import season_for_freq  # noqa: E402
 
 # file, target, window, horizon
 SERIES: tuple[tuple[str, str, int, int], ...] = (

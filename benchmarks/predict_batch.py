@@ -25,8 +25,8 @@ N_WINDOWS, WINDOW = 10_000, 24
 def main() -> None:
     keras = quiet_keras()
     from seqcast.config import ModelConfig, ModelKind
-    from seqcast.inference import KerasModel, NumpyModel
-    from seqcast.models import build_model
+    from seqcast.model.build import build_model
+    from seqcast.model.predict import KerasModel, NumpyModel
 
     repeats = 3 if QUICK else 5
     load_before = os.getloadavg()

@@ -26,11 +26,11 @@ sys.path.insert(0, sys.argv[2])
 from _bench import quiet_keras
 keras = quiet_keras()
 import numpy as np
-from seqcast import training
+from seqcast.model import training
 from seqcast.config import ModelConfig, ScalerKind, TrainConfig, WindowNorm
-from seqcast.models import build_model
-from seqcast.scaling import Scaler
-from seqcast.windows import _window_dataset_class, split_bounds, window_batches
+from seqcast.model.build import build_model
+from seqcast.prep.scaling import Scaler
+from seqcast.prep.windows import _window_dataset_class, split_bounds, window_batches
 
 n, window, horizon, batch, steps = (int(v) for v in sys.argv[1].split(","))
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

@@ -46,7 +46,7 @@ def epoch_times(keras: Any) -> tuple[Any, list[float]]:
 
 def build(keras: Any) -> Any:
     from seqcast.config import ModelConfig, ModelKind
-    from seqcast.models import build_model
+    from seqcast.model.build import build_model
 
     keras.utils.set_random_seed(0)
     config = ModelConfig(kind=ModelKind.STACKED, units=(50, 50))
@@ -55,9 +55,10 @@ def build(keras: Any) -> Any:
 
 def main() -> None:
     keras = quiet_keras()
-    from seqcast import runtime, training
+    from seqcast import runtime
     from seqcast.config import TrainConfig, WindowNorm
-    from seqcast.windows import gather_windows, window_batches
+    from seqcast.model import training
+    from seqcast.prep.windows import gather_windows, window_batches
 
     load_before = os.getloadavg()
     jit = training.jit_compile_setting()

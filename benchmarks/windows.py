@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _bench import QUICK, median_time, quiet_keras, write_result
 
 from seqcast.config import WindowNorm
-from seqcast.windows import make_windows, window_batches
+from seqcast.prep.windows import make_windows, window_batches
 
 WINDOW, HORIZON, BATCH = 10, 1, 256
 

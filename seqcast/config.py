@@ -343,6 +343,21 @@ class RunConfig:
             merged[section][key] = _plain(value)
         return RunConfig.from_dict(merged)
 
+    def with_defaults(self, defaults: dict[str, Any]) -> RunConfig:
+        """Return a copy with flat ``defaults`` applied only to fields still at their default.
+
+        A data source's own suggestions (a ticker's frequency and fill policy) use this,
+        so that a value from a config file or the caller always wins over them.
+        """
+        pristine = RunConfig().to_dict()
+        current = self.to_dict()
+        keep = {
+            key: value
+            for key, value in defaults.items()
+            if current[_FIELD_SECTION[key]][key] == pristine[_FIELD_SECTION[key]][key]
+        }
+        return self.with_overrides(keep)
+
 
 def load_config_file(path: Path) -> dict[str, Any]:
     """Read a TOML options file: flat keys, or ``[data]``/``[model]``/``[train]`` tables.

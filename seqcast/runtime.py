@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-import seqcast
+from seqcast._version import __version__
 
 _BACKEND_DISTRIBUTIONS = {
     "tensorflow": ("tensorflow", "tensorflow-cpu", "tf-nightly", "tensorflow-macos"),
@@ -57,7 +57,7 @@ def versions() -> dict[str, str]:
 
     backend = str(keras.backend.backend())
     return {
-        "seqcast": seqcast.__version__,
+        "seqcast": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "keras": str(keras.__version__),

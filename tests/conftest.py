@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
@@ -48,3 +49,77 @@ def tiny_config() -> RunConfig:
             window=14, horizon=3, epochs=1, batch_size=8, seed=0, patience=0
         ),
     )
+
+
+def make_meta(tag: str = "a", **config: object) -> Any:
+    """A small but complete model-directory record; ``tag`` is kept as the command line."""
+    from seqcast.data.source import Source
+    from seqcast.prep.scaling import Scaler
+    from seqcast.store.schema import (
+        Columns,
+        History,
+        LastWindow,
+        MaseScale,
+        Member,
+        ModelMeta,
+        Provenance,
+        SeriesRecord,
+        Split,
+    )
+
+    run = RunConfig(train=TrainConfig(window=2, horizon=1)).with_overrides(dict(config))
+    window = run.train.window
+    scaler = Scaler.from_dict({"kind": "minmax", "center": [0.0], "scale": [1.0]})
+    dates = tuple(f"2020-01-{d:02d}" for d in range(1, window + 1))
+    return ModelMeta(
+        provenance=Provenance(
+            created="2020-01-01T00:00:00+00:00",
+            seqcast_version="0",
+            versions=(("seqcast", "0"),),
+            hardware="CPU",
+            command=("tag", tag),
+            seed=0,
+            source=Source(kind="dataframe"),
+        ),
+        config=run,
+        columns=Columns(target="y", features=(), date_col="date", freq="D"),
+        series=(
+            SeriesRecord(
+                id=None,
+                n_rows=window,
+                first_date=dates[0],
+                last_date=dates[-1],
+                notes=(),
+                split=Split(1, 1, window, dates[0], dates[0], 0, 0, 0),
+                scaler=scaler,
+                mase=MaseScale(season=1, scale=1.0, naive_scale=1.0),
+                last_window=LastWindow(dates, tuple((1.0,) for _ in dates)),
+            ),
+        ),
+        history=History(
+            loss=(1.0,),
+            val_loss=(),
+            best_epoch=1,
+            epochs_run=1,
+            stopped_early=False,
+            seconds=0.1,
+            members=tuple(
+                Member(
+                    seed=i,
+                    file="model.keras" if i == 0 else f"model-{i}.keras",
+                    best_epoch=1,
+                    epochs_run=1,
+                    seconds=0.1,
+                )
+                for i in range(run.train.ensemble)
+            ),
+        ),
+        test=None,
+        test_coverage=None,
+        intervals=None,
+    )
+
+
+def tag_of(artifact: object) -> str:
+    """The ``tag`` that :func:`make_meta` stored."""
+    return str(artifact.meta.provenance.command[1])  # type: ignore[attr-defined]

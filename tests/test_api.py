@@ -39,7 +39,7 @@ def test_readme_script_trains_loads_forecasts_and_evaluates(
 def test_saved_model_forecasts_exactly_what_it_did_before_saving(
     sine_frame: pd.DataFrame, tmp_path: Path, tiny_config: RunConfig
 ) -> None:
-    from seqcast.pipeline import fit_values
+    from seqcast.model.pipeline import fit_values
 
     values = sine_frame[["y"]].to_numpy(dtype=np.float64)
     config = tiny_config.with_overrides({"test_fraction": 0.0})
@@ -50,7 +50,7 @@ def test_saved_model_forecasts_exactly_what_it_did_before_saving(
     before = fitted.predict_starts(last_start)
     seqcast.train(sine_frame, out=tmp_path / "m", config=config)
     loaded = seqcast.load(tmp_path / "m", engine=Engine.KERAS)
-    from seqcast.pipeline import predict_windows
+    from seqcast.model.pipeline import predict_windows
 
     after = predict_windows(
         loaded.predictor(),

@@ -11,28 +11,26 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from conftest import make_meta, tag_of
 
-from seqcast.artifacts import (
+from seqcast.errors import ArtifactError, ExitCode, LockError
+from seqcast.store.directory import (
     META_FILE,
     MODEL_FILE,
-    SCHEMA_VERSION,
     atomic_write_text,
     load_artifact,
     output_lock,
     save_artifact,
 )
-from seqcast.config import RunConfig
-from seqcast.errors import ArtifactError, ExitCode, LockError
+from seqcast.store.schema import SCHEMA_VERSION
 
 
-def _meta(tag: str = "a") -> dict[str, Any]:
-    return {
-        "tag": tag,
-        "config": RunConfig().to_dict(),
-        "data": {"target": "y", "features": [], "freq": "D", "date_col": "date"},
-        "scaler": {"kind": "minmax", "center": [0.0], "scale": [1.0]},
-        "last_window": {"dates": ["2020-01-01"], "values": [[1.0]]},
-    }
+def _meta(tag: str = "a") -> Any:
+    return make_meta(tag)
+
+
+def _files(out: Path) -> dict[str, Any]:
+    return dict(json.loads((out / META_FILE).read_text())["files"])
 
 
 def _writer(payload: bytes) -> Any:
@@ -50,10 +48,10 @@ def _leftovers(parent: Path, name: str) -> list[str]:
 def test_save_then_load_round_trips(tmp_path: Path) -> None:
     out = _save(tmp_path / "m")
     artifact = load_artifact(out)
-    assert artifact.meta["schema_version"] == SCHEMA_VERSION
-    assert artifact.meta["tag"] == "a"
-    assert artifact.meta["files"][MODEL_FILE]["bytes"] == len(b"model-a")
-    assert artifact.config == RunConfig()
+    assert json.loads((out / META_FILE).read_text())["schema_version"] == SCHEMA_VERSION
+    assert tag_of(artifact) == "a"
+    assert _files(out)[MODEL_FILE]["bytes"] == len(b"model-a")
+    assert artifact.config == make_meta().config
     assert artifact.target == "y"
     assert _leftovers(tmp_path, "m") == []
 
@@ -63,7 +61,7 @@ def test_saving_again_replaces_the_whole_directory(tmp_path: Path) -> None:
     (out / "stray.txt").write_text("left by hand")
     _save(out, b"new-model", "new")
     assert (out / MODEL_FILE).read_bytes() == b"new-model"
-    assert load_artifact(out).meta["tag"] == "new"
+    assert tag_of(load_artifact(out)) == "new"
     assert not (out / "stray.txt").exists()
     assert _leftovers(tmp_path, "m") == []
 
@@ -77,7 +75,7 @@ def test_a_failing_writer_keeps_the_previous_model(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="disk on fire"):
         save_artifact(out, explode, _meta("new"), lock_timeout=1)
-    assert load_artifact(out).meta["tag"] == "old"
+    assert tag_of(load_artifact(out)) == "old"
     assert (out / MODEL_FILE).read_bytes() == b"old"
     assert _leftovers(tmp_path, "m") == []
 
@@ -124,7 +122,8 @@ def test_extra_files_are_written_and_checksummed(tmp_path: Path) -> None:
         lock_timeout=1,
         extra_files=[("model-1.keras", _writer(b"member-1"))],
     )
-    files = load_artifact(out).meta["files"]
+    load_artifact(out)
+    files = _files(out)
     assert list(files) == [MODEL_FILE, "model-1.keras"]
     assert files["model-1.keras"]["bytes"] == len(b"member-1")
     (out / "model-1.keras").write_bytes(b"member-X")
@@ -172,17 +171,21 @@ def test_corrupted_or_foreign_metadata_is_refused(tmp_path: Path) -> None:
     meta["schema_version"] = 99
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(
-        ArtifactError, match=r"has schema_version=99, but this seqcast reads version 1"
+        ArtifactError,
+        match=r"has schema_version=99, but this seqcast reads versions 1, 2\. Retrain",
     ):
         load_artifact(out)
-    meta_path.write_text('{"schema_version": 1, "files"')
+    meta_path.write_text('{"schema_version": 2, "files"')
     with pytest.raises(ArtifactError, match="is unreadable or corrupted"):
         load_artifact(out)
-    del meta["scaler"]
-    meta["schema_version"] = 1
+    del meta["series"][0]["scaler"]
+    meta["schema_version"] = 2
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match="is incomplete or edited"):
+    with pytest.raises(ArtifactError) as info:
         load_artifact(out)
+    assert str(info.value) == (
+        f"{meta_path}: series[0].scaler is missing. Retrain with `seqcast train`."
+    )
 
 
 def test_meta_cannot_point_outside_the_directory(tmp_path: Path) -> None:
@@ -204,7 +207,7 @@ def test_a_held_lock_times_out_with_exit_code_4(tmp_path: Path) -> None:
         assert time.monotonic() - started < 5
     assert info.value.exit_code == ExitCode.LOCKED
     assert "Another seqcast process is writing" in str(info.value)
-    assert load_artifact(out).meta["tag"] == "old"
+    assert tag_of(load_artifact(out)) == "old"
 
 
 def test_stale_temporaries_from_killed_runs_are_cleaned(tmp_path: Path) -> None:
@@ -220,11 +223,10 @@ _KILL_SCRIPT = textwrap.dedent(
     import sys, time
     from pathlib import Path
     sys.path.insert(0, {root!r})
-    from seqcast.artifacts import save_artifact
-    from seqcast.config import RunConfig
-    meta = {{"tag": "new", "config": RunConfig().to_dict(),
-            "data": {{"target": "y", "features": [], "freq": "D", "date_col": "date"}},
-            "scaler": {{"kind": "minmax"}}, "last_window": {{"dates": [], "values": []}}}}
+    sys.path.insert(0, {tests!r})
+    from seqcast.store.directory import save_artifact
+    from conftest import make_meta
+    meta = make_meta("new")
     def slow(path):
         with open(path, "wb") as handle:
             for _ in range(200):
@@ -241,7 +243,10 @@ def test_sigkill_during_save_leaves_the_previous_model(
     out = _save(tmp_path / "m", b"old", "old")
     script = tmp_path / "killme.py"
     script.write_text(
-        _KILL_SCRIPT.format(root=str(Path(__file__).resolve().parents[1]))
+        _KILL_SCRIPT.format(
+            root=str(Path(__file__).resolve().parents[1]),
+            tests=str(Path(__file__).resolve().parent),
+        )
     )
     proc = subprocess.Popen(
         [sys.executable, str(script), str(out)], stdout=subprocess.PIPE
@@ -252,8 +257,8 @@ def test_sigkill_during_save_leaves_the_previous_model(
     os.kill(proc.pid, signal.SIGKILL)
     proc.wait()
     artifact = load_artifact(out)  # complete and verified, whichever version it is
-    assert artifact.meta["tag"] in {"old", "new"}
-    if artifact.meta["tag"] == "old":
+    assert tag_of(artifact) in {"old", "new"}
+    if tag_of(artifact) == "old":
         assert (out / MODEL_FILE).read_bytes() == b"old"
     _save(out, b"next", "next")  # the next run cleans up and succeeds
     assert _leftovers(tmp_path, "m") == []

@@ -20,9 +20,9 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from seqcast.artifacts import load_artifact
 from seqcast.cli import app
 from seqcast.errors import ExitCode
+from seqcast.store.directory import load_artifact
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
@@ -113,18 +113,19 @@ class Case:
     text: str = ""  # a fragment the stderr line must contain
     check: Callable[[Path, str], None] | None = None  # for code 0: (tmp, stdout)
     stdin: str | None = None
-    xfail: str = ""  # reason, for bugs in frame.py / sources/csv.py (not ours)
+    xfail: str = ""  # reason, for bugs in data/frame.py / data/csv.py (not ours)
 
 
 def _trained(n_rows: int, first: str, last: str) -> Callable[[Path, str], None]:
     def check(tmp: Path, stdout: str) -> None:
-        meta = load_artifact(tmp / "out").meta["data"]
-        assert (meta["n_rows"], meta["first_date"], meta["last_date"]) == (
+        meta = load_artifact(tmp / "out").meta
+        record = meta.one
+        assert (record.n_rows, record.first_date, record.last_date) == (
             n_rows,
             first,
             last,
         )
-        assert meta["target"] == "y"
+        assert meta.columns.target == "y"
         assert "seasonal_naive" in stdout
 
     return check

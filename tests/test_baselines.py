@@ -5,9 +5,9 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from seqcast.baselines import drift, naive, season_for_freq, seasonal_naive
 from seqcast.errors import ConfigError, DataError
-from seqcast.windows import make_windows
+from seqcast.evaluation.baselines import drift, naive, season_for_freq, seasonal_naive
+from seqcast.prep.windows import make_windows
 
 
 def _ramp(n: int) -> np.ndarray:

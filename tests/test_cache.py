@@ -16,9 +16,8 @@ import platformdirs
 import pytest
 from filelock import FileLock
 
-from seqcast.errors import ConfigError, DataError, LockError
-from seqcast.sources import ticker
-from seqcast.sources.cache import (
+from seqcast.data import ticker
+from seqcast.data.cache import (
     PRICE_COLUMNS,
     age_option,
     cache_file,
@@ -29,7 +28,8 @@ from seqcast.sources.cache import (
     resolve_cache_dir,
     update_cache,
 )
-from seqcast.sources.ticker import TickerQuery, fetch_history, normalize_history
+from seqcast.data.ticker import TickerQuery, fetch_history, normalize_history
+from seqcast.errors import ConfigError, DataError, LockError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yfinance"
 NOW = datetime(2024, 4, 6, 22, 0, tzinfo=UTC)

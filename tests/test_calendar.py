@@ -1,4 +1,4 @@
-"""seqcast.calendar.future_dates agrees with pandas.date_range without importing pandas."""
+"""seqcast.data.calendar.future_dates agrees with pandas.date_range without importing pandas."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcast.calendar import MONTHS, UnsupportedFrequencyError, future_dates
+from seqcast.data.calendar import MONTHS, UnsupportedFrequencyError, future_dates
+from seqcast.data.frame import future_index
 from seqcast.errors import ConfigError
-from seqcast.frame import future_index
 
 _DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 BASES = (
@@ -98,7 +98,7 @@ def test_other_aliases_ask_for_pandas(freq: str) -> None:
     with pytest.raises(UnsupportedFrequencyError) as info:
         future_dates("2024-01-01", freq, 3)
     assert str(info.value) == (
-        f"freq={freq!r} is not one seqcast.calendar supports (D, B, W-SUN..W-SAT, MS, ME, QS[-MON], QE[-MON], YS[-MON], YE[-MON], h, min, s). Use seqcast.frame.future_index (pandas) for it."
+        f"freq={freq!r} is not one seqcast.data.calendar supports (D, B, W-SUN..W-SAT, MS, ME, QS[-MON], QE[-MON], YS[-MON], YE[-MON], h, min, s). Use seqcast.data.frame.future_index (pandas) for it."
     )
     assert isinstance(info.value, ConfigError)
 
@@ -109,7 +109,7 @@ def test_other_aliases_ask_for_pandas(freq: str) -> None:
 )
 def test_unusual_timestamps_ask_for_pandas(last: str) -> None:
     with pytest.raises(
-        UnsupportedFrequencyError, match=r"Use seqcast\.frame\.future_index"
+        UnsupportedFrequencyError, match=r"Use seqcast\.data\.frame\.future_index"
     ):
         future_dates(last, "D", 1)
 
@@ -131,7 +131,7 @@ def test_large_steps_are_vectorised() -> None:
 
 
 def test_calendar_does_not_import_pandas() -> None:
-    code = "import sys, seqcast.calendar as c; c.future_dates('2024-01-31', 'ME', 3); print('pandas' in sys.modules)"
+    code = "import sys, seqcast.data.calendar as c; c.future_dates('2024-01-31', 'ME', 3); print('pandas' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

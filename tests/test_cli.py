@@ -82,15 +82,15 @@ def test_train_prints_test_scores_beside_baselines(trained: tuple[Path, Path]) -
     assert (model / "model.keras").is_file()
     meta = json.loads((model / "seqcast.json").read_text())
     assert meta["config"]["train"]["window"] == 14
-    assert meta["data"]["freq"] == "D"
-    assert meta["command"][:2] == ["seqcast", "train"]
+    assert meta["columns"]["freq"] == "D"
+    assert meta["provenance"]["command"][:2] == ["seqcast", "train"]
     assert set(meta["metrics"]["test"]["scores"]) == {
         "model",
         "naive",
         "seasonal_naive",
         "drift",
     }
-    assert len(meta["last_window"]["values"]) == 14
+    assert len(meta["series"][0]["last_window"]["values"]) == 14
 
 
 @pytest.mark.slow
@@ -197,7 +197,7 @@ def test_info_shows_the_artifact(trained: tuple[Path, Path]) -> None:
     assert text.exit_code == 0
     assert "window=14 horizon=3" in text.stdout
     as_json = json.loads(run("info", str(model), "--format", "json").stdout)
-    assert as_json["schema_version"] == 1
+    assert as_json["schema_version"] == 2
     assert as_json["config"]["model"]["units"] == [4]
 
 

@@ -16,10 +16,10 @@ from typer.testing import CliRunner, Result
 
 from seqcast.cli.data import data_app
 from seqcast.cli.edge import state
+from seqcast.data import ticker
+from seqcast.data.cache import read_cache
+from seqcast.data.ticker import normalize_history, price_table
 from seqcast.errors import SeqcastError, SourceError
-from seqcast.sources import ticker
-from seqcast.sources.cache import read_cache
-from seqcast.sources.ticker import normalize_history, price_table
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yfinance"
 

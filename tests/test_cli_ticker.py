@@ -12,8 +12,8 @@ import pytest
 from typer.testing import CliRunner
 
 from seqcast.cli import app
+from seqcast.data import ticker
 from seqcast.errors import ExitCode
-from seqcast.sources import ticker
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
@@ -101,8 +101,8 @@ def test_cron_refresh_forecast_and_failures(yahoo: Yahoo, tmp_path: Path) -> Non
     )
     assert trained.exit_code == 0, trained.output
     meta = json.loads((Path(model) / "seqcast.json").read_text())
-    assert meta["data"]["freq"] == "B"
-    assert meta["source"] == {
+    assert meta["columns"]["freq"] == "B"
+    assert meta["provenance"]["source"] == {
         "kind": "ticker",
         "ticker": "AAPL",
         "interval": "1d",

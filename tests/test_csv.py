@@ -1,4 +1,4 @@
-"""Tests for seqcast.sources.csv.read_csv: encodings, delimiters, stdin and error messages."""
+"""Tests for seqcast.data.csv.read_csv: encodings, delimiters, stdin and error messages."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from seqcast.data.csv import read_csv
 from seqcast.errors import DataError, ExitCode
-from seqcast.sources.csv import read_csv
 
 
 def write(tmp_path: Path, data: bytes | str, name: str = "data.csv") -> Path:

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from seqcast.config import DataConfig, DuplicatePolicy, FillPolicy
+from seqcast.data.csv import read_csv
+from seqcast.data.frame import SeriesSet, prepare
 from seqcast.errors import ConfigError, DataError
-from seqcast.frame import SeriesSet, prepare
-from seqcast.sources.csv import read_csv
 
 FUZZ = settings(
     max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow]

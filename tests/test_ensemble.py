@@ -12,11 +12,11 @@ import pytest
 from typer.testing import CliRunner
 
 from seqcast import api
-from seqcast.artifacts import META_FILE, MODEL_FILE, load_artifact
 from seqcast.cli import app
 from seqcast.config import Engine, RunConfig, TrainConfig
 from seqcast.errors import ArtifactError, ConfigError, ExitCode
-from seqcast.windows import denormalize, normalize_windows
+from seqcast.prep.windows import denormalize, normalize_windows
+from seqcast.store.directory import META_FILE, MODEL_FILE, load_artifact
 
 pytestmark = pytest.mark.filterwarnings(
     "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
@@ -62,12 +62,11 @@ def trained(
 
 def _member_forecast(path: Path, member_file: str) -> np.ndarray:
     """Forecast one horizon from the stored window with one member, by hand."""
-    from seqcast.inference import NumpyModel
-    from seqcast.scaling import Scaler
+    from seqcast.model.predict import NumpyModel
 
     art = load_artifact(path)
-    scaler = Scaler.from_dict(art.meta["scaler"])
-    raw = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)
+    scaler = art.meta.one.scaler
+    raw = art.meta.one.last_window.array()
     scaled = scaler.transform(raw)[None, :, :]
     xn, _, offset = normalize_windows(scaled, None, art.config.train.window_norm)
     model = NumpyModel.from_keras_file(path / member_file)
@@ -81,7 +80,6 @@ def test_an_ensemble_of_3_writes_3_checksummed_model_files(
 ) -> None:
     three, _, lines = trained
     meta = json.loads((three / META_FILE).read_text())
-    assert meta["ensemble"] == 3
     assert meta["config"]["train"]["ensemble"] == 3
     assert sorted(meta["files"]) == sorted(MEMBERS)
     for name in MEMBERS:
@@ -130,7 +128,7 @@ def test_ensemble_1_keeps_the_single_model_layout_and_forecast(
     assert sorted(p.name for p in one.iterdir()) == [MODEL_FILE, META_FILE]
     meta = json.loads((one / META_FILE).read_text())
     assert list(meta["files"]) == [MODEL_FILE]
-    assert meta["ensemble"] == 1
+    assert meta["config"]["train"]["ensemble"] == 1
     # Member 0 of the ensemble is the single model: same seed, data and splits.
     np.testing.assert_allclose(
         api.load(one).forecast().values, _member_forecast(three, MODEL_FILE), atol=1e-6
@@ -197,7 +195,7 @@ def test_info_shows_the_ensemble(trained: tuple[Path, Path, list[str]]) -> None:
 
 @pytest.mark.slow
 def test_each_backtest_fold_trains_the_ensemble() -> None:
-    from seqcast.backtest import backtest
+    from seqcast.evaluation.backtest import backtest
     from tests.conftest import make_sine_frame
 
     frame = make_sine_frame(120)

@@ -74,7 +74,7 @@ def test_forecast_imports_neither_keras_nor_pandas(tiny_model: Path) -> None:
 def test_fast_forecast_matches_the_pandas_calendar(tiny_model: Path) -> None:
     import pandas as pd
 
-    from seqcast.frame import future_index
+    from seqcast.data.frame import future_index
 
     forecast = api.load(tiny_model).forecast(5)
     expected = future_index(pd.Timestamp(forecast.origin), "D", 5)

@@ -1,4 +1,4 @@
-"""Tests for seqcast.frame: column detection, parsing, order, frequency, gaps and series."""
+"""Tests for seqcast.data.frame: column detection, parsing, order, frequency, gaps and series."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 
 from seqcast.config import DataConfig, DuplicatePolicy, FillPolicy
+from seqcast.data.csv import read_csv
+from seqcast.data.frame import Series, SeriesSet, future_index, prepare
 from seqcast.errors import ConfigError, DataError
-from seqcast.frame import Series, SeriesSet, future_index, prepare
-from seqcast.sources.csv import read_csv
 from tests.conftest import make_sine_frame
 
 SAMPLE_DATA = Path(__file__).resolve().parent.parent / "sample_data"

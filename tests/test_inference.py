@@ -1,4 +1,4 @@
-"""Tests for seqcast.inference: the NumPy engine against Keras, recursion, lean imports."""
+"""Tests for seqcast.model.predict: the NumPy engine against Keras, recursion, lean imports."""
 
 from __future__ import annotations
 
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from seqcast import inference
 from seqcast.errors import ArtifactError, ConfigError, DataError
-from seqcast.inference import (
+from seqcast.model import predict as inference
+from seqcast.model.predict import (
     KerasModel,
     NumpyModel,
     UnsupportedModelError,
@@ -392,7 +392,7 @@ def _run(code: str) -> str:
 
 
 def test_import_leaves_heavy_modules_out() -> None:
-    code = f"import sys, seqcast.inference; print([m for m in {(*HEAVY, 'h5py')!r} if m in sys.modules])"
+    code = f"import sys, seqcast.model.predict; print([m for m in {(*HEAVY, 'h5py')!r} if m in sys.modules])"
     assert _run(code) == "[]"
 
 
@@ -404,7 +404,7 @@ def test_loading_and_predicting_imports_no_heavy_module(tmp_path: Path) -> None:
     np.save(tmp_path / "x.npy", x)
     code = (
         "import sys, numpy as np\n"
-        "from seqcast.inference import NumpyModel\n"
+        "from seqcast.model.predict import NumpyModel\n"
         f"y = NumpyModel.from_keras_file({str(path)!r}).predict(np.load({str(tmp_path / 'x.npy')!r}))\n"
         f"np.save({str(tmp_path / 'y.npy')!r}, y)\n"
         f"print([m for m in {HEAVY!r} if m in sys.modules])"

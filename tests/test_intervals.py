@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from seqcast.errors import ConfigError
-from seqcast.intervals import (
+from seqcast.evaluation.intervals import (
     Calibration,
     calibrate,
     conformal_quantile,

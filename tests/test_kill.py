@@ -20,9 +20,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from seqcast.artifacts import load_artifact
 from seqcast.cli import app
 from seqcast.errors import ExitCode
+from seqcast.store.directory import load_artifact
 
 pytestmark = [
     pytest.mark.slow,
@@ -49,7 +49,7 @@ def _temporaries(out: Path) -> list[Path]:
 def _check_model(out: Path, allowed_seeds: set[int]) -> int:
     """The model loads, forecasts, and is one of the allowed complete models."""
     artifact = load_artifact(out)
-    seed = int(artifact.meta["seed"])
+    seed = artifact.meta.provenance.seed
     assert seed in allowed_seeds
     result = CliRunner().invoke(app, ["forecast", str(out), "--format", "json"])
     assert result.exit_code == 0, result.output

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from seqcast.artifacts import load_artifact, output_lock
 from seqcast.cli import app
 from seqcast.errors import ExitCode
+from seqcast.store.directory import load_artifact, output_lock
 
 pytestmark = [
     pytest.mark.slow,
@@ -82,7 +82,7 @@ def test_train_over_a_locked_model_exits_4_and_keeps_it(
     )
     assert done.stdout == ""
     assert (model / "seqcast.json").read_bytes() == before
-    assert load_artifact(model).meta["seed"] == 0
+    assert load_artifact(model).meta.provenance.seed == 0
     assert _leftovers(model) == []
 
 
@@ -148,7 +148,7 @@ def test_two_trains_on_one_directory_both_finish_one_model_wins(
     ]
     codes = [p.wait(timeout=120) for p in procs]
     assert codes == [0, 0], [p.stderr.read() for p in procs if p.stderr]
-    assert load_artifact(model).meta["seed"] in {1, 2}
+    assert load_artifact(model).meta.provenance.seed in {1, 2}
     assert _leftovers(model) == []
 
 

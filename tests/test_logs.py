@@ -74,7 +74,7 @@ def test_library_warnings_through_the_named_logger_are_rendered(
 ) -> None:
     log = tmp_path / "run.jsonl"
     logs.configure(log, logs.LogFormat.JSON)
-    logging.getLogger("seqcast.sources.ticker").warning("using cached prices")
+    logging.getLogger("seqcast.data.ticker").warning("using cached prices")
     assert capsys.readouterr().err == "warning: using cached prices\n"
     assert _records(log)[0]["message"] == "using cached prices"
 

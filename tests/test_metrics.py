@@ -17,7 +17,7 @@ from sklearn.metrics import (
 )
 
 from seqcast.errors import ConfigError
-from seqcast.metrics import mae, mape, mase, rmse, smape
+from seqcast.evaluation.metrics import mae, mape, mase, rmse, smape
 
 values = st.floats(-1e5, 1e5, allow_nan=False, allow_subnormal=False)
 nonzero = st.one_of(st.floats(-1e5, -1e-3), st.floats(1e-3, 1e5))
@@ -149,7 +149,7 @@ def test_empty_inputs_are_nan_and_sizes_must_match() -> None:
 
 
 def test_importing_metrics_and_baselines_leaves_heavy_modules_out() -> None:
-    code = "import sys, seqcast.metrics, seqcast.baselines, seqcast.scaling; print(sorted(m for m in ('keras', 'tensorflow', 'pandas', 'sklearn', 'scipy') if m in sys.modules))"
+    code = "import sys, seqcast.evaluation.metrics, seqcast.evaluation.baselines, seqcast.prep.scaling; print(sorted(m for m in ('keras', 'tensorflow', 'pandas', 'sklearn', 'scipy') if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

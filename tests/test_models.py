@@ -1,4 +1,4 @@
-"""Tests for seqcast.models: architecture, cuDNN-eligible defaults, safe save/load."""
+"""Tests for seqcast.model.build: architecture, cuDNN-eligible defaults, safe save/load."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pytest
 
 from seqcast.config import Cell, ModelConfig, ModelKind
 from seqcast.errors import ConfigError
-from seqcast.models import build_model, cudnn_forfeits
+from seqcast.model.build import build_model, cudnn_forfeits
 
 # Keras 3.15's TensorFlow backend calls np.array(EagerTensor), which numpy 2.4 flags; not ours.
 pytestmark = pytest.mark.filterwarnings(
@@ -248,9 +248,11 @@ def test_save_and_safe_load_round_trip_predicts_the_same(
     np.testing.assert_array_equal(loaded.predict_on_batch(x), before)
 
 
-@pytest.mark.parametrize("module", ["models", "training", "runtime"])
-def test_source_never_imports_tensorflow_and_keras_only_lazily(module: str) -> None:
-    source = (REPO / "seqcast" / f"{module}.py").read_text(encoding="utf-8")
+@pytest.mark.parametrize(
+    "path", sorted((REPO / "seqcast").rglob("*.py")), ids=lambda p: p.stem
+)
+def test_source_never_imports_tensorflow_and_keras_only_lazily(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
     assert "import tensorflow" not in source
     assert "from tensorflow" not in source
     tree = ast.parse(source)
@@ -265,7 +267,7 @@ def test_source_never_imports_tensorflow_and_keras_only_lazily(module: str) -> N
 
 def test_importing_the_modules_loads_no_keras() -> None:
     code = (
-        "import sys; import seqcast.models, seqcast.training, seqcast.runtime; "
+        "import sys; import seqcast.model.build, seqcast.model.training, seqcast.runtime; "
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in {'keras', 'tensorflow', 'jax', 'torch'}); "
         "print(heavy)"
     )

@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from seqcast.errors import ConfigError
-from seqcast.plotting import DPI, FIGSIZE, plot_backtest, plot_forecast, plot_losses
+from seqcast.evaluation.plots import (
+    DPI,
+    FIGSIZE,
+    plot_backtest,
+    plot_forecast,
+    plot_losses,
+)
 
 WIDTH, HEIGHT = int(FIGSIZE[0] * DPI), int(FIGSIZE[1] * DPI)
 
@@ -28,9 +34,7 @@ def _dates(n: int, start: str = "2020-01-01") -> list[str]:
 
 
 def test_importing_the_cli_does_not_import_matplotlib() -> None:
-    code = (
-        "import sys, seqcast.cli, seqcast.plotting; print('matplotlib' in sys.modules)"
-    )
+    code = "import sys, seqcast.cli, seqcast.evaluation.plots; print('matplotlib' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
@@ -79,7 +83,7 @@ def test_plot_path_errors(tmp_path: Path) -> None:
 
 
 def test_backtest_plot(tmp_path: Path) -> None:
-    from seqcast.backtest import _fold, _result
+    from seqcast.evaluation.backtest import pool_folds, score_fold
 
     target = 10 + np.sin(np.arange(80) / 2.0)
     dates = _dates(80)
@@ -87,8 +91,10 @@ def test_backtest_plot(tmp_path: Path) -> None:
     for k, cut in enumerate((74, 77)):
         start = np.array([cut - 10])
         pred = target[None, cut : cut + 3] + 0.1
-        folds.append(_fold(k, target, start, pred, 10, 3, 7, 1.0, dates, None, (), 0))
-    result = _result(folds, 10, 3, np.array([74, 77]), None, False, dates, target, 7)
+        folds.append(
+            score_fold(k, target, start, pred, 10, 3, 7, 1.0, dates, None, (), 0)
+        )
+    result = pool_folds(folds, 10, 3, np.array([74, 77]), None, False, dates, target, 7)
     assert result.folds[1].forecasts["model"] == pytest.approx(target[77:80] + 0.1)
     path = plot_backtest(tmp_path / "b.png", result, target="y")
     assert png_size(path) == (WIDTH, HEIGHT)

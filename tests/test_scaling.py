@@ -13,7 +13,7 @@ from sklearn.preprocessing import MinMaxScaler, RobustScaler, StandardScaler
 
 from seqcast.config import ScalerKind
 from seqcast.errors import ArtifactError, DataError, SeqcastError
-from seqcast.scaling import NotFittedError, Scaler
+from seqcast.prep.scaling import NotFittedError, Scaler
 
 SKLEARN = {
     ScalerKind.MINMAX: MinMaxScaler,

@@ -18,15 +18,15 @@ import pandas as pd
 import pytest
 
 from seqcast.config import DataConfig, FillPolicy
-from seqcast.errors import ConfigError, DataError, SourceError
-from seqcast.sources import ticker
-from seqcast.sources.cache import cache_file, read_cache, update_cache
-from seqcast.sources.ticker import (
+from seqcast.data import ticker
+from seqcast.data.cache import cache_file, read_cache, update_cache
+from seqcast.data.ticker import (
     TickerQuery,
     fetch_history,
     normalize_history,
     price_table,
 )
+from seqcast.errors import ConfigError, DataError, SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yfinance"
 REPO = Path(__file__).resolve().parents[1]
@@ -324,7 +324,7 @@ def test_fresh_fetch_writes_cache_and_feeds_frame_prepare(
     assert held.meta.covered_start == date(2024, 3, 1)
     assert (datetime.now(UTC) - data.last_fetched) < timedelta(minutes=1)
 
-    from seqcast.frame import prepare
+    from seqcast.data.frame import prepare
 
     series = prepare(
         data.frame,
@@ -788,7 +788,7 @@ def test_fetch_never_imports_keras_or_tensorflow(tmp_path: Path) -> None:
         from datetime import date
         from pathlib import Path
         import pandas as pd
-        import seqcast.sources.ticker as ticker
+        import seqcast.data.ticker as ticker
         assert "yfinance" not in sys.modules, "importing the module must not import yfinance"
         raw = pd.read_csv({str(FIXTURES / "aapl_history_1d.csv")!r}, index_col=0)
         raw.index = pd.to_datetime(raw.index, utc=True).tz_convert("America/New_York")

@@ -1,4 +1,4 @@
-"""Tests for seqcast.training: seeds, early stopping, progress, divergence, inputs."""
+"""Tests for seqcast.model.training: seeds, early stopping, progress, divergence, inputs."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import pytest
 
 from seqcast.config import Loss, ModelConfig, ModelKind, TrainConfig
 from seqcast.errors import ConfigError, DataError
-from seqcast.models import build_model
-from seqcast.training import (
+from seqcast.model.build import build_model
+from seqcast.model.training import (
     XLA_MIN_STEPS,
     FitResult,
     _loss_object,

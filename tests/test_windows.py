@@ -13,7 +13,7 @@ from hypothesis.extra.numpy import arrays
 
 from seqcast.config import WindowNorm
 from seqcast.errors import ConfigError, DataError
-from seqcast.windows import (
+from seqcast.prep.windows import (
     SplitBounds,
     denormalize,
     gather_windows,
@@ -261,7 +261,7 @@ def test_gather_windows_rejects_bad_starts(starts: list[object]) -> None:
 
 
 def test_importing_windows_leaves_heavy_modules_out() -> None:
-    code = "import sys, seqcast.windows; print(sorted(m for m in ('keras', 'tensorflow', 'pandas', 'sklearn', 'jax', 'torch') if m in sys.modules))"
+    code = "import sys, seqcast.prep.windows; print(sorted(m for m in ('keras', 'tensorflow', 'pandas', 'sklearn', 'jax', 'torch') if m in sys.modules))"
     out = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )

@@ -12,7 +12,8 @@ from typing import Annotated, Any, ClassVar
 
 import typer
 
-from seqcast import __version__, logs
+from seqcast import logs
+from seqcast._version import __version__
 from seqcast.cli.edge import state
 from seqcast.errors import ExitCode, SeqcastError
 from seqcast.logs import LogFormat

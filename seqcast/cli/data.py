@@ -15,8 +15,7 @@ from seqcast import logs
 from seqcast.cli.edge import renders_errors
 from seqcast.cli.render import records
 from seqcast.config import OutputFormat
-from seqcast.errors import ConfigError, SeqcastError, SourceError
-from seqcast.sources.cache import (
+from seqcast.data.cache import (
     INTRADAY_INTERVALS,
     PRICE_COLUMNS,
     CachedPrices,
@@ -25,7 +24,7 @@ from seqcast.sources.cache import (
     read_cache,
     resolve_cache_dir,
 )
-from seqcast.sources.ticker import (
+from seqcast.data.ticker import (
     DEFAULT_TIMEOUT_S,
     Interval,
     PriceColumn,
@@ -34,6 +33,7 @@ from seqcast.sources.ticker import (
     fetch_history,
     price_table,
 )
+from seqcast.errors import ConfigError, SeqcastError, SourceError
 
 data_app = typer.Typer(
     name="data",

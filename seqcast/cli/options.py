@@ -22,7 +22,7 @@ def csv_list(value: str | None) -> tuple[str, ...] | None:
 
 
 def parse_units(value: str | None) -> tuple[int, ...] | None:
-    """Split a comma-separated option into names (None stays None)."""
+    """Parse --units such as 128,64,32 (None stays None)."""
     if value is None:
         return None
     try:
@@ -35,28 +35,28 @@ def parse_units(value: str | None) -> tuple[int, ...] | None:
 
 
 def warn(message: str) -> None:
-    """Parse --units such as 128,64,32 (None stays None)."""
+    """Show a warning on stderr and record it in the log."""
     logs.warn(message)  # stderr shows "warning: ..."; --log-file records it too
 
 
 def progress_printer(quiet: bool) -> Any:
-    """Show a warning on stderr and record it in the log."""
+    """Return a callback printing progress lines on stderr, or None when quiet."""
     if quiet:
         return None
     return lambda line: typer.echo(line, err=True)
 
 
 def stdout_is_terminal() -> bool:
-    """Return a callback printing progress lines on stderr, or None when quiet."""
+    """Whether stdout is a terminal (tables) rather than a pipe or file (CSV)."""
     return sys.stdout.isatty()
 
 
 def emit(text: str, output: Path | None, lock_timeout: float) -> None:
-    """Whether stdout is a terminal (tables) rather than a pipe or file (CSV)."""
+    """Write command output to stdout, or atomically to ``output`` under its lock."""
     if output is None:
         typer.echo(text, nl=False)
         return
-    from seqcast.artifacts import atomic_write_text
+    from seqcast.store.directory import atomic_write_text
 
     atomic_write_text(output, text, lock_timeout=lock_timeout)
     typer.echo(f"wrote {output}", err=True)
@@ -115,7 +115,7 @@ LevelOpt = Annotated[
 
 
 def fold_progress(quiet: bool) -> Any:
-    """Write command output to stdout, or atomically to ``output`` under its lock."""
+    """Return a callback printing backtest fold progress on stderr, or None when quiet."""
     if quiet:
         return None
     return lambda line: (
@@ -126,7 +126,6 @@ def fold_progress(quiet: bool) -> Any:
 def command_line(
     data: str, out: Path, config: Path | None, options: dict[str, Any]
 ) -> list[str]:
-    """Return a callback printing backtest fold progress on stderr, or None when quiet."""
     """Rebuild the command line from the options given, for the artifact's record."""
     flags = {"kind": "model", "date_col": "date-col", "id_col": "id-col"}
     words = ["seqcast", "train", data, "--out", str(out)]

@@ -37,6 +37,7 @@ from seqcast.config import (
     Engine,
     OutputFormat,
 )
+from seqcast.errors import ConfigError
 
 
 @renders_errors
@@ -97,13 +98,25 @@ def evaluate(
         timeout,
     )
     forecaster, frame = _model_and_data(model_dir, engine, source)
-    if folds is not None or plot is not None:
-        evaluate_origins(forecaster, frame, folds, step, season, fmt, plot)
-        return
-    evaluation = forecaster.evaluate(frame, season=season)
-    typer.echo(evaluation_text(evaluation.as_dict(), fmt), nl=False)
-    if fmt is OutputFormat.TABLE:
-        typer.echo(coverage_text(forecaster.artifact.meta), nl=False)
+    if (folds is not None or plot is not None) and frame is None:
+        raise ConfigError(
+            "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
+        )
+    if folds is not None:
+        result = forecaster.evaluate_folds(frame, folds=folds, step=step, season=season)
+        typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
+    else:
+        evaluation = forecaster.evaluate(frame, season=season)
+        typer.echo(evaluation_text(evaluation.as_dict(), fmt), nl=False)
+        if fmt is OutputFormat.TABLE:
+            typer.echo(coverage_text(forecaster.artifact.meta), nl=False)
+    if plot is not None:
+        from seqcast.evaluation.plots import plot_backtest
+
+        if folds is None:  # the picture's origins; the text above stays the same
+            result = forecaster.evaluate_folds(frame, step=step, season=season)
+        written = plot_backtest(plot, result, target=forecaster.artifact.target)
+        typer.echo(f"wrote {written}", err=True)
 
 
 @renders_errors
@@ -170,7 +183,8 @@ def forecast(
 
     emit(records(result.rows(), chosen), output, lock_timeout)
     if plot is not None:
-        plot_forecast(plot, forecaster, frame, result)
+        written = forecaster.plot_forecast(plot, result, frame)
+        typer.echo(f"wrote {written}", err=True)
 
 
 @renders_errors
@@ -184,87 +198,18 @@ def info(
 
     Example: seqcast info models/air --format json
     """
-    from seqcast.artifacts import load_artifact
+    from seqcast.store.directory import load_artifact
 
     artifact = load_artifact(model_dir)
     meta = artifact.meta
     if fmt is OutputFormat.JSON:
         from seqcast.cli.render import document
+        from seqcast.store.schema import SCHEMA_VERSION
 
-        typer.echo(document({"path": str(artifact.path), **meta}), nl=False)
+        doc = {"path": str(artifact.path), "schema_version": SCHEMA_VERSION}
+        typer.echo(document({**doc, **meta.to_json()}), nl=False)
         return
     typer.echo(info_text(artifact.path, meta), nl=False)
-
-
-def evaluate_origins(
-    forecaster: Any,
-    frame: Any,
-    folds: int | None,
-    step: int | None,
-    season: int | None,
-    fmt: OutputFormat,
-    plot: Path | None,
-) -> None:
-    """Score several origins without re-training (``evaluate --folds/--plot``)."""
-    from seqcast.backtest import evaluate_origins
-    from seqcast.errors import ConfigError
-
-    if frame is None:
-        raise ConfigError(
-            "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
-        )
-    art = forecaster.artifact
-    if folds is None:  # as many non-overlapping origins as fit after the fit data
-        _, series = forecaster._matching_series(frame)
-        n_after = int((series.data.index > art.meta["split"]["fit_last_date"]).sum())
-        folds = max(1, (n_after - art.horizon) // (step or art.horizon) + 1)
-    result = evaluate_origins(forecaster, frame, folds=folds, step=step, season=season)
-    typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
-    if plot is not None:
-        from seqcast.plotting import plot_backtest
-
-        typer.echo(f"wrote {plot_backtest(plot, result, target=art.target)}", err=True)
-
-
-def plot_forecast(plot: Path, forecaster: Any, frame: Any, result: Any) -> None:
-    """Draw the history tail, the forecast, its bands and seasonal naive."""
-    import numpy as np
-
-    from seqcast.baselines import seasonal_naive
-    from seqcast.calendar import iso_dates
-    from seqcast.plotting import plot_forecast
-
-    art = forecaster.artifact
-    if frame is None:
-        history_dates = list(art.meta["last_window"]["dates"])
-        history = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)[:, 0]
-    else:
-        _, series = forecaster._matching_series(frame)
-        tail = series.data.iloc[-max(4 * art.window, 3 * len(result.values)) :]
-        history_dates = iso_dates(tail.index)
-        history = tail.iloc[:, 0].to_numpy(dtype=np.float64)
-    season = int(art.meta["mase"]["season"])
-    baseline = None
-    if len(history) >= season:
-        one = seasonal_naive(
-            history,
-            np.array([len(history) - season]),
-            season,
-            len(result.values),
-            season,
-        )
-        baseline = one[0]
-    written = plot_forecast(
-        plot,
-        history_dates=history_dates,
-        history=history,
-        dates=result.dates,
-        forecast=result.values,
-        bands=result.bands,
-        baseline=baseline,
-        target=art.target,
-    )
-    typer.echo(f"wrote {written}", err=True)
 
 
 def _model_and_data(

@@ -8,10 +8,13 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from seqcast.artifacts import json_ready
 from seqcast.config import OutputFormat
+from seqcast.store.directory import json_ready
+
+if TYPE_CHECKING:
+    from seqcast.store.schema import ModelMeta
 
 
 def number(value: Any, digits: int = 10) -> str:
@@ -91,9 +94,9 @@ def backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
     return head + per_fold + "\noverall (pooled)\n" + overall + tail
 
 
-def coverage_text(meta: dict[str, Any]) -> str:
-    """Render a backtest result as JSON or per-fold and pooled tables."""
-    cover = (meta.get("metrics") or {}).get("test_coverage") or {}
+def coverage_text(meta: ModelMeta) -> str:
+    """Describe the test-part interval coverage stored in a model, or return ""."""
+    cover = meta.test_coverage or {}
     if not cover:
         return ""
     return (
@@ -104,7 +107,7 @@ def coverage_text(meta: dict[str, Any]) -> str:
 
 
 def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
-    """Describe the test-part interval coverage stored in a model, or return ""."""
+    """Render an evaluation as JSON or a table beside the baselines."""
     if fmt is OutputFormat.JSON:
         return document(evaluation)
     metric_names = ["mae", "rmse", "mape", "smape", "mase"]
@@ -125,27 +128,24 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
     return head + table(["forecaster", *metric_names], rows) + tail
 
 
-def info_text(path: Path, meta: dict[str, Any]) -> str:
-    """Render an evaluation as JSON or a table beside the baselines."""
-    cfg = meta["config"]
-    data = meta["data"]
-    hist = meta["history"]
-    test = (meta.get("metrics") or {}).get("test")
-    members = meta.get("ensemble", 1)
-    ensemble = f" ensemble={members}" if members > 1 else ""
+def info_text(path: Path, meta: ModelMeta) -> str:
+    """Describe a model directory in a few labelled lines."""
+    cfg, p, hist, record = meta.config, meta.provenance, meta.history, meta.one
+    model, train = cfg.model, cfg.train
+    ensemble = f" ensemble={train.ensemble}" if train.ensemble > 1 else ""
+    cols = meta.columns
     lines = [
         f"model        {path}",
-        f"created      {meta.get('created')} with seqcast {meta.get('seqcast_version')}",
-        f"architecture {cfg['model']['kind']} units={','.join(map(str, cfg['model']['units'])) or 'default'} bidirectional={cfg['model']['bidirectional']} dropout={cfg['model']['dropout']}",
-        f"data         target={data['target']} features={','.join(data['features']) or '-'} freq={data['freq']} rows={data['n_rows']} {data['first_date']} to {data['last_date']}",
-        f"window       window={cfg['train']['window']} horizon={cfg['train']['horizon']} scaler={cfg['train']['scaler']} window_norm={cfg['train']['window_norm']}",
-        f"training     epochs_run={hist['epochs_run']} best_epoch={hist['best_epoch']} seconds={number(hist['seconds'], 4)} seed={meta.get('seed')}{ensemble} on {meta.get('hardware')}",
+        f"created      {p.created} with seqcast {p.seqcast_version}",
+        f"architecture {model.kind.value} units={','.join(map(str, model.units)) or 'default'} bidirectional={model.bidirectional} dropout={model.dropout}",
+        f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {record.first_date} to {record.last_date}",
+        f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
+        f"training     epochs_run={hist.epochs_run} best_epoch={hist.best_epoch} seconds={number(hist.seconds, 4)} seed={p.seed}{ensemble} on {p.hardware}",
     ]
-    if test:
-        model = test["scores"]["model"]
+    if meta.test:
+        scores = meta.test.scores["model"]
         lines.append(
-            f"test         MAE={number(model['mae'], 6)} MASE={number(model['mase'], 4)} relative MASE vs seasonal naive={number(test.get('relative_mase'), 4)}"
+            f"test         MAE={number(scores.mae, 6)} MASE={number(scores.mase, 4)} relative MASE vs seasonal naive={number(meta.test.relative_mase(), 4)}"
         )
-    versions = meta.get("versions", {})
-    lines.append("versions     " + " ".join(f"{k}={v}" for k, v in versions.items()))
+    lines.append("versions     " + " ".join(f"{k}={v}" for k, v in p.versions))
     return "\n".join(lines) + "\n"

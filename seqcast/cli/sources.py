@@ -13,12 +13,15 @@ import typer
 if TYPE_CHECKING:
     import pandas as pd
 
+    from seqcast.data.source import Source
+    from seqcast.store.schema import ModelMeta
+
 
 def _age(value: str | None) -> timedelta | None:
     if value is None:
         return None
+    from seqcast.data.cache import parse_age
     from seqcast.errors import ConfigError
-    from seqcast.sources.cache import parse_age
 
     try:
         return parse_age(value)
@@ -141,24 +144,24 @@ class SourceChoice:
                 param_hint="DATA / --ticker",
             )
 
-    def for_model(self, meta: dict[str, Any]) -> SourceChoice:
+    def for_model(self, meta: ModelMeta) -> SourceChoice:
         """Default --start to the model's first training date, so a refresh stays incremental."""
         if self.ticker is None or self.start is not None:
             return self
-        first = str(meta["data"]["first_date"])[:10]
+        first = meta.one.first_date[:10]
         return dataclasses.replace(self, start=datetime.fromisoformat(first))
 
     def load(
         self, warn: Any
-    ) -> tuple[str | pd.DataFrame | None, dict[str, Any], dict[str, Any] | None]:
-        """Return (data for the API, data-config overrides, source record for the artifact).
+    ) -> tuple[str | pd.DataFrame | None, dict[str, Any], Source | None]:
+        """Return (data for the API, data-config defaults, source record for the artifact).
 
         Ticker prices are fetched here, before anything imports Keras (importing TensorFlow
         first has been reported to break yfinance's HTTP session).
         """
         if self.ticker is None:
             return self.data, {}, None
-        from seqcast.sources.ticker import TickerQuery, fetch_history
+        from seqcast.data.ticker import TickerQuery, fetch_history
 
         query = TickerQuery(
             self.ticker,
@@ -177,16 +180,4 @@ class SourceChoice:
         )
         for note in fetched.notes:
             warn(note)
-        overrides: dict[str, Any] = {
-            "target": query.column,
-            "date_col": "date",
-            "freq": fetched.freq,
-        }
-        record = {
-            "kind": "ticker",
-            "ticker": query.ticker,
-            "interval": query.interval,
-            "column": query.column,
-            "adjusted": query.adjusted,
-        }
-        return fetched.frame, overrides, record
+        return fetched.frame, fetched.config_defaults(), fetched.source

@@ -47,6 +47,7 @@ from seqcast.config import (
     WindowNorm,
     load_config_file,
 )
+from seqcast.evaluation.backtest import DEFAULT_FOLDS
 
 
 @renders_errors
@@ -228,7 +229,7 @@ def train(
     Example: seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --out models/air
     """
     from seqcast import api
-    from seqcast.models import cudnn_forfeits
+    from seqcast.model.build import cudnn_forfeits
 
     source = SourceChoice(
         data,
@@ -277,17 +278,9 @@ def train(
     frame, defaults, record = source.load(warn)
     if frame is None:  # unreachable after check(required=True); keeps the types exact
         raise typer.BadParameter("Give a CSV path or --ticker.", param_hint="DATA")
-    run_config = base.with_overrides(
-        {**defaults, **{k: v for k, v in options.items() if v is not None}}
+    run_config = base.with_defaults(defaults).with_overrides(
+        {k: v for k, v in options.items() if v is not None}
     )
-    if (
-        record is not None
-        and options["fill"] is None
-        and base.data.fill is FillPolicy.NONE
-    ):
-        run_config = run_config.with_overrides(
-            {"fill": FillPolicy.FFILL}
-        )  # market holidays
     for reason in cudnn_forfeits(run_config.model):
         warn(reason)
     progress = progress_printer(quiet)
@@ -319,17 +312,17 @@ def train(
             f"trained {fit.epochs_run} epochs in {fit.seconds:.1f} s ({stop}) on {result.device}",
             err=True,
         )
-        members = result.meta["history"]["members"]
+        members = result.meta.history.members
         if len(members) > 1:
             typer.echo(
-                f"trained an ensemble of {len(members)} members in {sum(m['seconds'] for m in members):.1f} s (the line above is member 1)",
+                f"trained an ensemble of {len(members)} members in {sum(m.seconds for m in members):.1f} s (the line above is member 1)",
                 err=True,
             )
         typer.echo(f"saved model to {result.path}", err=True)
     if result.evaluation is not None:
         typer.echo(evaluation_text(result.evaluation.as_dict(), fmt), nl=False)
     if plot is not None:
-        from seqcast.plotting import plot_losses
+        from seqcast.evaluation.plots import plot_losses
 
         hist = result.fit
         written = plot_losses(
@@ -396,7 +389,7 @@ def backtest_command(
     data: DataArg,
     folds: Annotated[
         int, typer.Option(min=1, help="Forecast origins, each re-trained.")
-    ] = 5,
+    ] = DEFAULT_FOLDS,
     step: Annotated[
         int | None,
         typer.Option(min=1, help="Rows between origins (default: the horizon)."),
@@ -421,38 +414,22 @@ def backtest_command(
 
     Example: seqcast backtest sample_data/air_passengers.csv --window 24 --horizon 12 --folds 4
     """
-    import dataclasses
-
-    from seqcast.backtest import backtest
-    from seqcast.baselines import season_for_freq
+    from seqcast import api
 
     run_config, _ = options_to_config(options)
-    from seqcast.calendar import iso_dates
-    from seqcast.frame import prepare_series
-
-    series_set, series = prepare_series(data, run_config.data)
-    run_config = dataclasses.replace(
-        run_config,
-        data=dataclasses.replace(
-            run_config.data, target=series_set.target, freq=series_set.freq
-        ),
-    )
-    if not quiet:
-        for note in series_set.notes:
-            typer.echo(f"note: {note}", err=True)
-    result = backtest(
-        series.data.to_numpy(dtype="float64"),
-        iso_dates(series.data.index),
-        run_config,
+    result = api.backtest(
+        data,
+        config=run_config,
         folds=folds,
         step=step,
-        season=season or season_for_freq(series_set.freq),
+        season=season,
         progress=fold_progress(quiet),
     )
+    if not quiet:
+        for note in result.notes:
+            typer.echo(f"note: {note}", err=True)
     typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
     if plot is not None:
-        from seqcast.plotting import plot_backtest
+        from seqcast.evaluation.plots import plot_backtest
 
-        typer.echo(
-            f"wrote {plot_backtest(plot, result, target=series_set.target)}", err=True
-        )
+        typer.echo(f"wrote {plot_backtest(plot, result, target=result.name)}", err=True)

@@ -13,8 +13,8 @@ import numpy as np
 
 from seqcast._types import Float32Array, FloatArray, IntArray
 from seqcast.config import RunConfig, WindowNorm
-from seqcast.scaling import Scaler
-from seqcast.windows import (
+from seqcast.prep.scaling import Scaler
+from seqcast.prep.windows import (
     SplitBounds,
     denormalize,
     gather_windows,
@@ -23,7 +23,7 @@ from seqcast.windows import (
 )
 
 if TYPE_CHECKING:
-    from seqcast.training import FitResult
+    from seqcast.model.training import FitResult
 
 Predict = Callable[[Float32Array], FloatArray]
 
@@ -63,7 +63,7 @@ class Fitted:
 
     def predictor(self) -> Predict:
         """Return the ensemble's prediction function (the mean of every member's)."""
-        from seqcast.inference import KerasModel
+        from seqcast.model.predict import KerasModel
 
         return mean_predict([KerasModel(m).predict for m in self.models])
 
@@ -104,8 +104,9 @@ def fit_values(
     from seqcast import runtime
 
     runtime.import_keras_quietly()
-    from seqcast import models, training
-    from seqcast.windows import window_batches
+    from seqcast.model import build as models
+    from seqcast.model import training
+    from seqcast.prep.windows import window_batches
 
     tc = config.train
     bounds = split_bounds(

@@ -7,19 +7,18 @@ a reader never sees half a PNG.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seqcast import atomic
 from seqcast._types import FloatArray
 from seqcast.errors import ConfigError
 
 if TYPE_CHECKING:
-    from seqcast.backtest import BacktestResult
+    from seqcast.evaluation.backtest import BacktestResult
 
 FIGSIZE = (10.0, 4.5)
 DPI = 100
@@ -251,15 +250,6 @@ def _save(fig: Any, path: str | Path) -> Path:
         raise ConfigError(
             f"The folder of plot file {target} does not exist. Create it or choose another path."
         )
-    fd, tmp = tempfile.mkstemp(
-        prefix=f".{target.name}.", suffix=".tmp", dir=target.parent
-    )
-    os.close(fd)
-    try:
-        fig.tight_layout()
-        fig.savefig(tmp, format="png", dpi=DPI)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    fig.tight_layout()
+    atomic.replace_file(target, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
     return target

@@ -28,16 +28,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from seqcast import atomic
+from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
-from seqcast.errors import ArtifactError, ConfigError, LockError, SeqcastError
+from seqcast.errors import ArtifactError, SeqcastError
+from seqcast.store.schema import SCHEMA_VERSION, ModelMeta
 
 if TYPE_CHECKING:
-    from seqcast.inference import NumpyModel
+    from seqcast.model.predict import NumpyModel
 
-SCHEMA_VERSION = 1
 MODEL_FILE = "model.keras"
 META_FILE = "seqcast.json"
-DEFAULT_LOCK_TIMEOUT = 60.0
 
 
 def member_file(member: int) -> str:
@@ -56,13 +57,16 @@ class Artifact:
 
     Attributes:
         path: The model directory.
-        meta: The parsed ``seqcast.json``.
-        config: The run configuration that trained the model.
+        meta: The validated ``seqcast.json``.
     """
 
     path: Path
-    meta: dict[str, Any]
-    config: RunConfig
+    meta: ModelMeta
+
+    @property
+    def config(self) -> RunConfig:
+        """The run configuration that trained the model."""
+        return self.meta.config
 
     @property
     def model_file(self) -> Path:
@@ -82,17 +86,17 @@ class Artifact:
     @property
     def target(self) -> str:
         """Name of the forecast column."""
-        return str(self.meta["data"]["target"])
+        return self.meta.columns.target
 
     @property
     def features(self) -> tuple[str, ...]:
         """Covariate columns the model reads besides the target."""
-        return tuple(self.meta["data"]["features"])
+        return self.meta.columns.features
 
     @property
     def freq(self) -> str:
         """Pandas frequency alias of the training series."""
-        return str(self.meta["data"]["freq"])
+        return self.meta.columns.freq
 
     @property
     def window(self) -> int:
@@ -132,7 +136,7 @@ class Artifact:
         Raises:
             UnsupportedModelError: If the architecture has a layer the NumPy engine lacks.
         """
-        from seqcast.inference import NumpyModel
+        from seqcast.model.predict import NumpyModel
 
         return NumpyModel.from_keras_file(self.path / member_file(member))
 
@@ -140,7 +144,7 @@ class Artifact:
 def save_artifact(
     out: Path,
     write_model: Callable[[Path], None],
-    meta: dict[str, Any],
+    meta: ModelMeta,
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     extra_files: Sequence[tuple[str, Callable[[Path], None]]] = (),
@@ -150,7 +154,7 @@ def save_artifact(
     Args:
         out: Destination directory. If it exists it must be a seqcast model directory.
         write_model: Called with the path where ``model.keras`` must be written.
-        meta: JSON-ready metadata; ``schema_version`` and ``files`` are filled in here.
+        meta: The metadata; ``schema_version`` and ``files`` are added here.
         lock_timeout: Seconds to wait for another process writing the same ``out``.
         extra_files: (name, writer) pairs for further files, such as ensemble members
             (``model-1.keras``); each writer is called with its file's path, and each
@@ -179,17 +183,21 @@ def save_artifact(
         ) from None
     _check_replaceable(out)
     with output_lock(out, lock_timeout):
-        _remove_stale_temporaries(out)
-        tmp = parent / f".{out.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        atomic.remove_stale_temporaries(out)
+        tmp = atomic.temporary_sibling(out)
         try:
             tmp.mkdir()
             write_model(tmp / MODEL_FILE)
             for name, write in extra_files:
                 write(tmp / name)
             files = {name: _file_record(tmp / name) for name in names}
-            full_meta = {"schema_version": SCHEMA_VERSION, **meta, "files": files}
+            full_meta = {
+                "schema_version": SCHEMA_VERSION,
+                **meta.to_json(),
+                "files": files,
+            }
             _write_json(tmp / META_FILE, full_meta)
-            _fsync_dir(tmp)
+            atomic.fsync_dir(tmp)
             _swap_into_place(tmp, out)
         except SeqcastError:
             raise
@@ -233,58 +241,37 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(
             f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`."
         )
-    version = meta.get("schema_version")
-    if version != SCHEMA_VERSION:
-        raise ArtifactError(
-            f"{meta_path} has schema_version={version!r}, but this seqcast reads version {SCHEMA_VERSION}. Retrain with this version of seqcast, or use the version that wrote it."
-        )
     files = meta.get("files")
     if not isinstance(files, dict) or MODEL_FILE not in files:
         raise ArtifactError(
             f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
         )
-    for name, record in files.items():
-        _verify_file(path, name, record)
-    try:
-        config = RunConfig.from_dict(meta["config"])
-        _check_meta_fields(meta)
-    except (KeyError, TypeError, ConfigError) as exc:
-        raise ArtifactError(
-            f"{meta_path} is incomplete or edited ({type(exc).__name__}: {exc}). Retrain with `seqcast train`."
-        ) from None
-    for member in range(config.train.ensemble):
+    parsed = ModelMeta.from_json(meta, str(meta_path))
+    for member in range(parsed.config.train.ensemble):
         if member_file(member) not in files:
             raise ArtifactError(
                 f"{meta_path} records no checksum for {member_file(member)}. Retrain with `seqcast train`."
             )
-    return Artifact(path=path, meta=meta, config=config)
+    for name, record in files.items():
+        _verify_file(path, name, record)
+    return Artifact(path=path, meta=parsed)
 
 
 @contextlib.contextmanager
 def output_lock(target: Path, timeout: float) -> Iterator[None]:
-    """Hold an exclusive lock on ``target`` (a sibling ``.NAME.lock`` file) while writing it.
+    """Hold the exclusive lock on ``target`` (see :func:`seqcast.atomic.locked`).
 
     Raises:
         LockError: If the lock is not acquired within ``timeout`` seconds.
+        ArtifactError: If the lock file cannot be created.
     """
-    import filelock
-
-    lock_path = target.parent / f".{target.name}.lock"
-    lock = filelock.FileLock(str(lock_path), timeout=max(timeout, 0.0))
     try:
-        lock.acquire()
-    except filelock.Timeout:
-        raise LockError(
-            f"Another seqcast process is writing {target} (lock {lock_path} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout."
-        ) from None
+        with atomic.locked(target, timeout):
+            yield
     except OSError as exc:
         raise ArtifactError(
-            f"Cannot create the lock file {lock_path}: {exc.strerror}. Choose an output in a writable directory."
+            f"Cannot create the lock file {atomic.lock_path(target)}: {exc.strerror}. Choose an output in a writable directory."
         ) from None
-    try:
-        yield
-    finally:
-        lock.release()
 
 
 def atomic_write_text(
@@ -304,22 +291,13 @@ def atomic_write_text(
             f"Cannot write {path}: {path.parent} is not an existing directory. Create it first or choose another --output."
         )
     with output_lock(path, lock_timeout):
-        _remove_stale_temporaries(path)
-        tmp = path.parent / f".{path.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        atomic.remove_stale_temporaries(path)
         try:
-            with open(tmp, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-            _fsync_dir(path.parent)
+            atomic.replace_text(path, text)
         except OSError as exc:
             raise ArtifactError(
                 f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}."
             ) from None
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                tmp.unlink()
 
 
 def json_ready(value: Any) -> Any:
@@ -354,28 +332,20 @@ def _check_replaceable(out: Path) -> None:
         )
 
 
-def _remove_stale_temporaries(out: Path) -> None:
-    """Delete temporaries left by killed runs (safe: we hold the lock on ``out``)."""
-    for stale in out.parent.glob(f".{out.name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True) if stale.is_dir() else stale.unlink(
-            missing_ok=True
-        )
-
-
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Put ``tmp`` at ``out``; afterwards ``tmp`` holds the previous directory, if any."""
     if not out.exists():
         os.rename(tmp, out)
-        _fsync_dir(out.parent)
+        atomic.fsync_dir(out.parent)
         return
     if _rename_exchange(tmp, out):
-        _fsync_dir(out.parent)
+        atomic.fsync_dir(out.parent)
         return
     # No atomic exchange on this system: a two-step swap keeps the old copy until the new one is in.
     old = out.parent / f".{out.name}.tmp-old-{uuid.uuid4().hex[:8]}"
     os.rename(out, old)
     os.rename(tmp, out)
-    _fsync_dir(out.parent)
+    atomic.fsync_dir(out.parent)
     shutil.rmtree(old, ignore_errors=True)
 
 
@@ -440,28 +410,9 @@ def _verify_file(directory: Path, name: Any, record: Any) -> None:
         )
 
 
-def _check_meta_fields(meta: dict[str, Any]) -> None:
-    for section, keys in {
-        "data": ("target", "features", "freq", "date_col"),
-        "scaler": ("kind",),
-        "last_window": ("dates", "values"),
-    }.items():
-        for key in keys:
-            meta[section][key]
-
-
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
     text = json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n"
     with open(path, "w", encoding="utf-8") as handle:
         handle.write(text)
         handle.flush()
         os.fsync(handle.fileno())
-
-
-def _fsync_dir(directory: Path) -> None:
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

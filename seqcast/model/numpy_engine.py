@@ -3,7 +3,7 @@
 The archive (``config.json`` and ``model.weights.h5``) is read with zipfile, json and
 h5py; nothing is unpickled. :func:`read_keras_file` accepts a chain of InputLayer,
 SimpleRNN, LSTM, GRU, Bidirectional, Dropout and Dense layers and raises
-:class:`Rejected`, with the reason, for anything else. ``seqcast.inference.NumpyModel``
+:class:`Rejected`, with the reason, for anything else. ``seqcast.model.predict.NumpyModel``
 wraps the result. Only numpy is imported at module level; h5py is imported by the reader.
 
 In ``model.weights.h5`` Keras 3 keys a layer's weights not by the layer's name but by its

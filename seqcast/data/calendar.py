@@ -12,7 +12,7 @@ for the aliases seqcast's series use, so ``seqcast forecast`` need not import pa
 
 Anchored aliases follow pandas: the first stamp is the first on the grid strictly after
 ``last``'s date, then every ``n``-th; the time of day is kept. Any other alias raises
-``UnsupportedFrequencyError`` so the caller can fall back to ``seqcast.frame.future_index``.
+``UnsupportedFrequencyError`` so the caller can fall back to ``seqcast.data.frame.future_index``.
 """
 
 from __future__ import annotations
@@ -87,7 +87,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
     Raises:
         ConfigError: If steps is negative.
         UnsupportedFrequencyError: If ``freq`` or ``last`` is not one this function
-            handles; ``seqcast.frame.future_index`` (pandas) handles the rest.
+            handles; ``seqcast.data.frame.future_index`` (pandas) handles the rest.
     """
     if steps < 0:
         raise ConfigError(f"steps={steps} must be 0 or more. Use --steps 1 or more.")
@@ -121,18 +121,18 @@ def _parse_stamp(last: str) -> np.datetime64:
     text = str(last).strip()
     if not _PLAIN_STAMP_RE.fullmatch(text):
         raise UnsupportedFrequencyError(
-            f"Timestamp {text!r} is not a plain ISO date or time (YYYY-MM-DD[THH:MM:SS]). Use seqcast.frame.future_index (pandas) for it."
+            f"Timestamp {text!r} is not a plain ISO date or time (YYYY-MM-DD[THH:MM:SS]). Use seqcast.data.frame.future_index (pandas) for it."
         )
     whole, _, fraction = text.replace(" ", "T").partition(".")
     if fraction.strip("0"):
         raise UnsupportedFrequencyError(
-            f"Timestamp {text!r} has a fraction of a second. Use seqcast.frame.future_index (pandas) for it."
+            f"Timestamp {text!r} has a fraction of a second. Use seqcast.data.frame.future_index (pandas) for it."
         )
     try:
         return np.datetime64(whole, "s")
     except ValueError:
         raise UnsupportedFrequencyError(
-            f"Timestamp {text!r} is not a valid date. Use seqcast.frame.future_index (pandas) for it."
+            f"Timestamp {text!r} is not a valid date. Use seqcast.data.frame.future_index (pandas) for it."
         ) from None
 
 
@@ -199,7 +199,7 @@ def _format(stamps: npt.NDArray[np.datetime64]) -> list[str]:
 
 def _unsupported(freq: str) -> UnsupportedFrequencyError:
     return UnsupportedFrequencyError(
-        f"freq={freq!r} is not one seqcast.calendar supports ({_SUPPORTED}). Use seqcast.frame.future_index (pandas) for it."
+        f"freq={freq!r} is not one seqcast.data.calendar supports ({_SUPPORTED}). Use seqcast.data.frame.future_index (pandas) for it."
     )
 
 

@@ -13,7 +13,7 @@ from pandas.api.types import is_datetime64_any_dtype
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, Day, Tick
 
-from seqcast.calendar import MONTHS, WEEKDAYS
+from seqcast.data.calendar import MONTHS, WEEKDAYS
 from seqcast.errors import ConfigError, DataError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "nat"})

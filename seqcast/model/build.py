@@ -3,7 +3,7 @@
 Keras is imported inside the functions, so importing this module stays cheap. The
 models use only built-in layers (no ``Lambda``), so they reload with
 ``keras.saving.load_model(path, safe_mode=True)`` and the NumPy forward pass in
-``seqcast.inference`` can read them.
+``seqcast.model.predict`` can read them.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def build_model(
     ``Bidirectional(merge_mode="concat")`` when ``config.bidirectional``), each followed
     by ``dropout_{i}`` when ``config.dropout > 0`` -> ``dense_head`` (linear,
     ``horizon`` outputs). For ``ModelConfig(kind="stacked")`` that is LSTM 128 -> 64
-    -> 32 -> Dense(horizon). Call ``seqcast.training.set_seed`` first for
+    -> 32 -> Dense(horizon). Call ``seqcast.model.training.set_seed`` first for
     reproducible initial weights.
 
     Args:

@@ -4,7 +4,7 @@
 zipfile, json and h5py, and runs a chain of InputLayer, SimpleRNN, LSTM, GRU,
 Bidirectional, Dropout and Dense layers in float32 as Keras does, so ``seqcast forecast``
 needs neither TensorFlow nor Keras; the reader and the layers live in
-``seqcast._numpy_engine``. Anything else raises ``UnsupportedModelError`` and the
+``seqcast.model.numpy_engine``. Anything else raises ``UnsupportedModelError`` and the
 caller falls back to ``KerasModel``. Nothing is unpickled.
 """
 
@@ -16,9 +16,9 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from seqcast._numpy_engine import Layer, Rejected, read_keras_file
 from seqcast._types import Float32Array, FloatArray
 from seqcast.errors import ArtifactError, ConfigError, DataError
+from seqcast.model.numpy_engine import Layer, Rejected, read_keras_file
 
 _CHUNK = 256  # windows per forward pass in NumpyModel.predict: (256, 4 * units) float32 blocks stay in L2
 

@@ -14,24 +14,17 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from seqcast import baselines
 from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.errors import ConfigError, DataError
-from seqcast.evaluation import BASELINES, Evaluation, Scores, score_windows
-from seqcast.intervals import DEFAULT_LEVELS, Calibration, calibrate
-from seqcast.metrics import mase_scale
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-    import pandas as pd
-
-    from seqcast.forecaster import Forecaster
+from seqcast.evaluation import baselines
+from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate
+from seqcast.evaluation.metrics import mase_scale
+from seqcast.evaluation.scoring import BASELINES, Evaluation, Scores, score_windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +85,8 @@ class BacktestResult:
         retrained: Whether each fold re-trained the model.
         dates: ISO timestamps of every row of the series.
         target: The series values (column 0), shape (n_steps,).
+        name: The target column's name (empty when unknown).
+        notes: What data preparation did before the backtest.
     """
 
     folds: tuple[Fold, ...]
@@ -103,6 +98,8 @@ class BacktestResult:
     retrained: bool
     dates: tuple[str, ...]
     target: FloatArray
+    name: str = ""
+    notes: tuple[str, ...] = ()
 
     def relative_mase(self, baseline: str = "seasonal_naive") -> float:
         """Pooled MASE of the model divided by the baseline's (below 1: model wins)."""
@@ -120,6 +117,10 @@ class BacktestResult:
             "coverage": dict(self.coverage),
             "per_fold": [f.as_dict() for f in self.folds],
         }
+
+
+DEFAULT_FOLDS = 5
+"""Origins of a backtest when none are asked for."""
 
 
 def fold_cuts(n_steps: int, horizon: int, folds: int, step: int | None) -> IntArray:
@@ -168,7 +169,7 @@ def backtest(
         DataError: If the earliest fold leaves too little history to train on.
         ConfigError: If folds or step is below 1.
     """
-    from seqcast.pipeline import fit_values
+    from seqcast.model.pipeline import fit_values
 
     tc = config.train
     window, horizon = tc.window, tc.horizon
@@ -193,7 +194,7 @@ def backtest(
             calibration = calibrate(values[rows, 0], fitted.predict_starts(val_starts))
         scale = mase_scale(values[:cut, 0], season)
         result.append(
-            _fold(
+            score_fold(
                 k,
                 values[:, 0],
                 start,
@@ -208,105 +209,14 @@ def backtest(
                 fitted.fit.epochs_run,
             )
         )
-    return _result(
+    return pool_folds(
         result, window, horizon, cuts, step, True, dates, values[:, 0], season
-    )
-
-
-def evaluate_origins(
-    forecaster: Forecaster,
-    data: str | Path | pd.DataFrame,
-    *,
-    folds: int,
-    step: int | None = None,
-    season: int | None = None,
-    levels: Sequence[float] = DEFAULT_LEVELS,
-) -> BacktestResult:
-    """Score a trained model at several origins without re-training.
-
-    Origins are placed as in :func:`backtest`, counting back from the end of ``data``;
-    only origins whose targets all fall after the model's last training or validation
-    timestamp (``fit_last_date``) are allowed.
-
-    Args:
-        forecaster: A loaded model.
-        data: CSV path, ``-`` or DataFrame at the model's frequency.
-        folds: Number of origins.
-        step: Rows between origins (default: the horizon).
-        season: Season length (default: the one stored in the model).
-        levels: Interval levels whose coverage is reported (needs stored calibration).
-
-    Raises:
-        DataError: If an origin would score points the model trained or validated on.
-    """
-    import pandas as pd
-
-    from seqcast.calendar import iso_dates
-    from seqcast.pipeline import predict_windows
-
-    art = forecaster.artifact
-    _, series = forecaster._matching_series(data)
-    values = series.data.to_numpy(dtype=np.float64)
-    index = series.data.index
-    dates = iso_dates(index)
-    window, horizon = art.window, art.horizon
-    cuts = fold_cuts(len(values), horizon, folds, step)
-    fit_last = pd.Timestamp(art.meta["split"]["fit_last_date"])
-    first_new = int(
-        np.searchsorted(index.values, np.datetime64(fit_last), side="right")
-    )
-    if int(cuts[0]) < max(first_new, window):
-        raise DataError(
-            f"The earliest of folds={folds} origins (step={step or horizon}) scores from {dates[max(int(cuts[0]), 0)] if cuts[0] >= 0 else 'before the data'}, but the model trained or validated up to {fit_last.date()}. Use fewer --folds or a smaller --step, or give data reaching further past {fit_last.date()}."
-        )
-    use_season = season if season is not None else int(art.meta["mase"]["season"])
-    train_last = pd.Timestamp(art.meta["split"]["train_last_date"])
-    insample = values[index <= train_last, 0]
-    scale = (
-        mase_scale(insample, use_season) if len(insample) > use_season else float("nan")
-    )
-    calibration = (
-        Calibration.from_dict(art.meta["intervals"])
-        if art.meta.get("intervals")
-        else None
-    )
-    predictor = forecaster.predictor()
-    result = []
-    for k, cut in enumerate(int(c) for c in cuts):
-        start = np.array([cut - window], dtype=np.int64)
-        prediction = predict_windows(
-            predictor,
-            forecaster.scaler,
-            forecaster.scaler.transform(values),
-            start,
-            window,
-            horizon,
-            art.config.train.window_norm,
-        )
-        result.append(
-            _fold(
-                k,
-                values[:, 0],
-                start,
-                prediction,
-                window,
-                horizon,
-                use_season,
-                scale,
-                dates,
-                calibration,
-                levels,
-                0,
-            )
-        )
-    return _result(
-        result, window, horizon, cuts, step, False, dates, values[:, 0], use_season
     )
 
 
 def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatArray:
     """Predict from the window at ``start`` using only rows before the cut."""
-    from seqcast.pipeline import predict_windows
+    from seqcast.model.pipeline import predict_windows
 
     tc = fitted.config.train
     # Only rows start .. start+window-1 are read; targets beyond are never used.
@@ -323,7 +233,7 @@ def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatAr
     )
 
 
-def _fold(
+def score_fold(
     k: int,
     target: FloatArray,
     start: IntArray,
@@ -337,6 +247,23 @@ def _fold(
     levels: Sequence[float],
     epochs_run: int,
 ) -> Fold:
+    """Score one origin: the model's and each baseline's forecast of the same rows.
+
+    Args:
+        k: Fold number, 0-based.
+        target: The whole target series, shape (n_steps,).
+        start: The input window's first row, shape (1,).
+        prediction: The model's forecast, shape (1, horizon).
+        window: Input steps.
+        horizon: Forecast steps; the scored rows are
+            ``start + window .. start + window + horizon - 1``.
+        season: Season length for seasonal naive and MASE.
+        scale: MASE denominator of this fold's training part.
+        dates: ISO timestamp of every row.
+        calibration: Interval calibration of this fold's model, or None.
+        levels: Interval levels to draw bands for.
+        epochs_run: Epochs the fold's model trained (0 when not re-trained).
+    """
     evaluation = score_windows(
         target,
         start,
@@ -359,7 +286,7 @@ def _fold(
     }
     bands: dict[str, tuple[FloatArray, FloatArray]] = {}
     if calibration is not None:
-        from seqcast.intervals import level_label
+        from seqcast.evaluation.intervals import level_label
 
         for level in levels:
             bands[level_label(level)] = calibration.bounds(forecasts["model"], level)
@@ -376,7 +303,7 @@ def _fold(
     )
 
 
-def _result(
+def pool_folds(
     folds: list[Fold],
     window: int,
     horizon: int,
@@ -387,6 +314,7 @@ def _result(
     target: FloatArray,
     season: int,
 ) -> BacktestResult:
+    """Pool the folds' scores into one result (MASE scales each error by its fold's scale)."""
     actual = np.stack([f.actual for f in folds])
     scales = np.array([f.scale for f in folds], dtype=np.float64)
     scores: dict[str, Scores] = {}
@@ -423,7 +351,7 @@ def _result(
 
 
 def _inside(actual: FloatArray, lower: FloatArray, upper: FloatArray) -> float:
-    from seqcast.intervals import coverage
+    from seqcast.evaluation.intervals import coverage
 
     return coverage(actual, lower, upper)
 

@@ -53,7 +53,7 @@ class FitResult:
 def set_seed(seed: int) -> None:
     """Seed Python, NumPy and the Keras backend, for reproducible weights and batches.
 
-    Call it before ``seqcast.models.build_model``: initial weights, dropout masks and
+    Call it before ``seqcast.model.build.build_model``: initial weights, dropout masks and
     shuffling all draw from these generators. The same seed, data, versions and
     machine then give the same trained weights.
 

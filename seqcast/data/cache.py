@@ -25,22 +25,20 @@ import json
 import math
 import os
 import re
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import platformdirs
-from filelock import FileLock, Timeout
 
-from seqcast.errors import ConfigError, DataError, LockError
+from seqcast import atomic
+from seqcast.errors import ConfigError, DataError
 
 CACHE_ENV = "SEQCAST_CACHE_DIR"
 PRICE_COLUMNS: tuple[str, ...] = ("Open", "High", "Low", "Close", "Adj Close", "Volume")
 INTRADAY_INTERVALS = frozenset({"1m", "2m", "5m", "15m", "30m", "60m", "90m", "1h"})
-LOCK_TIMEOUT_S = 60.0
+LOCK_TIMEOUT_S = atomic.DEFAULT_LOCK_TIMEOUT
 
 _MAGIC = "# seqcast-ticker-cache "
 _VERSION = 1
@@ -245,29 +243,25 @@ def update_cache(
     """
     ensure_dir(path.parent)
     lock_path = Path(f"{path}.lock")
-    try:
-        with FileLock(lock_path, timeout=lock_timeout):
-            current = None
-            if not replace:
-                with contextlib.suppress(DataError):
-                    current = read_cache(path)
-            if current is None:
-                frame = fresh.reset_index(drop=True)
-                covered = covered_start
-            else:
-                frame = merge_prices(current.frame, fresh)
-                covered = _earlier(current.meta.covered_start, covered_start)
-            meta = CacheMeta(
-                ticker=ticker,
-                interval=interval,
-                fetched_at=now or datetime.now(UTC),
-                covered_start=covered,
-            )
-            _write_atomic(path, meta.to_line() + _prices_csv(frame, interval))
-    except Timeout:
-        raise LockError(
-            f"Another seqcast process has held the cache lock {lock_path} for over {lock_timeout:g} s. Wait for it to finish and retry."
-        ) from None
+    busy = "Another seqcast process has held the cache lock {lock} for over {timeout:g} s. Wait for it to finish and retry."
+    with atomic.locked(path, lock_timeout, lock=lock_path, busy=busy):
+        current = None
+        if not replace:
+            with contextlib.suppress(DataError):
+                current = read_cache(path)
+        if current is None:
+            frame = fresh.reset_index(drop=True)
+            covered = covered_start
+        else:
+            frame = merge_prices(current.frame, fresh)
+            covered = _earlier(current.meta.covered_start, covered_start)
+        meta = CacheMeta(
+            ticker=ticker,
+            interval=interval,
+            fetched_at=now or datetime.now(UTC),
+            covered_start=covered,
+        )
+        _write_atomic(path, meta.to_line() + _prices_csv(frame, interval))
     return CachedPrices(path=path, meta=meta, frame=frame)
 
 
@@ -344,42 +338,10 @@ def _prices_csv(frame: pd.DataFrame, interval: str) -> str:
 
 
 def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary sibling, fsync it, then rename it over ``path``."""
+    """Replace the cache file with ``text`` atomically (see :mod:`seqcast.atomic`)."""
     try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=".tmp", dir=path.parent
-        )
+        atomic.replace_text(path, text)
     except OSError as exc:
         raise ConfigError(
-            f"Cannot write the cache file {path}: {exc.strerror}. Pass --cache-dir or set {CACHE_ENV} to a writable folder."
+            f"Cannot write the cache file {path}: {exc.strerror}. Free some disk space, or pass --cache-dir with another folder."
         ) from None
-    tmp = Path(tmp_name)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        if isinstance(exc, OSError):
-            raise ConfigError(
-                f"Cannot write the cache file {path}: {exc.strerror}. Free some disk space, or pass --cache-dir with another folder."
-            ) from None
-        raise
-    _fsync_dir(path.parent)
-
-
-def _fsync_dir(directory: Path) -> None:
-    """Persist the rename itself (POSIX); a no-op where directories cannot be opened."""
-    flags: Any = getattr(os, "O_DIRECTORY", 0) | os.O_RDONLY
-    try:
-        fd = os.open(directory, flags)
-    except OSError:
-        return
-    try:
-        with contextlib.suppress(OSError):
-            os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,8 +7,8 @@ from typing import Any
 
 import numpy as np
 
-from seqcast import baselines, metrics
 from seqcast._types import FloatArray, IntArray
+from seqcast.evaluation import baselines, metrics
 
 BASELINES = ("naive", "seasonal_naive", "drift")
 
@@ -125,7 +125,7 @@ def score_windows(
         horizon: Predicted steps per window.
         predictions: Unscaled model predictions, shape (len(starts), horizon).
         season: Season length for seasonal naive.
-        scale: MASE denominator from the training part (see :func:`seqcast.metrics.mase_scale`).
+        scale: MASE denominator from the training part (see :func:`seqcast.evaluation.metrics.mase_scale`).
         dates: ISO timestamps of every row of ``target``.
 
     Returns:

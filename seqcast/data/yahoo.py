@@ -3,7 +3,7 @@
 yfinance answers in several shapes (``Ticker.history`` or ``yf.download``, single-level or
 MultiIndex columns, tz-aware or naive dates) and fails through yfinance, requests or
 curl_cffi exceptions; :func:`normalize_history` and :func:`_classify` reduce both to one
-form, so that ``sources.ticker`` deals only with the cache and the query.
+form, so that ``data.ticker`` deals only with the cache and the query.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from seqcast.data.cache import INTRADAY_INTERVALS, PRICE_COLUMNS
 from seqcast.errors import SourceError
-from seqcast.sources.cache import INTRADAY_INTERVALS, PRICE_COLUMNS
 
 
 def normalize_history(raw: pd.DataFrame, ticker: str, interval: str) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from pandas.api.types import (
 from pandas.tseries.offsets import BaseOffset
 
 from seqcast.config import DataConfig, DuplicatePolicy, FillPolicy
-from seqcast.dates import (
+from seqcast.data.dates import (
     _MAX_FILL_ROWS,
     _NUMBER_RE,
     _ROWS,
@@ -108,7 +108,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     trims leading and trailing incomplete rows, so the index stays regular.
 
     Args:
-        raw: Table from a source, cells as strings (``sources.csv.read_csv``) or
+        raw: Table from a source, cells as strings (``data.csv.read_csv``) or
             already typed; a DatetimeIndex is used as the date column if no column is named.
         config: Column names and policies.
 
@@ -611,7 +611,7 @@ def read_data(source: str | Path | pd.DataFrame) -> pd.DataFrame:
 
     if isinstance(source, pd.DataFrame):
         return source.copy()
-    from seqcast.sources.csv import read_csv
+    from seqcast.data.csv import read_csv
 
     return read_csv(source)
 

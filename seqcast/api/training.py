@@ -20,27 +20,37 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqcast import __version__
 from seqcast._types import FloatArray, IntArray
-from seqcast.artifacts import (
-    DEFAULT_LOCK_TIMEOUT,
-    member_file,
-    save_artifact,
-)
-from seqcast.baselines import season_for_freq
-from seqcast.calendar import iso_dates
+from seqcast._version import __version__
+from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
-from seqcast.evaluation import Evaluation, score_windows
-from seqcast.forecaster import Forecast, Forecaster, load
-from seqcast.metrics import mase_scale
-from seqcast.pipeline import fit_values
+from seqcast.data.calendar import iso_dates
+from seqcast.data.source import Source, source_of
+from seqcast.evaluation.backtest import DEFAULT_FOLDS, BacktestResult
+from seqcast.evaluation.baselines import season_for_freq
+from seqcast.evaluation.intervals import DEFAULT_LEVELS
+from seqcast.evaluation.metrics import mase_scale
+from seqcast.evaluation.scoring import Evaluation, score_windows
+from seqcast.model.pipeline import fit_values
+from seqcast.store.directory import member_file, save_artifact
+from seqcast.store.schema import (
+    Columns,
+    History,
+    LastWindow,
+    MaseScale,
+    Member,
+    ModelMeta,
+    Provenance,
+    SeriesRecord,
+    Split,
+)
 
-__all__ = ["Forecast", "Forecaster", "TrainResult", "load", "train"]
+__all__ = ["TrainResult", "backtest", "train"]
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from seqcast.training import FitResult
+    from seqcast.model.training import FitResult
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +61,7 @@ class TrainResult:
         path: Where the model directory was written, or None when ``out`` was not given.
         config: The configuration in force, with detected columns and frequency filled in.
         fit: Loss history and early-stopping outcome (of the first member of an
-            ensemble; ``meta["history"]["members"]`` summarises every member).
+            ensemble; ``meta.history.members`` summarises every member).
         evaluation: Scores on the held-out test part beside the baselines (None when
             ``test_fraction`` is 0).
         device: The device the model trained on.
@@ -65,7 +75,7 @@ class TrainResult:
     evaluation: Evaluation | None
     device: str
     notes: tuple[str, ...]
-    meta: dict[str, Any]
+    meta: ModelMeta
 
 
 def train(
@@ -76,7 +86,7 @@ def train(
     progress: Callable[[str], None] | None = None,
     command: Sequence[str] | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    source: dict[str, Any] | None = None,
+    source: Source | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train a model on a series, score it on the held-out tail, and optionally save it.
@@ -95,11 +105,11 @@ def train(
         The training result, including the test-part evaluation.
 
     Raises:
-        DataError: If the data cannot be used (see :func:`seqcast.frame.prepare`).
+        DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`).
         ConfigError: If options contradict each other or the data.
     """
     from seqcast import runtime
-    from seqcast.frame import prepare_series
+    from seqcast.data.frame import prepare_series
 
     config = (config or RunConfig()).with_overrides(options)
     series_set, series = prepare_series(data, config.data)
@@ -141,75 +151,73 @@ def train(
             dates=dates,
         )
 
-    meta: dict[str, Any] = {
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "seqcast_version": __version__,
-        "versions": runtime.versions(),
-        "hardware": device,
-        "command": list(command) if command is not None else list(sys.argv),
-        "seed": tc.seed,
-        "ensemble": tc.ensemble,
-        "source": source
-        or {
-            "kind": "csv" if isinstance(data, str | Path) else "dataframe",
-            "path": str(data) if isinstance(data, str | Path) else None,
-        },
-        "config": config.to_dict(),
-        "data": {
-            "target": series_set.target,
-            "features": list(series_set.features),
-            "date_col": series_set.date_col,
-            "freq": series_set.freq,
-            "series_id": series.id,
-            "n_rows": len(values),
-            "first_date": dates[0],
-            "last_date": dates[-1],
-            "notes": list(series_set.notes),
-        },
-        "split": {
-            "train_end": bounds.train_end,
-            "val_end": bounds.val_end,
-            "n_steps": bounds.n_steps,
-            "train_last_date": dates[bounds.train_end - 1],
-            "fit_last_date": dates[bounds.val_end - 1],
-            "n_train_windows": len(train_starts),
-            "n_val_windows": len(val_starts),
-            "n_test_windows": len(test_starts),
-        },
-        "scaler": fitted.scaler.to_dict(),
-        "mase": {
-            "season": season,
-            "scale": scale,
-            "naive_scale": mase_scale(values[: bounds.train_end, 0], 1),
-        },
-        "last_window": {
-            "dates": dates[-tc.window :],
-            "values": values[-tc.window :].tolist(),
-        },
-        "history": {
-            "loss": list(fit.loss),
-            "val_loss": list(fit.val_loss),
-            "best_epoch": fit.best_epoch,
-            "epochs_run": fit.epochs_run,
-            "stopped_early": fit.stopped_early,
-            "seconds": fit.seconds,
-            "members": [
-                {
-                    "seed": tc.seed + i,
-                    "file": member_file(i),
-                    "best_epoch": f.best_epoch,
-                    "epochs_run": f.epochs_run,
-                    "seconds": f.seconds,
-                }
+    record = SeriesRecord(
+        id=series.id,
+        n_rows=len(values),
+        first_date=dates[0],
+        last_date=dates[-1],
+        notes=tuple(series_set.notes),
+        split=Split(
+            train_end=bounds.train_end,
+            val_end=bounds.val_end,
+            n_steps=bounds.n_steps,
+            train_last_date=dates[bounds.train_end - 1],
+            fit_last_date=dates[bounds.val_end - 1],
+            n_train_windows=len(train_starts),
+            n_val_windows=len(val_starts),
+            n_test_windows=len(test_starts),
+        ),
+        scaler=fitted.scaler,
+        mase=MaseScale(
+            season=season,
+            scale=_finite_or_none(scale),
+            naive_scale=_finite_or_none(mase_scale(values[: bounds.train_end, 0], 1)),
+        ),
+        last_window=LastWindow(
+            dates=tuple(dates[-tc.window :]),
+            values=tuple(tuple(float(v) for v in row) for row in values[-tc.window :]),
+        ),
+    )
+    meta = ModelMeta(
+        provenance=Provenance(
+            created=datetime.now(UTC).isoformat(timespec="seconds"),
+            seqcast_version=__version__,
+            versions=tuple(runtime.versions().items()),
+            hardware=device,
+            command=tuple(command) if command is not None else tuple(sys.argv),
+            seed=tc.seed,
+            source=source or source_of(data),
+        ),
+        config=config,
+        columns=Columns(
+            target=series_set.target,
+            features=tuple(series_set.features),
+            date_col=series_set.date_col,
+            freq=series_set.freq,
+        ),
+        series=(record,),
+        history=History(
+            loss=tuple(fit.loss),
+            val_loss=tuple(fit.val_loss),
+            best_epoch=fit.best_epoch,
+            epochs_run=fit.epochs_run,
+            stopped_early=fit.stopped_early,
+            seconds=fit.seconds,
+            members=tuple(
+                Member(
+                    seed=tc.seed + i,
+                    file=member_file(i),
+                    best_epoch=f.best_epoch,
+                    epochs_run=f.epochs_run,
+                    seconds=f.seconds,
+                )
                 for i, f in enumerate(fitted.fits)
-            ],
-        },
-        "metrics": {
-            "test": evaluation.as_dict() if evaluation else None,
-            "test_coverage": coverage,
-        },
-        "intervals": calibration.to_dict() if calibration else None,
-    }
+            ),
+        ),
+        test=evaluation,
+        test_coverage=coverage,
+        intervals=calibration,
+    )
     path = None
     if out is not None:
         path = save_artifact(
@@ -233,11 +241,71 @@ def train(
     )
 
 
+def backtest(
+    data: str | Path | pd.DataFrame,
+    *,
+    folds: int = DEFAULT_FOLDS,
+    step: int | None = None,
+    season: int | None = None,
+    config: RunConfig | None = None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+    progress: Callable[[str], None] | None = None,
+    **options: Any,
+) -> BacktestResult:
+    """Re-train at ``folds`` origins of a series and score each next horizon beside the baselines.
+
+    Args:
+        data: CSV path, ``-`` for stdin, or a DataFrame with a date column.
+        folds: Forecast origins, each re-trained on everything before it.
+        step: Rows between origins (default: the horizon, so folds do not overlap).
+        season: Season length for seasonal naive and MASE (default: from the frequency).
+        config: Base configuration; ``options`` override it, as in :func:`train`.
+        levels: Interval levels whose coverage is reported.
+        progress: Called with one line per fold and per epoch.
+        **options: Any configuration field, as in :func:`train`.
+
+    Returns:
+        Per-fold and pooled scores; ``notes`` says what data preparation did.
+
+    Raises:
+        DataError: If the earliest fold leaves too little history to train on.
+        ConfigError: If options contradict each other or the data.
+    """
+    from seqcast.data.frame import prepare_series
+    from seqcast.evaluation.backtest import backtest as run_backtest
+
+    config = (config or RunConfig()).with_overrides(options)
+    series_set, series = prepare_series(data, config.data)
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(
+            config.data, target=series_set.target, freq=series_set.freq
+        ),
+    )
+    result = run_backtest(
+        series.data.to_numpy(dtype=np.float64),
+        iso_dates(series.data.index),
+        config,
+        folds=folds,
+        step=step,
+        season=season or season_for_freq(series_set.freq),
+        levels=levels,
+        progress=progress,
+    )
+    return dataclasses.replace(
+        result, notes=tuple(series_set.notes), name=series_set.target
+    )
+
+
+def _finite_or_none(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
+
+
 def _calibrate_intervals(
     fitted: Any, values: FloatArray
 ) -> tuple[Any, dict[str, float] | None]:
     """Calibrate conformal intervals on the validation windows (None without any)."""
-    from seqcast.intervals import calibrate
+    from seqcast.evaluation.intervals import calibrate
 
     tc = fitted.config.train
     starts = fitted.bounds.starts("validation", tc.window, tc.horizon)
@@ -257,7 +325,7 @@ def _test_coverage(
     """Return the empirical coverage of the default interval levels on the test part."""
     if calibration is None:
         return None
-    from seqcast.intervals import coverages
+    from seqcast.evaluation.intervals import coverages
 
     rows = starts[:, None] + tc.window + np.arange(tc.horizon)[None, :]
     return coverages(calibration, values[rows, 0], predicted)

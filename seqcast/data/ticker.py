@@ -42,8 +42,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from seqcast.errors import ConfigError, DataError, SourceError
-from seqcast.sources.cache import (
+from seqcast.data.cache import (
     INTRADAY_INTERVALS,
     LOCK_TIMEOUT_S,
     PRICE_COLUMNS,
@@ -56,13 +55,15 @@ from seqcast.sources.cache import (
     resolve_cache_dir,
     update_cache,
 )
-from seqcast.sources.yahoo import (
+from seqcast.data.source import Source
+from seqcast.data.yahoo import (
     _classify,
     _day,
     _FetchFailure,
     _timeout_failure,
 )
-from seqcast.sources.yahoo import normalize_history as normalize_history
+from seqcast.data.yahoo import normalize_history as normalize_history
+from seqcast.errors import ConfigError, DataError, SourceError
 
 DEFAULT_TIMEOUT_S = 30.0
 
@@ -202,6 +203,32 @@ class TickerData:
     last_fetched: datetime
     path: Path
     notes: tuple[str, ...] = ()
+
+    @property
+    def source(self) -> Source:
+        """The record of this query kept in a model directory."""
+        q = self.query
+        return Source(
+            kind="ticker",
+            ticker=q.ticker,
+            interval=q.interval,
+            column=q.column,
+            adjusted=q.adjusted,
+        )
+
+    def config_defaults(self) -> dict[str, Any]:
+        """Data options that suit these prices, for :meth:`RunConfig.with_defaults`.
+
+        The target is the price column, the dates are ``date``, the frequency is the
+        interval's (``B`` for daily bars) and missing bars (market holidays) are
+        forward-filled: the last price stands until the market trades again.
+        """
+        return {
+            "target": self.query.column,
+            "date_col": "date",
+            "freq": self.freq,
+            "fill": "ffill",
+        }
 
     @property
     def freq(self) -> str | None:

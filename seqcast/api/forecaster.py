@@ -18,24 +18,24 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqcast._types import Float32Array, FloatArray, IntArray
-from seqcast.artifacts import (
+from seqcast._types import Float32Array, FloatArray
+from seqcast.config import Engine
+from seqcast.data.calendar import iso_dates
+from seqcast.errors import ConfigError, DataError, SeqcastError
+from seqcast.evaluation.scoring import Evaluation
+from seqcast.model.pipeline import mean_predict
+from seqcast.prep.scaling import Scaler
+from seqcast.prep.windows import denormalize, normalize_windows
+from seqcast.store.directory import (
     Artifact,
     load_artifact,
 )
-from seqcast.calendar import iso_dates
-from seqcast.config import Engine
-from seqcast.errors import ConfigError, DataError, SeqcastError
-from seqcast.evaluation import Evaluation, score_windows
-from seqcast.metrics import mase_scale
-from seqcast.pipeline import mean_predict, predict_windows
-from seqcast.scaling import Scaler
-from seqcast.windows import denormalize, normalize_windows
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    from seqcast.frame import Series, SeriesSet
+    from seqcast.data.frame import Series, SeriesSet
+    from seqcast.evaluation.backtest import BacktestResult
 
 Predict = Callable[[Float32Array], FloatArray]
 
@@ -51,7 +51,7 @@ class Forecast:
         origin: Timestamp of the last observation the forecast starts from.
         engine: ``numpy`` or ``keras``.
         bands: Interval level label (``"80"``) mapped to (lower, upper) arrays of
-            shape (steps,); see :mod:`seqcast.intervals`.
+            shape (steps,); see :mod:`seqcast.evaluation.intervals`.
     """
 
     target: str
@@ -116,7 +116,7 @@ class Forecaster:
     def scaler(self) -> Scaler:
         """The scaler fitted on the training part."""
         if self._scaler is None:
-            self._scaler = Scaler.from_dict(self.artifact.meta["scaler"])
+            self._scaler = self.artifact.meta.one.scaler
         return self._scaler
 
     @property
@@ -160,10 +160,10 @@ class Forecaster:
                 f"steps={steps} must be at least 1. Use --steps 1 or more."
             )
         if data is None:
-            raw_window = np.asarray(art.meta["last_window"]["values"], dtype=np.float64)
-            origin = str(art.meta["last_window"]["dates"][-1])
+            raw_window = art.meta.one.last_window.array()
+            origin = art.meta.one.last_window.dates[-1]
         else:
-            _, series = self._matching_series(data)
+            _, series = self.matching_series(data)
             if len(series.data) < art.window:
                 raise DataError(
                     f"The data has {len(series.data)} rows after preparation but the model needs window={art.window}. Give at least {art.window} rows."
@@ -191,14 +191,13 @@ class Forecaster:
         """
         if not levels:
             return {}
-        from seqcast.intervals import Calibration, check_level, level_label
+        from seqcast.evaluation.intervals import check_level, level_label
 
-        stored = self.artifact.meta.get("intervals")
-        if not stored:
+        calibration = self.artifact.meta.intervals
+        if calibration is None:
             raise ConfigError(
                 f"The model at {self.artifact.path} stored no interval calibration (it had no validation windows). Retrain with --val-fraction 0.15 or more to use --interval."
             )
-        calibration = Calibration.from_dict(stored)
         return {
             level_label(level): calibration.bounds(values, check_level(level))
             for level in levels
@@ -220,68 +219,102 @@ class Forecaster:
             DataError: If there is nothing to score or the data does not match the model.
         """
         art = self.artifact
-        stored = art.meta["metrics"].get("test")
         if data is None:
+            stored = art.meta.test
             if stored is None:
                 raise DataError(
                     f"The model at {art.path} kept no test part (test_fraction=0). Give data to evaluate on: seqcast evaluate {art.path} DATA.csv."
                 )
-            evaluation = Evaluation.from_dict(stored)
-            if season is not None and season != evaluation.season:
+            if season is not None and season != stored.season:
                 raise ConfigError(
-                    f"--season {season} differs from the season {evaluation.season} used at training time; re-scoring needs the data. Give the CSV: seqcast evaluate {art.path} DATA.csv --season {season}."
+                    f"--season {season} differs from the season {stored.season} used at training time; re-scoring needs the data. Give the CSV: seqcast evaluate {art.path} DATA.csv --season {season}."
                 )
-            return evaluation
-        import pandas as pd
+            return stored
+        from seqcast.api.evaluating import evaluate_windows
 
-        _, series = self._matching_series(data)
-        window, horizon = art.window, art.horizon
-        values = series.data.to_numpy(dtype=np.float64)
-        index = series.data.index
-        fit_last = pd.Timestamp(art.meta["split"]["fit_last_date"])
-        first_new = int(
-            np.searchsorted(index.values, np.datetime64(fit_last), side="right")
-        )
-        last_start = len(values) - window - horizon
-        first_start = max(first_new - window, 0)
-        if last_start < first_start:
-            raise DataError(
-                f"The data has no {horizon}-step stretch after {fit_last.date()}, the last timestamp the model trained or validated on. Give data that reaches at least {horizon} steps past it (and {window} rows before them)."
-            )
-        starts: IntArray = np.arange(first_start, last_start + 1, dtype=np.int64)
-        use_season = season if season is not None else int(art.meta["mase"]["season"])
-        train_last = pd.Timestamp(art.meta["split"]["train_last_date"])
-        insample = values[index <= train_last, 0]
-        scale = (
-            mase_scale(insample, use_season)
-            if len(insample) > use_season
-            else _stored_scale(art, use_season)
-        )
-        scaled = self.scaler.transform(values)
-        predicted = predict_windows(
-            self.predictor(),
-            self.scaler,
-            scaled,
-            starts,
-            window,
-            horizon,
-            art.config.train.window_norm,
-        )
-        return score_windows(
-            values[:, 0],
-            starts,
-            window,
-            horizon,
-            predicted,
-            season=use_season,
-            scale=scale,
-            dates=iso_dates(index),
+        return evaluate_windows(self, data, season)
+
+    def evaluate_folds(
+        self,
+        data: str | Path | pd.DataFrame,
+        *,
+        folds: int | None = None,
+        step: int | None = None,
+        season: int | None = None,
+    ) -> BacktestResult:
+        """Score the model at ``folds`` origins of ``data`` without re-training.
+
+        Args:
+            data: Data at the model's frequency reaching past its training data.
+            folds: Origins, ``step`` apart, counted back from the end of ``data``
+                (default: as many as fit after the training data).
+            step: Rows between origins (default: the horizon).
+            season: Season length for seasonal naive and MASE (default: the model's).
+
+        Raises:
+            DataError: If an origin would score points the model trained on.
+        """
+        from seqcast.api.evaluating import evaluate_origins
+
+        return evaluate_origins(self, data, folds=folds, step=step, season=season)
+
+    def plot_forecast(
+        self,
+        path: str | Path,
+        forecast: Forecast,
+        data: str | Path | pd.DataFrame | None = None,
+    ) -> Path:
+        """Draw the history's tail, ``forecast`` with its bands, and seasonal naive as a PNG.
+
+        Args:
+            path: The PNG to write (atomically).
+            forecast: What :meth:`forecast` returned.
+            data: The data the forecast started from (None: the stored last window).
+
+        Returns:
+            The path written.
+
+        Raises:
+            ConfigError: If the path does not end in ``.png`` or its folder is missing.
+        """
+        from seqcast.evaluation.baselines import seasonal_naive
+        from seqcast.evaluation.plots import plot_forecast
+
+        record = self.artifact.meta.one
+        steps = len(forecast.values)
+        if data is None:
+            history_dates = list(record.last_window.dates)
+            history = record.last_window.array()[:, 0]
+        else:
+            _, series = self.matching_series(data)
+            tail = series.data.iloc[-max(4 * self.artifact.window, 3 * steps) :]
+            history_dates = iso_dates(tail.index)
+            history = tail.iloc[:, 0].to_numpy(dtype=np.float64)
+        season = record.mase.season
+        baseline = None
+        if len(history) >= season:
+            start = np.array([len(history) - season])
+            baseline = seasonal_naive(history, start, season, steps, season)[0]
+        return plot_forecast(
+            path,
+            history_dates=history_dates,
+            history=history,
+            dates=forecast.dates,
+            forecast=forecast.values,
+            bands=forecast.bands,
+            baseline=baseline,
+            target=self.artifact.target,
         )
 
-    def _matching_series(
+    def matching_series(
         self, data: str | Path | pd.DataFrame
     ) -> tuple[SeriesSet, Series]:
-        from seqcast.frame import prepare_series, read_data
+        """Prepare ``data`` as the model's training data was prepared, and check it fits.
+
+        Raises:
+            DataError: If the frequency, columns or time grid differ from the model's.
+        """
+        from seqcast.data.frame import prepare_series, read_data
 
         art = self.artifact
         dc = art.config.data
@@ -302,7 +335,7 @@ class Forecaster:
         return series_set, series
 
     def _forecast_values(self, raw_window: FloatArray, steps: int) -> FloatArray:
-        from seqcast.inference import recursive_forecast
+        from seqcast.model.predict import recursive_forecast
 
         art = self.artifact
         predict = self.predictor()
@@ -329,19 +362,20 @@ def _check_against_training(art: Artifact, series: Series) -> None:
     import pandas as pd
 
     index = series.data.index
-    train_last = pd.Timestamp(art.meta["data"]["last_date"])
+    record = art.meta.one
+    train_last = pd.Timestamp(record.last_date)
     if index[-1] < train_last:
         raise DataError(
-            f"The data ends at {iso_dates(index[-1:])[0]}, before the model's training data ends ({art.meta['data']['last_date']}), so a forecast from it would start in the past. Give data up to {art.meta['data']['last_date']} or later."
+            f"The data ends at {iso_dates(index[-1:])[0]}, before the model's training data ends ({record.last_date}), so a forecast from it would start in the past. Give data up to {record.last_date} or later."
         )
     if index[0] <= train_last and train_last not in index:
         raise DataError(
-            f"The data's timestamps ({iso_dates(index[:1])[0]}, ...) do not line up with the training data's (last {art.meta['data']['last_date']}) at freq={art.freq}. Give data on the same time grid as the training data."
+            f"The data's timestamps ({iso_dates(index[:1])[0]}, ...) do not line up with the training data's (last {record.last_date}) at freq={art.freq}. Give data on the same time grid as the training data."
         )
-    stored = art.meta["last_window"]
+    stored = record.last_window
     overlap = [
         (pd.Timestamp(d), v[0])
-        for d, v in zip(stored["dates"], stored["values"], strict=True)
+        for d, v in zip(stored.dates, stored.values, strict=True)
         if pd.Timestamp(d) in index
     ]
     if overlap:
@@ -360,7 +394,7 @@ def _check_against_training(art: Artifact, series: Series) -> None:
 
 def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
     """Return one prediction function for all members (their mean) and the engine name."""
-    from seqcast.inference import KerasModel, UnsupportedModelError
+    from seqcast.model.predict import KerasModel, UnsupportedModelError
 
     members = range(artifact.ensemble)
     if engine in (Engine.AUTO, Engine.NUMPY):
@@ -376,28 +410,15 @@ def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
     ), "keras"
 
 
-def _stored_scale(artifact: Artifact, season: int) -> float:
-    stored = artifact.meta["mase"]
-    if season == int(stored["season"]):
-        return float(stored["scale"]) if stored["scale"] is not None else float("nan")
-    if season == 1:
-        return (
-            float(stored["naive_scale"])
-            if stored["naive_scale"] is not None
-            else float("nan")
-        )
-    return float("nan")
-
-
 def _future_dates(origin: str, freq: str, steps: int) -> list[str]:
     """Timestamps after ``origin``: NumPy for common aliases, pandas for the rest."""
-    from seqcast.calendar import UnsupportedFrequencyError, future_dates
+    from seqcast.data.calendar import UnsupportedFrequencyError, future_dates
 
     try:
         return future_dates(origin, freq, steps)
     except UnsupportedFrequencyError:
         import pandas as pd
 
-        from seqcast.frame import future_index
+        from seqcast.data.frame import future_index
 
         return iso_dates(future_index(pd.Timestamp(origin), freq, steps))

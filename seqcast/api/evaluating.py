@@ -1,0 +1,210 @@
+"""Scoring a trained model on data it never trained or validated on: every window, or folds.
+
+Both ways share one policy for what is unseen (targets after ``fit_last_date``) and one
+MASE scale (the in-sample seasonal difference of the rows up to ``train_last_date``, or
+the scale stored at training time when the data given starts later).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from seqcast._types import FloatArray, IntArray
+from seqcast.data.calendar import iso_dates
+from seqcast.errors import DataError
+from seqcast.evaluation.backtest import (
+    BacktestResult,
+    fold_cuts,
+    pool_folds,
+    score_fold,
+)
+from seqcast.evaluation.intervals import DEFAULT_LEVELS
+from seqcast.evaluation.metrics import mase_scale
+from seqcast.evaluation.scoring import Evaluation, score_windows
+from seqcast.model.pipeline import predict_windows
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from seqcast.api.forecaster import Forecaster
+
+
+@dataclass(frozen=True, slots=True)
+class Unseen:
+    """A model's data with the rows it never fitted on marked.
+
+    Attributes:
+        values: Unscaled rows, shape (n_steps, n_features); column 0 is the target.
+        dates: ISO timestamp of every row.
+        first_new: First row after the model's ``fit_last_date``.
+        season: Season length for seasonal naive and MASE.
+        scale: MASE denominator of the model's training part.
+    """
+
+    values: FloatArray
+    dates: tuple[str, ...]
+    first_new: int
+    season: int
+    scale: float
+
+
+def unseen(
+    forecaster: Forecaster, data: str | Path | pd.DataFrame, season: int | None
+) -> Unseen:
+    """Prepare ``data`` for scoring ``forecaster`` (see the module docstring).
+
+    Raises:
+        DataError: If the data does not match the model.
+    """
+    import pandas as pd
+
+    art = forecaster.artifact
+    record = art.meta.one
+    _, series = forecaster.matching_series(data)
+    values = series.data.to_numpy(dtype=np.float64)
+    index = series.data.index
+    fit_last = pd.Timestamp(record.split.fit_last_date)
+    first_new = int(
+        np.searchsorted(index.values, np.datetime64(fit_last), side="right")
+    )
+    use_season = season if season is not None else record.mase.season
+    insample = values[index <= pd.Timestamp(record.split.train_last_date), 0]
+    if len(insample) > use_season:
+        scale = mase_scale(insample, use_season)
+    else:
+        scale = _stored_scale(forecaster, use_season)
+    return Unseen(values, tuple(iso_dates(index)), first_new, use_season, scale)
+
+
+def evaluate_windows(
+    forecaster: Forecaster, data: str | Path | pd.DataFrame, season: int | None
+) -> Evaluation:
+    """Score every window whose targets all fall after ``fit_last_date``.
+
+    Raises:
+        DataError: If no such window exists or the data does not match the model.
+    """
+    art = forecaster.artifact
+    window, horizon = art.window, art.horizon
+    u = unseen(forecaster, data, season)
+    last_start = len(u.values) - window - horizon
+    first_start = max(u.first_new - window, 0)
+    if last_start < first_start:
+        fit_last = art.meta.one.split.fit_last_date[:10]
+        raise DataError(
+            f"The data has no {horizon}-step stretch after {fit_last}, the last timestamp the model trained or validated on. Give data that reaches at least {horizon} steps past it (and {window} rows before them)."
+        )
+    starts: IntArray = np.arange(first_start, last_start + 1, dtype=np.int64)
+    return score_windows(
+        u.values[:, 0],
+        starts,
+        window,
+        horizon,
+        _predict(forecaster, u.values, starts),
+        season=u.season,
+        scale=u.scale,
+        dates=list(u.dates),
+    )
+
+
+def default_folds(
+    forecaster: Forecaster, data: str | Path | pd.DataFrame, step: int | None
+) -> int:
+    """Return how many origins, ``step`` apart, fit after the model's fit data (at least 1)."""
+    horizon = forecaster.artifact.horizon
+    u = unseen(forecaster, data, None)
+    n_after = len(u.values) - u.first_new
+    return max(1, (n_after - horizon) // (step or horizon) + 1)
+
+
+def evaluate_origins(
+    forecaster: Forecaster,
+    data: str | Path | pd.DataFrame,
+    *,
+    folds: int | None = None,
+    step: int | None = None,
+    season: int | None = None,
+    levels: Sequence[float] = DEFAULT_LEVELS,
+) -> BacktestResult:
+    """Score a trained model at several origins without re-training.
+
+    Origins are placed as in :func:`seqcast.evaluation.backtest.backtest`, counting
+    back from the end of ``data``; only origins whose targets all fall after the
+    model's ``fit_last_date`` are allowed.
+
+    Args:
+        forecaster: A loaded model.
+        data: CSV path, ``-`` or DataFrame at the model's frequency.
+        folds: Number of origins (default: :func:`default_folds`).
+        step: Rows between origins (default: the horizon).
+        season: Season length (default: the one stored in the model).
+        levels: Interval levels whose coverage is reported (needs stored calibration).
+
+    Raises:
+        DataError: If an origin would score points the model trained or validated on.
+    """
+    art = forecaster.artifact
+    window, horizon = art.window, art.horizon
+    if folds is None:
+        folds = default_folds(forecaster, data, step)
+    u = unseen(forecaster, data, season)
+    cuts = fold_cuts(len(u.values), horizon, folds, step)
+    if int(cuts[0]) < max(u.first_new, window):
+        fit_last = art.meta.one.split.fit_last_date[:10]
+        first = u.dates[int(cuts[0])] if cuts[0] >= 0 else "before the data"
+        raise DataError(
+            f"The earliest of folds={folds} origins (step={step or horizon}) scores from {first}, but the model trained or validated up to {fit_last}. Use fewer --folds or a smaller --step, or give data reaching further past {fit_last}."
+        )
+    result = []
+    for k, cut in enumerate(int(c) for c in cuts):
+        start = np.array([cut - window], dtype=np.int64)
+        result.append(
+            score_fold(
+                k,
+                u.values[:, 0],
+                start,
+                _predict(forecaster, u.values, start),
+                window,
+                horizon,
+                u.season,
+                u.scale,
+                list(u.dates),
+                art.meta.intervals,
+                levels,
+                0,
+            )
+        )
+    return pool_folds(
+        result, window, horizon, cuts, step, False, u.dates, u.values[:, 0], u.season
+    )
+
+
+def _predict(
+    forecaster: Forecaster, values: FloatArray, starts: IntArray
+) -> FloatArray:
+    art = forecaster.artifact
+    return predict_windows(
+        forecaster.predictor(),
+        forecaster.scaler,
+        forecaster.scaler.transform(values),
+        starts,
+        art.window,
+        art.horizon,
+        art.config.train.window_norm,
+    )
+
+
+def _stored_scale(forecaster: Forecaster, season: int) -> float:
+    stored = forecaster.artifact.meta.one.mase
+    if season == stored.season:
+        value = stored.scale
+    elif season == 1:
+        value = stored.naive_scale
+    else:
+        value = None
+    return float("nan") if value is None else float(value)

@@ -1,0 +1,141 @@
+"""Atomic files and locks: every file seqcast writes goes to a temporary sibling first.
+
+One mechanism serves the model directory (``store``), the ticker cache (``data``),
+``--output`` files and plots: write into ``.NAME.tmp-PID-XXXXXXXX`` beside the target,
+flush and fsync it, ``os.replace`` it over the target and fsync the folder, all under an
+exclusive lock on the target. A reader, or a run killed at any moment, sees the complete
+old file or the complete new one; the next writer removes what a killed run left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from seqcast.errors import LockError
+
+DEFAULT_LOCK_TIMEOUT = 60.0
+"""Seconds a writer waits for another process holding the same lock (``--lock-timeout``)."""
+
+BUSY_MESSAGE = "Another seqcast process is writing {target} (lock {lock} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout."
+
+
+def lock_path(target: Path) -> Path:
+    """Return the lock file that guards ``target``: ``.NAME.lock`` beside it."""
+    return target.parent / f".{target.name}.lock"
+
+
+@contextlib.contextmanager
+def locked(
+    target: Path,
+    timeout: float = DEFAULT_LOCK_TIMEOUT,
+    *,
+    lock: Path | None = None,
+    busy: str = BUSY_MESSAGE,
+) -> Iterator[None]:
+    """Hold an exclusive lock on ``target`` while the block runs.
+
+    Args:
+        target: The file or directory being written.
+        timeout: Seconds to wait for another holder; 0 tries once.
+        lock: The lock file (default :func:`lock_path`).
+        busy: Message of the :class:`LockError`, formatted with ``target``, ``lock``
+            and ``timeout``.
+
+    Raises:
+        LockError: If the lock is not acquired within ``timeout`` seconds.
+        OSError: If the lock file cannot be created.
+    """
+    import filelock
+
+    path = lock or lock_path(target)
+    handle = filelock.FileLock(str(path), timeout=max(timeout, 0.0))
+    try:
+        handle.acquire()
+    except filelock.Timeout:
+        raise LockError(
+            busy.format(target=target, lock=path, timeout=timeout)
+        ) from None
+    try:
+        yield
+    finally:
+        handle.release()
+
+
+def temporary_sibling(target: Path) -> Path:
+    """Return a fresh temporary name beside ``target`` (``.NAME.tmp-PID-XXXXXXXX``)."""
+    return target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+
+
+def remove_stale_temporaries(target: Path) -> None:
+    """Delete the temporaries that killed runs left beside ``target`` (hold its lock)."""
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def replace_file(target: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through a temporary sibling and move it over ``target`` atomically.
+
+    Args:
+        target: The file to create or replace.
+        write: Called with the temporary path; must create the file there.
+
+    Raises:
+        OSError: If writing or renaming fails; ``target`` is then left as it was and
+            the temporary is removed.
+    """
+    tmp = temporary_sibling(target)
+    try:
+        write(tmp)
+        fsync_file(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    fsync_dir(target.parent)
+
+
+def replace_text(target: Path, text: str) -> None:
+    """Write ``text`` (UTF-8, newlines as given) to ``target`` atomically; see :func:`replace_file`.
+
+    Raises:
+        OSError: As :func:`replace_file`.
+    """
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "x", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+
+    replace_file(target, write)
+
+
+def fsync_file(path: Path) -> None:
+    """Flush a written file's bytes to the disk."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(directory: Path) -> None:
+    """Persist a rename inside ``directory`` (POSIX); a no-op where folders cannot be opened."""
+    flags: Any = getattr(os, "O_DIRECTORY", 0) | os.O_RDONLY
+    try:
+        fd = os.open(directory, flags)
+    except OSError:
+        return
+    try:
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
+    finally:
+        os.close(fd)

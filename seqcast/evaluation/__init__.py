@@ -1,0 +1,1 @@
+"""Evaluation: metrics, baselines, scoring on identical points, backtests, intervals and plots."""

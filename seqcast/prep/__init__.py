@@ -1,0 +1,1 @@
+"""Preparation fitted on the training part: scaling, transforms and zero-copy windows."""

@@ -1,1 +1,0 @@
-"""Data sources: each turns a CSV file or a ticker into a raw table, knowing nothing of models."""

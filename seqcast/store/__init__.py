@@ -1,0 +1,1 @@
+"""Store: the model directory, its typed schema, atomic saving and verified loading."""

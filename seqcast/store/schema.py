@@ -1,0 +1,579 @@
+"""The typed, versioned schema of ``seqcast.json``: frozen records, validated once on load.
+
+Version 2 holds every per-series part (rows, split, scaler, MASE scale, last window) in a
+``series`` list, so that one directory can cover one series or many with the same format;
+``left_out`` names the series a run skipped and why. Version 1 directories (one series,
+per-series parts at the top level) are migrated on read.
+
+Nothing outside ``store`` reads ``seqcast.json`` by key: readers get a :class:`ModelMeta`.
+Every malformed document (wrong type, missing key, ragged or empty array, bogus date) is
+refused with one :class:`~seqcast.errors.ArtifactError` naming the field.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import numpy as np
+
+from seqcast._types import FloatArray
+from seqcast.config import RunConfig
+from seqcast.data.source import Source
+from seqcast.errors import ArtifactError, ConfigError, SeqcastError
+from seqcast.evaluation.intervals import Calibration
+from seqcast.evaluation.scoring import Evaluation
+from seqcast.prep.scaling import Scaler
+
+SCHEMA_VERSION = 2
+READABLE_VERSIONS = (1, 2)
+_FIX = "Retrain with `seqcast train`."
+
+
+@dataclass(frozen=True, slots=True)
+class Columns:
+    """The columns and calendar shared by every series of the model.
+
+    Attributes:
+        target: The forecast column.
+        features: Covariate columns read besides the target.
+        date_col: The timestamp column.
+        freq: Pandas frequency alias of every series.
+    """
+
+    target: str
+    features: tuple[str, ...]
+    date_col: str
+    freq: str
+
+
+@dataclass(frozen=True, slots=True)
+class Split:
+    """Where one series was cut: rows ``[0, train_end)`` train, then validation, then test.
+
+    Attributes:
+        train_end: First row after the training part.
+        val_end: First row after the validation part (the test part starts here).
+        n_steps: Rows of the series.
+        train_last_date: Last training timestamp (ISO).
+        fit_last_date: Last timestamp the model trained or validated on (ISO).
+        n_train_windows: Training windows.
+        n_val_windows: Validation windows.
+        n_test_windows: Test windows.
+    """
+
+    train_end: int
+    val_end: int
+    n_steps: int
+    train_last_date: str
+    fit_last_date: str
+    n_train_windows: int
+    n_val_windows: int
+    n_test_windows: int
+
+
+@dataclass(frozen=True, slots=True)
+class MaseScale:
+    """In-sample MASE denominators of the training part.
+
+    Attributes:
+        season: Season length of the seasonal difference.
+        scale: Mean absolute seasonal difference (None when undefined).
+        naive_scale: Mean absolute first difference (None when undefined).
+    """
+
+    season: int
+    scale: float | None
+    naive_scale: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class LastWindow:
+    """The last ``window`` rows of a series, the default input of ``forecast``.
+
+    Attributes:
+        dates: ISO timestamps, oldest first.
+        values: One row of (target, features...) per timestamp, unscaled.
+    """
+
+    dates: tuple[str, ...]
+    values: tuple[tuple[float, ...], ...]
+
+    def array(self) -> FloatArray:
+        """Return the values as a new array of shape (window, n_features)."""
+        return np.asarray(self.values, dtype=np.float64)
+
+
+@dataclass(frozen=True, slots=True)
+class SeriesRecord:
+    """Everything fitted or remembered for one series.
+
+    Attributes:
+        id: The series' id in a long-format file (None for a single series).
+        n_rows: Rows after preparation.
+        first_date: First timestamp (ISO).
+        last_date: Last timestamp (ISO).
+        notes: What data preparation did (filled values, sorting...).
+        split: The train/validation/test cut.
+        scaler: Fitted on the training part.
+        mase: MASE denominators of the training part.
+        last_window: The last ``window`` rows.
+    """
+
+    id: str | None
+    n_rows: int
+    first_date: str
+    last_date: str
+    notes: tuple[str, ...]
+    split: Split
+    scaler: Scaler
+    mase: MaseScale
+    last_window: LastWindow
+
+
+@dataclass(frozen=True, slots=True)
+class LeftOut:
+    """A series the run skipped, and why."""
+
+    id: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Member:
+    """One ensemble member: its seed, file and training outcome."""
+
+    seed: int
+    file: str
+    best_epoch: int
+    epochs_run: int
+    seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class History:
+    """Loss curves and early-stopping outcome (of member 0), and every member's summary."""
+
+    loss: tuple[float, ...]
+    val_loss: tuple[float, ...]
+    best_epoch: int
+    epochs_run: int
+    stopped_early: bool
+    seconds: float
+    members: tuple[Member, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """What is needed to say how and where the model was made."""
+
+    created: str
+    seqcast_version: str
+    versions: tuple[tuple[str, str], ...]
+    hardware: str
+    command: tuple[str, ...]
+    seed: int
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class ModelMeta:
+    """The whole of ``seqcast.json`` except the file checksums.
+
+    Attributes:
+        provenance: Versions, hardware, command line, seed, data source.
+        config: The configuration in force (detected columns and frequency filled in).
+        columns: Target, features, date column and frequency.
+        series: One record per series covered, in training order.
+        history: Training history.
+        test: Test-part scores beside the baselines (None without a test part).
+        test_coverage: Interval level label mapped to its test-part coverage.
+        intervals: Conformal calibration (None without validation windows).
+        left_out: Series skipped by the run.
+    """
+
+    provenance: Provenance
+    config: RunConfig
+    columns: Columns
+    series: tuple[SeriesRecord, ...]
+    history: History
+    test: Evaluation | None
+    test_coverage: dict[str, float] | None
+    intervals: Calibration | None
+    left_out: tuple[LeftOut, ...] = field(default=())
+
+    @property
+    def one(self) -> SeriesRecord:
+        """The record of a single-series model (the first series of any model)."""
+        return self.series[0]
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the JSON-ready document, without ``schema_version`` and ``files``."""
+        p = self.provenance
+        return {
+            "provenance": {
+                "created": p.created,
+                "seqcast_version": p.seqcast_version,
+                "versions": dict(p.versions),
+                "hardware": p.hardware,
+                "command": list(p.command),
+                "seed": p.seed,
+                "source": {k: v for k, v in _fields(p.source).items() if v is not None},
+            },
+            "config": self.config.to_dict(),
+            "columns": {
+                **_fields(self.columns),
+                "features": list(self.columns.features),
+            },
+            "series": [_series_json(s) for s in self.series],
+            "left_out": [_fields(x) for x in self.left_out],
+            "history": {
+                **_fields(self.history),
+                "loss": list(self.history.loss),
+                "val_loss": list(self.history.val_loss),
+                "members": [_fields(m) for m in self.history.members],
+            },
+            "metrics": {
+                "test": self.test.as_dict() if self.test else None,
+                "test_coverage": self.test_coverage,
+            },
+            "intervals": self.intervals.to_dict() if self.intervals else None,
+        }
+
+    @classmethod
+    def from_json(cls, doc: Mapping[str, Any], where: str) -> ModelMeta:
+        """Validate a parsed ``seqcast.json`` (either readable version) and build the record.
+
+        Args:
+            doc: The parsed document.
+            where: The file's path, for messages.
+
+        Raises:
+            ArtifactError: Naming the first field that is missing or malformed.
+        """
+        version = doc.get("schema_version")
+        if version not in READABLE_VERSIONS or isinstance(version, bool):
+            raise ArtifactError(
+                f"{where} has schema_version={version!r}, but this seqcast reads versions {', '.join(map(str, READABLE_VERSIONS))}. Retrain with this version of seqcast, or use the version that wrote it."
+            )
+        if version == 1:
+            doc = migrate_v1(doc, where)
+        return _parse(_Node(doc, where, ""))
+
+
+def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Rewrite a version-1 document (one series, parts at the top level) as version 2.
+
+    Raises:
+        ArtifactError: If a part that version 1 always wrote is missing.
+    """
+    node = _Node(doc, where, "")
+    data = node.get("data").mapping()
+    return {
+        "schema_version": 2,
+        "provenance": {
+            "created": doc.get("created"),
+            "seqcast_version": doc.get("seqcast_version"),
+            "versions": doc.get("versions", {}),
+            "hardware": doc.get("hardware", ""),
+            "command": doc.get("command", []),
+            "seed": doc.get("seed"),
+            "source": {
+                k: v for k, v in dict(doc.get("source") or {}).items() if v is not None
+            },
+        },
+        "config": doc.get("config"),
+        "columns": {k: data.get(k) for k in ("target", "features", "date_col", "freq")},
+        "series": [
+            {
+                "id": data.get("series_id"),
+                "n_rows": data.get("n_rows"),
+                "first_date": data.get("first_date"),
+                "last_date": data.get("last_date"),
+                "notes": data.get("notes", []),
+                "split": doc.get("split"),
+                "scaler": doc.get("scaler"),
+                "mase": doc.get("mase"),
+                "last_window": doc.get("last_window"),
+            }
+        ],
+        "left_out": [],
+        "history": doc.get("history"),
+        "metrics": doc.get("metrics"),
+        "intervals": doc.get("intervals"),
+    }
+
+
+def _fields(record: Any) -> dict[str, Any]:
+    return {name: getattr(record, name) for name in record.__dataclass_fields__}
+
+
+def _series_json(s: SeriesRecord) -> dict[str, Any]:
+    return {
+        "id": s.id,
+        "n_rows": s.n_rows,
+        "first_date": s.first_date,
+        "last_date": s.last_date,
+        "notes": list(s.notes),
+        "split": _fields(s.split),
+        "scaler": s.scaler.to_dict(),
+        "mase": _fields(s.mase),
+        "last_window": {
+            "dates": list(s.last_window.dates),
+            "values": [list(row) for row in s.last_window.values],
+        },
+    }
+
+
+class _Node:
+    """A value inside the document, with its dotted path for messages."""
+
+    __slots__ = ("path", "value", "where")
+
+    def __init__(self, value: Any, where: str, path: str) -> None:
+        self.value = value
+        self.where = where
+        self.path = path
+
+    def fail(self, expected: str) -> ArtifactError:
+        shown = repr(self.value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return ArtifactError(
+            f"{self.where}: {self.path or 'the document'} must be {expected}, got {shown}. {_FIX}"
+        )
+
+    def mapping(self) -> Mapping[str, Any]:
+        if not isinstance(self.value, Mapping):
+            raise self.fail("an object")
+        return self.value
+
+    def get(self, key: str) -> _Node:
+        mapping = self.mapping()
+        path = f"{self.path}.{key}" if self.path else key
+        if key not in mapping:
+            raise ArtifactError(f"{self.where}: {path} is missing. {_FIX}")
+        return _Node(mapping[key], self.where, path)
+
+    def opt(self, key: str) -> _Node | None:
+        mapping = self.mapping()
+        if mapping.get(key) is None:
+            return None
+        return self.get(key)
+
+    def items(self) -> list[_Node]:
+        if not isinstance(self.value, list):
+            raise self.fail("a list")
+        return [
+            _Node(v, self.where, f"{self.path}[{i}]") for i, v in enumerate(self.value)
+        ]
+
+    def text(self, *, empty: bool = True) -> str:
+        if not isinstance(self.value, str) or (not empty and not self.value):
+            raise self.fail("text" if empty else "non-empty text")
+        return self.value
+
+    def integer(self, lo: int = 0) -> int:
+        if (
+            isinstance(self.value, bool)
+            or not isinstance(self.value, int)
+            or self.value < lo
+        ):
+            raise self.fail(f"a whole number of at least {lo}")
+        return self.value
+
+    def number(self) -> float:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise self.fail("a number")
+        if not math.isfinite(float(self.value)):
+            raise self.fail("a finite number")
+        return float(self.value)
+
+    def number_or_none(self) -> float | None:
+        return None if self.value is None else self.number()
+
+    def flag(self) -> bool:
+        if not isinstance(self.value, bool):
+            raise self.fail("true or false")
+        return self.value
+
+    def date(self) -> str:
+        text = self.text(empty=False)
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail("an ISO timestamp") from None
+        return text
+
+    def texts(self) -> tuple[str, ...]:
+        return tuple(n.text() for n in self.items())
+
+    def built(self, build: Any) -> Any:
+        """Build a record with another module's ``from_dict``, turning its errors into ours."""
+        try:
+            return build(self.mapping())
+        except ArtifactError as exc:
+            raise ArtifactError(f"{self.where}: {self.path}: {exc}") from None
+        except (KeyError, TypeError, ValueError, IndexError, SeqcastError) as exc:
+            raise self.fail(f"valid ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _parse(root: _Node) -> ModelMeta:
+    try:
+        config = RunConfig.from_dict(dict(root.get("config").mapping()))
+    except ConfigError as exc:
+        raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
+    columns = _columns(root.get("columns"))
+    series = tuple(_series(n, config, columns) for n in root.get("series").items())
+    if not series:
+        raise root.get("series").fail("a non-empty list")
+    metrics = root.get("metrics")
+    test = metrics.opt("test")
+    coverage = metrics.opt("test_coverage")
+    intervals = root.opt("intervals")
+    meta = ModelMeta(
+        provenance=_provenance(root.get("provenance")),
+        config=config,
+        columns=columns,
+        series=series,
+        history=_history(root.get("history")),
+        test=test.built(Evaluation.from_dict) if test else None,
+        test_coverage=(
+            {
+                str(k): _Node(v, root.where, f"{coverage.path}.{k}").number()
+                for k, v in coverage.mapping().items()
+            }
+            if coverage
+            else None
+        ),
+        intervals=intervals.built(Calibration.from_dict) if intervals else None,
+        left_out=tuple(
+            LeftOut(id=n.get("id").text(), reason=n.get("reason").text())
+            for n in root.get("left_out").items()
+        ),
+    )
+    if meta.intervals is not None and (
+        meta.intervals.horizon != config.train.horizon
+        or meta.intervals.n_residuals == 0
+    ):
+        raise intervals.fail(f"a calibration of {config.train.horizon} steps")  # type: ignore[union-attr]
+    if len(meta.history.members) != config.train.ensemble:
+        raise (
+            root.get("history")
+            .get("members")
+            .fail(f"a list of {config.train.ensemble} members")
+        )
+    return meta
+
+
+def _columns(node: _Node) -> Columns:
+    return Columns(
+        target=node.get("target").text(empty=False),
+        features=node.get("features").texts(),
+        date_col=node.get("date_col").text(empty=False),
+        freq=node.get("freq").text(empty=False),
+    )
+
+
+def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
+    window, n_features = config.train.window, 1 + len(columns.features)
+    lw = node.get("last_window")
+    dates = tuple(n.date() for n in lw.get("dates").items())
+    rows = lw.get("values").items()
+    values = []
+    for row in rows:
+        cells = row.items()
+        if len(cells) != n_features:
+            raise row.fail(f"a row of {n_features} numbers")
+        values.append(tuple(c.number() for c in cells))
+    if len(dates) != window or len(values) != window:
+        raise lw.fail(f"{window} dates and {window} rows (window={window})")
+    scaler = node.get("scaler").built(Scaler.from_dict)
+    if scaler.n_features_in_ != n_features:
+        raise node.get("scaler").fail(f"parameters for {n_features} columns")
+    split_node = node.get("split")
+    split = Split(
+        train_end=split_node.get("train_end").integer(1),
+        val_end=split_node.get("val_end").integer(1),
+        n_steps=split_node.get("n_steps").integer(1),
+        train_last_date=split_node.get("train_last_date").date(),
+        fit_last_date=split_node.get("fit_last_date").date(),
+        n_train_windows=split_node.get("n_train_windows").integer(),
+        n_val_windows=split_node.get("n_val_windows").integer(),
+        n_test_windows=split_node.get("n_test_windows").integer(),
+    )
+    if not split.train_end <= split.val_end <= split.n_steps:
+        raise split_node.fail("train_end <= val_end <= n_steps")
+    mase = node.get("mase")
+    record_id = node.opt("id")
+    return SeriesRecord(
+        id=record_id.text() if record_id else None,
+        n_rows=node.get("n_rows").integer(1),
+        first_date=node.get("first_date").date(),
+        last_date=node.get("last_date").date(),
+        notes=node.get("notes").texts(),
+        split=split,
+        scaler=scaler,
+        mase=MaseScale(
+            season=mase.get("season").integer(1),
+            scale=mase.get("scale").number_or_none(),
+            naive_scale=mase.get("naive_scale").number_or_none(),
+        ),
+        last_window=LastWindow(dates=dates, values=tuple(values)),
+    )
+
+
+def _history(node: _Node) -> History:
+    return History(
+        loss=_losses(node.get("loss")),
+        val_loss=_losses(node.get("val_loss")),
+        best_epoch=node.get("best_epoch").integer(),
+        epochs_run=node.get("epochs_run").integer(),
+        stopped_early=node.get("stopped_early").flag(),
+        seconds=node.get("seconds").number(),
+        members=tuple(
+            Member(
+                seed=m.get("seed").integer(),
+                file=m.get("file").text(empty=False),
+                best_epoch=m.get("best_epoch").integer(),
+                epochs_run=m.get("epochs_run").integer(),
+                seconds=m.get("seconds").number(),
+            )
+            for m in node.get("members").items()
+        ),
+    )
+
+
+def _losses(node: _Node) -> tuple[float, ...]:
+    """Read a loss curve; a diverged epoch is stored as null and read back as NaN."""
+    return tuple(math.nan if n.value is None else n.number() for n in node.items())
+
+
+def _provenance(node: _Node) -> Provenance:
+    source = node.get("source")
+    adjusted = source.opt("adjusted")
+    return Provenance(
+        created=node.get("created").date(),
+        seqcast_version=node.get("seqcast_version").text(),
+        versions=tuple(
+            (str(k), str(v)) for k, v in node.get("versions").mapping().items()
+        ),
+        hardware=node.get("hardware").text(),
+        command=node.get("command").texts(),
+        seed=node.get("seed").integer(),
+        source=Source(
+            kind=source.get("kind").text(empty=False),
+            path=_opt_text(source, "path"),
+            ticker=_opt_text(source, "ticker"),
+            interval=_opt_text(source, "interval"),
+            column=_opt_text(source, "column"),
+            adjusted=adjusted.flag() if adjusted else None,
+        ),
+    )
+
+
+def _opt_text(node: _Node, key: str) -> str | None:
+    child = node.opt(key)
+    return child.text() if child else None
