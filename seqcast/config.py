@@ -94,6 +94,26 @@ class OutputFormat(StrEnum):
     TABLE = "table"
 
 
+def option(
+    default: Any,
+    help: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    shown: str | None = None,
+) -> Any:
+    """Declare a configuration field with what its flag needs: help, bounds, shown default.
+
+    The field's name is the flag (``--batch-size``), the TOML key and the Python keyword
+    (``batch_size``); :mod:`seqcast.cli.options` builds every command's options from
+    these declarations, so help texts and defaults are written once, here.
+    """
+    return field(
+        default=default,
+        metadata={"help": help, "min": min, "max": max, "shown": shown},
+    )
+
+
 DEFAULT_STACKED_UNITS = (128, 64, 32)
 DEFAULT_SINGLE_UNITS = 64
 MAX_UNITS = 10_000  # per layer; an LSTM of 10**7 units would need terabytes
@@ -116,14 +136,27 @@ class DataConfig:
         series: Which series id to use when the table holds several.
     """
 
-    target: str | None = None
-    date_col: str | None = None
-    features: tuple[str, ...] = ()
-    freq: str | None = None
-    fill: FillPolicy = FillPolicy.NONE
-    duplicates: DuplicatePolicy = DuplicatePolicy.ERROR
-    id_col: str | None = None
-    series: str | None = None
+    target: str | None = option(
+        None, "Column to forecast (detected if only one is numeric)."
+    )
+    date_col: str | None = option(
+        None, "Column with timestamps (detected if unambiguous)."
+    )
+    features: tuple[str, ...] = option(
+        (), "Comma-separated covariate columns fed to the model."
+    )
+    freq: str | None = option(
+        None, "Pandas frequency such as D, B, W-SUN, MS, QS, h (inferred if omitted)."
+    )
+    fill: FillPolicy = option(
+        FillPolicy.NONE,
+        "Missing values: none (refuse), ffill, bfill, interpolate, zero, drop.",
+    )
+    duplicates: DuplicatePolicy = option(
+        DuplicatePolicy.ERROR, "Repeated timestamps: error, first, last, mean."
+    )
+    id_col: str | None = option(None, "Column keying several series in one file.")
+    series: str | None = option(None, "Which series (value of --id-col) to train on.")
 
     def __post_init__(self) -> None:
         if self.target is not None and self.target in self.features:
@@ -141,7 +174,7 @@ class ModelConfig:
     """Architecture of the recurrent network.
 
     Attributes:
-        kind: ``rnn``, ``lstm``, ``gru`` (one recurrent layer unless ``layers`` or
+        model: ``rnn``, ``lstm``, ``gru`` (one recurrent layer unless ``layers`` or
             ``units`` say more) or ``stacked`` (LSTM 128-64-32 by default).
         cell: Cell type for ``stacked``; ignored otherwise (the kind is the cell).
         units: Units per recurrent layer, first to last; empty means the kind's default.
@@ -151,12 +184,20 @@ class ModelConfig:
             forfeit the cuDNN kernels).
     """
 
-    kind: ModelKind = ModelKind.LSTM
-    cell: Cell | None = None
-    units: tuple[int, ...] = ()
-    layers: int | None = None
-    bidirectional: bool = False
-    dropout: float = 0.0
+    model: ModelKind = option(ModelKind.LSTM, "Architecture: rnn, lstm, gru, stacked.")
+    cell: Cell | None = option(
+        None, "Cell of --model stacked: rnn, lstm, gru (default lstm)."
+    )
+    units: tuple[int, ...] = option(
+        (),
+        "Units per recurrent layer, e.g. 128,64,32.",
+        shown="64; 128,64,32 for stacked",
+    )
+    layers: int | None = option(None, "Number of recurrent layers.", min=1)
+    bidirectional: bool = option(False, "Read each window in both directions.")
+    dropout: float = option(
+        0.0, "Dropout between layers (never recurrent dropout).", min=0.0, max=0.99
+    )
 
     def __post_init__(self) -> None:
         if any(u < 1 for u in self.units):
@@ -188,25 +229,25 @@ class ModelConfig:
                 f"dropout={self.dropout} must be at least 0 and below 1. Use a rate such as 0.1."
             )
         if (
-            self.kind is not ModelKind.STACKED
+            self.model is not ModelKind.STACKED
             and self.cell is not None
-            and self.cell.value != self.kind.value
+            and self.cell.value != self.model.value
         ):
             raise ConfigError(
-                f"--cell {self.cell.value} only applies to --model stacked, got --model {self.kind.value}. Use --model stacked --cell {self.cell.value}, or drop --cell."
+                f"--cell {self.cell.value} only applies to --model stacked, got --model {self.model.value}. Use --model stacked --cell {self.cell.value}, or drop --cell."
             )
 
     @property
     def resolved_cell(self) -> Cell:
         """Cell type actually used by every recurrent layer."""
-        if self.kind is ModelKind.STACKED:
+        if self.model is ModelKind.STACKED:
             return self.cell or Cell.LSTM
-        return Cell(self.kind.value)
+        return Cell(self.model.value)
 
     @property
     def resolved_units(self) -> tuple[int, ...]:
         """Units of every recurrent layer, first to last."""
-        if self.kind is ModelKind.STACKED:
+        if self.model is ModelKind.STACKED:
             default: tuple[int, ...] = DEFAULT_STACKED_UNITS
         else:
             default = (DEFAULT_SINGLE_UNITS,)
@@ -216,7 +257,7 @@ class ModelConfig:
         if len(units) == self.layers:
             return units
         if len(self.units) == 1 or not self.units:
-            if self.kind is ModelKind.STACKED and not self.units:
+            if self.model is ModelKind.STACKED and not self.units:
                 # Halve the default widths down the stack, as 128-64-32 does.
                 return tuple(
                     max(DEFAULT_STACKED_UNITS[0] >> i, 8) for i in range(self.layers)
@@ -248,19 +289,35 @@ class TrainConfig:
             ``ensemble`` times as long).
     """
 
-    window: int = 24
-    horizon: int = 1
-    scaler: ScalerKind = ScalerKind.STANDARD
-    window_norm: WindowNorm = WindowNorm.LAST
-    loss: Loss = Loss.MSE
-    epochs: int = 50
-    batch_size: int = 32
-    lr: float = 1e-3
-    patience: int = 5
-    seed: int = 0
-    val_fraction: float = 0.15
-    test_fraction: float = 0.15
-    ensemble: int = 1
+    window: int = option(24, "Past steps the model reads.", min=1)
+    horizon: int = option(1, "Steps predicted at once.", min=1)
+    scaler: ScalerKind = option(
+        ScalerKind.STANDARD,
+        "Scaler fitted on the training part: minmax, standard, robust, none.",
+    )
+    window_norm: WindowNorm = option(
+        WindowNorm.LAST,
+        "Per-window normalisation: none, or last (relative to the window's last value).",
+    )
+    loss: Loss = option(Loss.MSE, "Loss: mse, mae, huber.")
+    epochs: int = option(50, "Maximum epochs.", min=1)
+    batch_size: int = option(32, "Windows per step.", min=1)
+    lr: float = option(1e-3, "Adam learning rate.", min=0.0)
+    patience: int = option(5, "Early-stopping patience in epochs (0 = off).", min=0)
+    seed: int = option(
+        0, "Random seed; same data, seed and machine give the same forecast.", min=0
+    )
+    val_fraction: float = option(
+        0.15, "Share of rows validating early stopping.", min=0.0, max=0.49
+    )
+    test_fraction: float = option(
+        0.15, "Share of rows held out for scoring.", min=0.0, max=0.49
+    )
+    ensemble: int = option(
+        1,
+        "Models trained with seeds seed, seed+1, ...; the forecast is their mean (N times the training time).",
+        min=1,
+    )
 
     def __post_init__(self) -> None:
         for name in ("window", "horizon", "epochs", "batch_size"):
@@ -359,6 +416,11 @@ class RunConfig:
         return self.with_overrides(keep)
 
 
+def config_fields() -> list[dataclasses.Field[Any]]:
+    """Return every field of DataConfig, ModelConfig and TrainConfig, in that order."""
+    return [f for cls in (DataConfig, ModelConfig, TrainConfig) for f in fields(cls)]
+
+
 def load_config_file(path: Path) -> dict[str, Any]:
     """Read a TOML options file: flat keys, or ``[data]``/``[model]``/``[train]`` tables.
 
@@ -409,6 +471,8 @@ def _section_to_dict(section: Any) -> dict[str, Any]:
 def _place(
     by_section: dict[str, dict[str, Any]], key: str, value: Any, expected: str | None
 ) -> None:
+    if key == "kind":  # the architecture's name before schema 2 (``--model``'s field)
+        key = "model"
     section = _FIELD_SECTION.get(key)
     if section is None or (expected is not None and section != expected):
         where = f" in [{expected}]" if expected else ""
@@ -432,7 +496,7 @@ def _section_from_dict(cls: type[_S], values: dict[str, Any]) -> _S:
 def _coerce(key: str, value: Any, default: Any) -> Any:
     """Convert a JSON/TOML value to the field's type, judged from its default."""
     enum_types: dict[str, type[StrEnum]] = {
-        "kind": ModelKind,
+        "model": ModelKind,
         "cell": Cell,
         "loss": Loss,
         "scaler": ScalerKind,

@@ -44,7 +44,7 @@ def sample_csv(sine_frame: pd.DataFrame, tmp_path: Path) -> Path:
 def tiny_config() -> RunConfig:
     return RunConfig(
         data=DataConfig(target="y", date_col="date"),
-        model=ModelConfig(kind=ModelKind.LSTM, units=(4,)),
+        model=ModelConfig(model=ModelKind.LSTM, units=(4,)),
         train=TrainConfig(
             window=14, horizon=3, epochs=1, batch_size=8, seed=0, patience=0
         ),

@@ -221,7 +221,7 @@ def test_config_file_options_with_the_command_line_winning(
 ) -> None:
     options = tmp_path / "opts.toml"
     options.write_text(
-        'window = 10\nhorizon = 2\nepochs = 1\n[model]\nkind = "gru"\nunits = [3]\n',
+        'window = 10\nhorizon = 2\nepochs = 1\nmodel = "gru"\nunits = [3]\n',
         encoding="utf-8",
     )
     out = tmp_path / "m"
@@ -242,7 +242,7 @@ def test_config_file_options_with_the_command_line_winning(
     config = json.loads((out / "seqcast.json").read_text())["config"]
     assert config["train"]["window"] == 12
     assert config["train"]["horizon"] == 2
-    assert config["model"]["kind"] == "gru"
+    assert config["model"]["model"] == "gru"
 
 
 def test_missing_model_says_to_train_first(tmp_path: Path) -> None:

@@ -297,7 +297,7 @@ def test_show_raw_column_json_and_tail(filled: pd.DataFrame, cache_dir: Path) ->
         [
             "show",
             "AAPL",
-            "--raw",
+            "--raw-prices",
             "--column",
             "close",
             "--tail",

@@ -18,18 +18,18 @@ from seqcast.errors import ConfigError
 
 def test_flat_and_nested_dicts_build_the_same_config() -> None:
     flat = RunConfig.from_dict(
-        {"window": 12, "kind": "gru", "units": [8, 4], "target": "y"}
+        {"window": 12, "model": "gru", "units": [8, 4], "target": "y"}
     )
     nested = RunConfig.from_dict(
         {
             "train": {"window": 12},
-            "model": {"kind": "gru", "units": [8, 4]},
+            "model": {"model": "gru", "units": [8, 4]},
             "data": {"target": "y"},
         }
     )
     assert flat == nested
     assert flat.train.window == 12
-    assert flat.model.kind is ModelKind.GRU
+    assert flat.model.model is ModelKind.GRU
     assert flat.model.units == (8, 4)
 
 
@@ -84,15 +84,15 @@ def test_train_config_rejects_bad_values(
 
 
 def test_model_config_resolves_defaults() -> None:
-    assert ModelConfig(kind=ModelKind.STACKED).resolved_units == (128, 64, 32)
-    assert ModelConfig(kind=ModelKind.STACKED).resolved_cell is Cell.LSTM
-    assert ModelConfig(kind=ModelKind.STACKED, cell=Cell.GRU).resolved_cell is Cell.GRU
-    assert ModelConfig(kind=ModelKind.GRU, layers=3, units=(16,)).resolved_units == (
+    assert ModelConfig(model=ModelKind.STACKED).resolved_units == (128, 64, 32)
+    assert ModelConfig(model=ModelKind.STACKED).resolved_cell is Cell.LSTM
+    assert ModelConfig(model=ModelKind.STACKED, cell=Cell.GRU).resolved_cell is Cell.GRU
+    assert ModelConfig(model=ModelKind.GRU, layers=3, units=(16,)).resolved_units == (
         16,
         16,
         16,
     )
-    assert ModelConfig(kind=ModelKind.LSTM).resolved_units == (64,)
+    assert ModelConfig(model=ModelKind.LSTM).resolved_units == (64,)
 
 
 def test_model_config_rejects_contradictions() -> None:
@@ -101,7 +101,7 @@ def test_model_config_rejects_contradictions() -> None:
     ):
         ModelConfig(units=(8, 4, 2), layers=2)
     with pytest.raises(ConfigError, match="--cell gru only applies to --model stacked"):
-        ModelConfig(kind=ModelKind.LSTM, cell=Cell.GRU)
+        ModelConfig(model=ModelKind.LSTM, cell=Cell.GRU)
     with pytest.raises(
         ConfigError, match=r"dropout=1\.5 must be at least 0 and below 1"
     ):
@@ -127,7 +127,7 @@ def test_wrong_types_are_config_errors() -> None:
 def test_toml_file_loads_flat_and_sectioned_keys(tmp_path: Path) -> None:
     path = tmp_path / "opts.toml"
     path.write_text(
-        'window = 36\n[model]\nkind = "stacked"\nunits = [16, 8]\n', encoding="utf-8"
+        'window = 36\n[model]\nmodel = "stacked"\nunits = [16, 8]\n', encoding="utf-8"
     )
     config = RunConfig.from_dict(load_config_file(path))
     assert config.train.window == 36
@@ -145,3 +145,24 @@ def test_toml_errors_name_the_file(tmp_path: Path) -> None:
     unknown.write_text("[model]\nwindow = 3\n", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"Unknown option 'window' in \[model\]"):
         load_config_file(unknown)
+
+
+def test_the_architecture_key_before_schema_2_still_reads() -> None:
+    # Model directories of schema 1 stored the architecture as "kind".
+    legacy = RunConfig.from_dict({"model": {"kind": "gru"}})
+    assert legacy.model.model is ModelKind.GRU
+    assert RunConfig.from_dict({"kind": "rnn"}).model.model is ModelKind.RNN
+
+
+def test_flags_toml_keys_and_keywords_are_one_vocabulary() -> None:
+    from typer.testing import CliRunner
+
+    from seqcast.cli import app
+    from seqcast.config import config_fields
+
+    help_text = CliRunner().invoke(app, ["train", "--help"], terminal_width=200).stdout
+    for f in config_fields():
+        flag = "--" + f.name.replace("_", "-")
+        assert flag in help_text, flag
+        RunConfig().with_overrides({f.name: None})  # every keyword is accepted
+    assert RunConfig.from_dict({"model": "gru"}).model.model is ModelKind.GRU

@@ -29,7 +29,7 @@ def _config(
 ) -> ModelConfig:
     units = (4, 2) if kind is ModelKind.STACKED else (3,)
     return ModelConfig(
-        kind=kind, units=units, bidirectional=bidirectional, dropout=dropout
+        model=kind, units=units, bidirectional=bidirectional, dropout=dropout
     )
 
 
@@ -68,7 +68,7 @@ def test_output_shape_is_batch_by_horizon(
 
 def test_stacked_bidirectional_layers_names_units_and_order() -> None:
     config = ModelConfig(
-        kind=ModelKind.STACKED,
+        model=ModelKind.STACKED,
         cell=Cell.GRU,
         units=(4, 3, 2),
         bidirectional=True,
@@ -110,11 +110,11 @@ def test_stacked_bidirectional_layers_names_units_and_order() -> None:
 @pytest.mark.parametrize(
     ("config", "cell", "units"),
     [
-        (ModelConfig(kind=ModelKind.RNN, units=(3,)), Cell.RNN, [3]),
-        (ModelConfig(kind=ModelKind.GRU, units=(3,), layers=2), Cell.GRU, [3, 3]),
-        (ModelConfig(kind=ModelKind.STACKED), Cell.LSTM, [128, 64, 32]),
+        (ModelConfig(model=ModelKind.RNN, units=(3,)), Cell.RNN, [3]),
+        (ModelConfig(model=ModelKind.GRU, units=(3,), layers=2), Cell.GRU, [3, 3]),
+        (ModelConfig(model=ModelKind.STACKED), Cell.LSTM, [128, 64, 32]),
         (
-            ModelConfig(kind=ModelKind.STACKED, cell=Cell.RNN, units=(4, 2)),
+            ModelConfig(model=ModelKind.STACKED, cell=Cell.RNN, units=(4, 2)),
             Cell.RNN,
             [4, 2],
         ),
@@ -143,7 +143,7 @@ def test_recurrent_layers_use_cudnn_eligible_settings(
     kind: ModelKind, bidirectional: bool
 ) -> None:
     model = build_model(
-        ModelConfig(kind=kind, units=(2,), layers=2, bidirectional=bidirectional),
+        ModelConfig(model=kind, units=(2,), layers=2, bidirectional=bidirectional),
         window=4,
         n_features=1,
         horizon=1,
@@ -172,10 +172,10 @@ def test_recurrent_layers_use_cudnn_eligible_settings(
     "config",
     [
         ModelConfig(),
-        ModelConfig(kind=ModelKind.GRU),
-        ModelConfig(kind=ModelKind.STACKED),
+        ModelConfig(model=ModelKind.GRU),
+        ModelConfig(model=ModelKind.STACKED),
         ModelConfig(
-            kind=ModelKind.STACKED, cell=Cell.GRU, bidirectional=True, dropout=0.2
+            model=ModelKind.STACKED, cell=Cell.GRU, bidirectional=True, dropout=0.2
         ),
     ],
 )
@@ -184,10 +184,10 @@ def test_cudnn_forfeits_is_empty_for_lstm_and_gru(config: ModelConfig) -> None:
 
 
 def test_cudnn_forfeits_names_simple_rnn() -> None:
-    assert cudnn_forfeits(ModelConfig(kind=ModelKind.RNN)) == [
+    assert cudnn_forfeits(ModelConfig(model=ModelKind.RNN)) == [
         "SimpleRNN layers (--model rnn) have no cuDNN kernel and run the generic step loop on the GPU. Use lstm or gru for the GPU fast path."
     ]
-    assert cudnn_forfeits(ModelConfig(kind=ModelKind.STACKED, cell=Cell.RNN)) == [
+    assert cudnn_forfeits(ModelConfig(model=ModelKind.STACKED, cell=Cell.RNN)) == [
         "SimpleRNN layers (--cell rnn) have no cuDNN kernel and run the generic step loop on the GPU. Use lstm or gru for the GPU fast path."
     ]
 
@@ -220,10 +220,10 @@ def test_build_model_rejects_non_positive_dims(
 @pytest.mark.parametrize(
     "config",
     [
-        ModelConfig(kind=ModelKind.RNN, units=(3,)),
-        ModelConfig(kind=ModelKind.LSTM, units=(3,)),
+        ModelConfig(model=ModelKind.RNN, units=(3,)),
+        ModelConfig(model=ModelKind.LSTM, units=(3,)),
         ModelConfig(
-            kind=ModelKind.STACKED,
+            model=ModelKind.STACKED,
             cell=Cell.GRU,
             units=(4, 2),
             bidirectional=True,

@@ -87,7 +87,7 @@ def _data(
 
 def _model(seed: int = 0, **overrides: Any) -> keras.Model:
     set_seed(seed)
-    config = ModelConfig(kind=ModelKind.LSTM, units=(4,), **overrides)
+    config = ModelConfig(model=ModelKind.LSTM, units=(4,), **overrides)
     return build_model(config, window=WINDOW, n_features=N_FEATURES, horizon=HORIZON)
 
 

@@ -14,6 +14,7 @@ import typer
 from seqcast import logs
 from seqcast.cli.edge import renders_errors
 from seqcast.cli.render import records
+from seqcast.cli.sources import RawOpt
 from seqcast.config import OutputFormat
 from seqcast.data.cache import (
     INTRADAY_INTERVALS,
@@ -184,13 +185,7 @@ def show(
             show_default=False,
         ),
     ] = None,
-    raw: Annotated[
-        bool,
-        typer.Option(
-            "--raw",
-            help="Prices as traded, not adjusted for dividends and splits.",
-        ),
-    ] = False,
+    raw_prices: RawOpt = False,
     tail: Annotated[
         int | None,
         typer.Option(min=1, help="Print only the last N rows.", show_default=False),
@@ -209,7 +204,7 @@ def show(
         raise SourceError(
             f"No cached data for {query.ticker} ({query.interval}) in {directory}. Run `seqcast data fetch {query.ticker}{hint}` first."
         )
-    table = price_table(held.frame, adjusted=not raw)
+    table = price_table(held.frame, adjusted=not raw_prices)
     columns = list(PRICE_COLUMNS) if column is None else [column.value]
     table = table.loc[:, ["date", *columns]]
     if tail is not None:

@@ -66,6 +66,13 @@ DataArg = Annotated[
     str,
     typer.Argument(help="CSV file, or - to read standard input.", show_default=False),
 ]
+TrainDataArg = Annotated[
+    str | None,
+    typer.Argument(
+        help="CSV file to train on, or - for stdin (or give --ticker instead).",
+        show_default=False,
+    ),
+]
 OptionalDataArg = Annotated[
     str | None,
     typer.Argument(
@@ -127,14 +134,13 @@ def command_line(
     data: str, out: Path, config: Path | None, options: dict[str, Any]
 ) -> list[str]:
     """Rebuild the command line from the options given, for the artifact's record."""
-    flags = {"kind": "model", "date_col": "date-col", "id_col": "id-col"}
     words = ["seqcast", "train", data, "--out", str(out)]
     if config is not None:
         words += ["--config", str(config)]
     for key, value in options.items():
         if value is None:
             continue
-        flag = "--" + flags.get(key, key.replace("_", "-"))
+        flag = "--" + key.replace("_", "-")
         if isinstance(value, bool):
             words.append(flag if value else "--no-" + flag[2:])
         elif isinstance(value, tuple):
@@ -142,3 +148,83 @@ def command_line(
         else:
             words += [flag, str(getattr(value, "value", value))]
     return words
+
+
+def with_config_options(command: Any) -> Any:
+    """Give a command one option per configuration field, generated from the dataclasses.
+
+    The flag is the field's name (``batch_size`` -> ``--batch-size``), the help text,
+    bounds and shown default come from the field's declaration in
+    :mod:`seqcast.config`, and every generated option defaults to None, so that a
+    ``--config`` file's value stands unless the flag is given. The command receives the
+    given values in ``**options``.
+    """
+    import inspect
+
+    own = [
+        p
+        for p in inspect.signature(command, eval_str=True).parameters.values()
+        if p.kind is not inspect.Parameter.VAR_KEYWORD
+    ]
+    positional = [p for p in own if p.default is inspect.Parameter.empty]
+    rest = [
+        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
+        for p in own
+        if p not in positional
+    ]
+    params = positional + config_parameters() + rest
+    command.__signature__ = inspect.Signature(params, return_annotation=None)
+    command.__annotations__ = {p.name: p.annotation for p in params}
+    return command
+
+
+def config_parameters() -> list[Any]:
+    """Return a keyword-only Typer parameter for every field of the run configuration."""
+    import dataclasses
+    import inspect
+    import typing
+
+    from seqcast.config import DataConfig, ModelConfig, TrainConfig
+
+    params = []
+    for cls in (DataConfig, ModelConfig, TrainConfig):
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            option = _field_option(f, hints[f.name])
+            params.append(
+                inspect.Parameter(
+                    f.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=None,
+                    annotation=option,
+                )
+            )
+    return params
+
+
+def _field_option(f: Any, hint: Any) -> Any:
+    import types
+    import typing
+
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    if typing.get_origin(hint) is tuple:
+        hint = str  # a comma-separated list, split by the configuration's converter
+    meta = f.metadata
+    flag = "--" + f.name.replace("_", "-")
+    decls = [f"{flag}/--no-{flag[2:]}"] if hint is bool else [flag]
+    shown = meta.get("shown") or _shown(f.default)
+    bounds = {k: meta[k] for k in ("min", "max") if meta.get(k) is not None}
+    option = typer.Option(
+        *decls, help=meta["help"], show_default=shown or False, **bounds
+    )
+    return Annotated[hint | None, option]
+
+
+def _shown(default: Any) -> str:
+    """Return the default as help shows it ("" for none)."""
+    if default is None or default == ():
+        return ""
+    if isinstance(default, bool):
+        return "no" if not default else "yes"
+    return str(getattr(default, "value", default))

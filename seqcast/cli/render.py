@@ -137,7 +137,7 @@ def info_text(path: Path, meta: ModelMeta) -> str:
     lines = [
         f"model        {path}",
         f"created      {p.created} with seqcast {p.seqcast_version}",
-        f"architecture {model.kind.value} units={','.join(map(str, model.units)) or 'default'} bidirectional={model.bidirectional} dropout={model.dropout}",
+        f"architecture {model.model.value} units={','.join(map(str, model.units)) or 'default'} bidirectional={model.bidirectional} dropout={model.dropout}",
         f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {record.first_date} to {record.last_date}",
         f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
         f"training     epochs_run={hist.epochs_run} best_epoch={hist.best_epoch} seconds={number(hist.seconds, 4)} seed={p.seed}{ensemble} on {p.hardware}",

@@ -8,18 +8,18 @@ from typing import Annotated, Any
 import typer
 
 from seqcast import logs
+from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.cli.edge import renders_errors
 from seqcast.cli.options import (
     DataArg,
     LockTimeout,
-    OptionalDataArg,
     PlotOpt,
+    TrainDataArg,
     command_line,
-    csv_list,
     fold_progress,
-    parse_units,
     progress_printer,
     warn,
+    with_config_options,
 )
 from seqcast.cli.render import backtest_text, evaluation_text
 from seqcast.cli.sources import (
@@ -36,20 +36,14 @@ from seqcast.cli.sources import (
     TimeoutOpt,
 )
 from seqcast.config import (
-    Cell,
-    DuplicatePolicy,
-    FillPolicy,
-    Loss,
-    ModelKind,
     OutputFormat,
     RunConfig,
-    ScalerKind,
-    WindowNorm,
     load_config_file,
 )
 from seqcast.evaluation.backtest import DEFAULT_FOLDS
 
 
+@with_config_options
 @renders_errors
 def train(
     out: Annotated[
@@ -58,143 +52,7 @@ def train(
             "--out", "-o", help="Model directory to write (replaced atomically)."
         ),
     ],
-    data: OptionalDataArg = None,
-    target: Annotated[
-        str | None,
-        typer.Option(help="Column to forecast (detected if only one is numeric)."),
-    ] = None,
-    date_col: Annotated[
-        str | None,
-        typer.Option(
-            "--date-col", help="Column with timestamps (detected if unambiguous)."
-        ),
-    ] = None,
-    features: Annotated[
-        str | None,
-        typer.Option(help="Comma-separated covariate columns fed to the model."),
-    ] = None,
-    freq: Annotated[
-        str | None,
-        typer.Option(
-            help="Pandas frequency such as D, B, W-SUN, MS, QS, h (inferred if omitted)."
-        ),
-    ] = None,
-    fill: Annotated[
-        FillPolicy | None,
-        typer.Option(
-            help="Missing values: none (refuse), ffill, bfill, interpolate, zero, drop."
-        ),
-    ] = None,
-    duplicates: Annotated[
-        DuplicatePolicy | None,
-        typer.Option(help="Repeated timestamps: error, first, last, mean."),
-    ] = None,
-    id_col: Annotated[
-        str | None,
-        typer.Option("--id-col", help="Column keying several series in one file."),
-    ] = None,
-    series: Annotated[
-        str | None, typer.Option(help="Which series (value of --id-col) to train on.")
-    ] = None,
-    window: Annotated[
-        int | None,
-        typer.Option(min=1, help="Past steps the model reads.  [default: 24]"),
-    ] = None,
-    horizon: Annotated[
-        int | None, typer.Option(min=1, help="Steps predicted at once.  [default: 1]")
-    ] = None,
-    model: Annotated[
-        ModelKind | None,
-        typer.Option(
-            "--model", help="Architecture: rnn, lstm, gru, stacked.  [default: lstm]"
-        ),
-    ] = None,
-    cell: Annotated[
-        Cell | None,
-        typer.Option(help="Cell of --model stacked: rnn, lstm, gru.  [default: lstm]"),
-    ] = None,
-    units: Annotated[
-        str | None, typer.Option(help="Units per recurrent layer, e.g. 128,64,32.")
-    ] = None,
-    layers: Annotated[
-        int | None, typer.Option(min=1, help="Number of recurrent layers.")
-    ] = None,
-    bidirectional: Annotated[
-        bool | None,
-        typer.Option(
-            "--bidirectional/--no-bidirectional",
-            help="Read each window in both directions.",
-        ),
-    ] = None,
-    dropout: Annotated[
-        float | None,
-        typer.Option(
-            min=0.0, max=0.99, help="Dropout between layers (never recurrent dropout)."
-        ),
-    ] = None,
-    scaler: Annotated[
-        ScalerKind | None,
-        typer.Option(
-            help="Scaler fitted on the training part: minmax, standard, robust, none.  [default: standard]"
-        ),
-    ] = None,
-    window_norm: Annotated[
-        WindowNorm | None,
-        typer.Option(
-            "--window-norm",
-            help="Per-window normalisation: none, or last (relative to the window's last value).  [default: last]",
-        ),
-    ] = None,
-    loss: Annotated[Loss | None, typer.Option(help="Loss: mse, mae, huber.")] = None,
-    epochs: Annotated[
-        int | None, typer.Option(min=1, help="Maximum epochs.  [default: 50]")
-    ] = None,
-    batch_size: Annotated[
-        int | None,
-        typer.Option("--batch-size", min=1, help="Windows per step.  [default: 32]"),
-    ] = None,
-    lr: Annotated[
-        float | None,
-        typer.Option(min=0.0, help="Adam learning rate.  [default: 0.001]"),
-    ] = None,
-    patience: Annotated[
-        int | None,
-        typer.Option(
-            min=0, help="Early-stopping patience in epochs (0 = off).  [default: 5]"
-        ),
-    ] = None,
-    seed: Annotated[
-        int | None,
-        typer.Option(
-            min=0,
-            help="Random seed; same data, seed and machine give the same forecast.  [default: 0]",
-        ),
-    ] = None,
-    ensemble: Annotated[
-        int | None,
-        typer.Option(
-            min=1,
-            help="Models trained with seeds seed, seed+1, ...; the forecast is their mean (N times the training time).  [default: 1]",
-        ),
-    ] = None,
-    val_fraction: Annotated[
-        float | None,
-        typer.Option(
-            "--val-fraction",
-            min=0.0,
-            max=0.49,
-            help="Share of rows validating early stopping.  [default: 0.15]",
-        ),
-    ] = None,
-    test_fraction: Annotated[
-        float | None,
-        typer.Option(
-            "--test-fraction",
-            min=0.0,
-            max=0.49,
-            help="Share of rows held out for scoring.  [default: 0.15]",
-        ),
-    ] = None,
+    data: TrainDataArg = None,
     config: Annotated[
         Path | None,
         typer.Option("--config", help="TOML file of options; the command line wins."),
@@ -208,7 +66,7 @@ def train(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
     ] = False,
-    lock_timeout: LockTimeout = 60.0,
+    lock_timeout: LockTimeout = DEFAULT_LOCK_TIMEOUT,
     ticker: TickerOpt = None,
     start: StartOpt = None,
     end: EndOpt = None,
@@ -223,6 +81,7 @@ def train(
         Path | None,
         typer.Option("--plot", help="Also draw the loss curves as a PNG here."),
     ] = None,
+    **options: Any,
 ) -> None:
     """Train a model on a CSV or a ticker and save it to --out.
 
@@ -246,35 +105,6 @@ def train(
     )
     source.check(required=True)
     base = RunConfig.from_dict(load_config_file(config)) if config else RunConfig()
-    options: dict[str, Any] = {
-        "target": target,
-        "date_col": date_col,
-        "features": csv_list(features),
-        "freq": freq,
-        "fill": fill,
-        "duplicates": duplicates,
-        "id_col": id_col,
-        "series": series,
-        "window": window,
-        "horizon": horizon,
-        "kind": model,
-        "cell": cell,
-        "units": parse_units(units),
-        "layers": layers,
-        "bidirectional": bidirectional,
-        "dropout": dropout,
-        "scaler": scaler,
-        "window_norm": window_norm,
-        "loss": loss,
-        "epochs": epochs,
-        "batch_size": batch_size,
-        "lr": lr,
-        "patience": patience,
-        "seed": seed,
-        "ensemble": ensemble,
-        "val_fraction": val_fraction,
-        "test_fraction": test_fraction,
-    }
     frame, defaults, record = source.load(warn)
     if frame is None:  # unreachable after check(required=True); keeps the types exact
         raise typer.BadParameter("Give a CSV path or --ticker.", param_hint="DATA")
@@ -335,55 +165,14 @@ def train(
         typer.echo(f"wrote {written}", err=True)
 
 
-def with_train_options(command: Any) -> Any:
-    """Give a command train's model, data and training options (same flags, help, defaults).
-
-    The command takes its own parameters plus ``**options``; every train parameter that
-    names a configuration field (and ``--model``, ``--config``) is added to its
-    signature, so the two commands cannot drift apart.
-    """
-    import inspect
-
-    known = {name for section in RunConfig().to_dict().values() for name in section} | {
-        "model",
-        "config",
-    }
-    own = [
-        p
-        for p in inspect.signature(command, eval_str=True).parameters.values()
-        if p.kind is not inspect.Parameter.VAR_KEYWORD
-    ]
-    names = {p.name for p in own}
-    borrowed = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        for p in inspect.signature(train, eval_str=True).parameters.values()
-        if p.name in known and p.name not in names
-    ]
-    positional = [p for p in own if p.default is inspect.Parameter.empty]
-    rest = [
-        p.replace(kind=inspect.Parameter.KEYWORD_ONLY)
-        for p in own
-        if p not in positional
-    ]
-    params = positional + borrowed + rest
-    command.__signature__ = inspect.Signature(params, return_annotation=None)
-    command.__annotations__ = {p.name: p.annotation for p in params}
-    return command
-
-
-def options_to_config(options: dict[str, Any]) -> tuple[RunConfig, dict[str, Any]]:
-    """Turn train-style CLI values into a RunConfig (config file first, flags win)."""
+def options_to_config(options: dict[str, Any]) -> RunConfig:
+    """Turn the generated options into a RunConfig (config file first, flags win)."""
     config = options.pop("config", None)
     base = RunConfig.from_dict(load_config_file(config)) if config else RunConfig()
-    converters = {"features": csv_list, "units": parse_units}
-    flat = {
-        ("kind" if key == "model" else key): converters.get(key, lambda v: v)(value)
-        for key, value in options.items()
-    }
-    return base.with_overrides(flat), flat
+    return base.with_overrides(options)
 
 
-@with_train_options
+@with_config_options
 @renders_errors
 def backtest_command(
     data: DataArg,
@@ -416,7 +205,7 @@ def backtest_command(
     """
     from seqcast import api
 
-    run_config, _ = options_to_config(options)
+    run_config = options_to_config(options)
     result = api.backtest(
         data,
         config=run_config,

@@ -82,7 +82,7 @@ def build_model(
     (every layer but the last returns sequences; each wrapped in
     ``Bidirectional(merge_mode="concat")`` when ``config.bidirectional``), each followed
     by ``dropout_{i}`` when ``config.dropout > 0`` -> ``dense_head`` (linear,
-    ``horizon`` outputs). For ``ModelConfig(kind="stacked")`` that is LSTM 128 -> 64
+    ``horizon`` outputs). For ``ModelConfig(model="stacked")`` that is LSTM 128 -> 64
     -> 32 -> Dense(horizon). Call ``seqcast.model.training.set_seed`` first for
     reproducible initial weights.
 

@@ -120,7 +120,7 @@ def fit_values(
     device = runtime.device_description()
     if progress:
         progress(
-            f"training {config.model.kind.value} on {len(train_starts)} windows ({device})"
+            f"training {config.model.model.value} on {len(train_starts)} windows ({device})"
         )
     fitted_models: list[Any] = []
     fits: list[FitResult] = []
