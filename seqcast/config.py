@@ -78,6 +78,22 @@ class WindowNorm(StrEnum):
     LAST = "last"  # inputs and targets relative to the window's last observed target
 
 
+class Transform(StrEnum):
+    """Variance stabilisation of the target, fitted on the training part."""
+
+    AUTO = "auto"  # log when every training value is above zero
+    LOG = "log"
+    NONE = "none"
+
+
+class Deseasonalize(StrEnum):
+    """Deseasonalisation of the (transformed) target, fitted on the training part."""
+
+    AUTO = "auto"  # classical, when the training part passes the seasonality test
+    CLASSICAL = "classical"
+    NONE = "none"
+
+
 class Engine(StrEnum):
     """Inference engines: NumPy forward pass, Keras, or the fastest that can run the model."""
 
@@ -275,6 +291,9 @@ class TrainConfig:
         horizon: Future steps predicted at once by the Dense head.
         scaler: Global scaler fitted on the training part only.
         window_norm: Per-window normalisation of inputs and targets.
+        transform: Variance stabilisation of the target (see
+            :mod:`seqcast.prep.transforms`).
+        deseasonalize: Deseasonalisation of the target before the network.
         loss: Training loss.
         epochs: Maximum number of passes over the training windows.
         batch_size: Windows per gradient step.
@@ -284,13 +303,26 @@ class TrainConfig:
             the same forecast.
         val_fraction: Share of the rows, before the test part, whose targets validate.
         test_fraction: Share of the rows at the end held out for ``evaluate``.
+        refit: Fit the final model again on every window of the series, for the
+            epoch count early stopping chose; validation and test scores stay those of
+            the first fit, which never saw them.
         ensemble: Models trained with seeds ``seed .. seed + ensemble - 1`` on the same
             data and splits; the forecast is the mean of theirs (training takes
             ``ensemble`` times as long).
     """
 
-    window: int = option(24, "Past steps the model reads.", min=1)
-    horizon: int = option(1, "Steps predicted at once.", min=1)
+    window: int | None = option(
+        None,
+        "Past steps the model reads (auto: 1.25 x the longer of horizon and season, fitted to the history).",
+        min=1,
+        shown="auto",
+    )
+    horizon: int | None = option(
+        None,
+        "Steps predicted at once (auto: from the frequency, 6 yearly, 8 quarterly, 18 monthly, 13 weekly, 14 daily, 48 hourly).",
+        min=1,
+        shown="auto",
+    )
     scaler: ScalerKind = option(
         ScalerKind.STANDARD,
         "Scaler fitted on the training part: minmax, standard, robust, none.",
@@ -298,6 +330,14 @@ class TrainConfig:
     window_norm: WindowNorm = option(
         WindowNorm.LAST,
         "Per-window normalisation: none, or last (relative to the window's last value).",
+    )
+    transform: Transform = option(
+        Transform.AUTO,
+        "Target transform fitted on the training part: log, none, or auto (log when positive).",
+    )
+    deseasonalize: Deseasonalize = option(
+        Deseasonalize.AUTO,
+        "Remove the seasonal pattern before the network: classical, none, or auto (when the training part is seasonal).",
     )
     loss: Loss = option(Loss.MSE, "Loss: mse, mae, huber.")
     epochs: int = option(50, "Maximum epochs.", min=1)
@@ -313,24 +353,41 @@ class TrainConfig:
     test_fraction: float = option(
         0.15, "Share of rows held out for scoring.", min=0.0, max=0.49
     )
+    refit: bool = option(
+        False,
+        "After choosing the epoch count on validation, fit again on all the history (scores stay those of the first fit).",
+    )
     ensemble: int = option(
         1,
         "Models trained with seeds seed, seed+1, ...; the forecast is their mean (N times the training time).",
         min=1,
     )
 
+    @property
+    def sizes(self) -> tuple[int, int]:
+        """Return (window, horizon) of a resolved configuration (see :mod:`seqcast.prep.sizing`).
+
+        Raises:
+            ConfigError: If either is still None (auto).
+        """
+        if self.window is None or self.horizon is None:
+            raise ConfigError(
+                f"window={self.window} and horizon={self.horizon} must be chosen before fitting. Give --window and --horizon, or train through seqcast.train, which chooses them."
+            )
+        return self.window, self.horizon
+
     def __post_init__(self) -> None:
         for name in ("window", "horizon", "epochs", "batch_size"):
             value = getattr(self, name)
-            if value < 1:
+            if value is not None and value < 1:
                 raise ConfigError(
                     f"{name}={value} must be at least 1. Use --{name.replace('_', '-')} 1 or more."
                 )
-        if self.window > 100_000:
+        if self.window is not None and self.window > 100_000:
             raise ConfigError(
                 f"window={self.window} is larger than seqcast supports (100000). Use a shorter window."
             )
-        if self.horizon > 10_000:
+        if self.horizon is not None and self.horizon > 10_000:
             raise ConfigError(
                 f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter horizon and --steps to go further."
             )
@@ -503,6 +560,8 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         "fill": FillPolicy,
         "duplicates": DuplicatePolicy,
         "window_norm": WindowNorm,
+        "transform": Transform,
+        "deseasonalize": Deseasonalize,
     }
     if value is None:
         return None
@@ -534,7 +593,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         if not isinstance(value, bool):
             raise ConfigError(f"{key}={value!r} must be true or false.")
         return value
-    if isinstance(default, int) or key == "layers":
+    if isinstance(default, int) or key in ("layers", "window", "horizon"):
         if isinstance(value, bool) or not isinstance(value, int):
             raise ConfigError(f"{key}={value!r} must be a whole number.")
         return value

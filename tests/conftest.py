@@ -13,7 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.config import DataConfig, ModelConfig, ModelKind, RunConfig, TrainConfig
+from seqcast.config import (
+    DataConfig,
+    Deseasonalize,
+    ModelConfig,
+    ModelKind,
+    RunConfig,
+    TrainConfig,
+    Transform,
+)
 
 
 def make_sine_frame(
@@ -46,7 +54,14 @@ def tiny_config() -> RunConfig:
         data=DataConfig(target="y", date_col="date"),
         model=ModelConfig(model=ModelKind.LSTM, units=(4,)),
         train=TrainConfig(
-            window=14, horizon=3, epochs=1, batch_size=8, seed=0, patience=0
+            window=14,
+            horizon=3,
+            epochs=1,
+            batch_size=8,
+            seed=0,
+            patience=0,
+            transform=Transform.NONE,
+            deseasonalize=Deseasonalize.NONE,
         ),
     )
 
@@ -55,6 +70,7 @@ def make_meta(tag: str = "a", **config: object) -> Any:
     """A small but complete model-directory record; ``tag`` is kept as the command line."""
     from seqcast.data.source import Source
     from seqcast.prep.scaling import Scaler
+    from seqcast.prep.transforms import TargetTransform
     from seqcast.store.schema import (
         Columns,
         History,
@@ -91,6 +107,7 @@ def make_meta(tag: str = "a", **config: object) -> Any:
                 last_date=dates[-1],
                 notes=(),
                 split=Split(1, 1, window, dates[0], dates[0], 0, 0, 0),
+                transform=TargetTransform.identity(),
                 scaler=scaler,
                 mase=MaseScale(season=1, scale=1.0, naive_scale=1.0),
                 last_window=LastWindow(dates, tuple((1.0,) for _ in dates)),

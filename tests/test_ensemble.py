@@ -37,6 +37,8 @@ def _config(ensemble: int) -> RunConfig:
             "patience": 0,
             "seed": 0,
             "ensemble": ensemble,
+            "transform": "none",  # the forecast is rebuilt by hand below
+            "deseasonalize": "none",
         }
     )
 

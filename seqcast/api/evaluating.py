@@ -44,6 +44,7 @@ class Unseen:
         first_new: First row after the model's ``fit_last_date``.
         season: Season length for seasonal naive and MASE.
         scale: MASE denominator of the model's training part.
+        first_row: Row of ``values[0]`` counted from the model's first training row.
     """
 
     values: FloatArray
@@ -51,6 +52,7 @@ class Unseen:
     first_new: int
     season: int
     scale: float
+    first_row: int
 
 
 def unseen(
@@ -78,7 +80,12 @@ def unseen(
         scale = mase_scale(insample, use_season)
     else:
         scale = _stored_scale(forecaster, use_season)
-    return Unseen(values, tuple(iso_dates(index)), first_new, use_season, scale)
+    from seqcast.data.dates import periods_between
+
+    first_row = periods_between(record.first_date, index[0], art.freq)
+    return Unseen(
+        values, tuple(iso_dates(index)), first_new, use_season, scale, first_row
+    )
 
 
 def evaluate_windows(
@@ -105,7 +112,7 @@ def evaluate_windows(
         starts,
         window,
         horizon,
-        _predict(forecaster, u.values, starts),
+        _predict(forecaster, u.values, starts, u.first_row),
         season=u.season,
         scale=u.scale,
         dates=list(u.dates),
@@ -168,7 +175,7 @@ def evaluate_origins(
                 k,
                 u.values[:, 0],
                 start,
-                _predict(forecaster, u.values, start),
+                _predict(forecaster, u.values, start, u.first_row),
                 window,
                 horizon,
                 u.season,
@@ -185,17 +192,18 @@ def evaluate_origins(
 
 
 def _predict(
-    forecaster: Forecaster, values: FloatArray, starts: IntArray
+    forecaster: Forecaster, values: FloatArray, starts: IntArray, first_row: int
 ) -> FloatArray:
     art = forecaster.artifact
     return predict_windows(
         forecaster.predictor(),
-        forecaster.scaler,
-        forecaster.scaler.transform(values),
+        forecaster.prep,
+        values,
         starts,
         art.window,
         art.horizon,
         art.config.train.window_norm,
+        first_row,
     )
 
 

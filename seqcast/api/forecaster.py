@@ -23,7 +23,7 @@ from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
 from seqcast.errors import ConfigError, DataError, SeqcastError
 from seqcast.evaluation.scoring import Evaluation
-from seqcast.model.pipeline import mean_predict
+from seqcast.model.pipeline import Prep, mean_predict
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.windows import denormalize, normalize_windows
 from seqcast.store.directory import (
@@ -110,14 +110,17 @@ class Forecaster:
         self.engine = engine
         self._predict: Predict | None = None
         self._engine_used = ""
-        self._scaler: Scaler | None = None
 
     @property
     def scaler(self) -> Scaler:
-        """The scaler fitted on the training part."""
-        if self._scaler is None:
-            self._scaler = self.artifact.meta.one.scaler
-        return self._scaler
+        """The scaler fitted on the (transformed) training part."""
+        return self.artifact.meta.one.scaler
+
+    @property
+    def prep(self) -> Prep:
+        """The target transform and scaler fitted on the training part."""
+        record = self.artifact.meta.one
+        return Prep(record.transform, record.scaler)
 
     @property
     def engine_used(self) -> str:
@@ -162,6 +165,7 @@ class Forecaster:
         if data is None:
             raw_window = art.meta.one.last_window.array()
             origin = art.meta.one.last_window.dates[-1]
+            first_row = art.meta.one.n_rows - art.window
         else:
             _, series = self.matching_series(data)
             if len(series.data) < art.window:
@@ -170,7 +174,8 @@ class Forecaster:
                 )
             raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
             origin = iso_dates(series.data.index)[-1]
-        values = self._forecast_values(raw_window, steps)
+            first_row = self._first_row(series.data.index[-art.window])
+        values = self._forecast_values(raw_window, steps, first_row)
         dates = _future_dates(origin, art.freq, steps)
         return Forecast(
             target=art.target,
@@ -334,12 +339,22 @@ class Forecaster:
         _check_against_training(art, series)
         return series_set, series
 
-    def _forecast_values(self, raw_window: FloatArray, steps: int) -> FloatArray:
+    def _first_row(self, timestamp: Any) -> int:
+        """Return the row of ``timestamp`` counted from the first training row."""
+        from seqcast.data.dates import periods_between
+
+        first = self.artifact.meta.one.first_date
+        return periods_between(first, timestamp, self.artifact.freq)
+
+    def _forecast_values(
+        self, raw_window: FloatArray, steps: int, first_row: int
+    ) -> FloatArray:
         from seqcast.model.predict import recursive_forecast
 
         art = self.artifact
         predict = self.predictor()
-        scaled = self.scaler.transform(raw_window)
+        prep = self.prep
+        scaled = prep.apply(raw_window, first_row)
         norm = art.config.train.window_norm
 
         def predict_scaled(x: Float32Array) -> FloatArray:
@@ -354,7 +369,8 @@ class Forecaster:
             out = predict_scaled(scaled[None, :, :].astype(np.float32))[0, :steps]
         else:
             out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
-        return self.scaler.inverse_target(np.asarray(out, dtype=np.float64))
+        rows = first_row + art.window + np.arange(steps)
+        return prep.invert(np.asarray(out, dtype=np.float64), rows)
 
 
 def _check_against_training(art: Artifact, series: Series) -> None:

@@ -32,6 +32,7 @@ from seqcast.evaluation.intervals import DEFAULT_LEVELS
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, score_windows
 from seqcast.model.pipeline import fit_values
+from seqcast.prep.sizing import default_horizon, resolve_sizes
 from seqcast.store.directory import member_file, save_artifact
 from seqcast.store.schema import (
     Columns,
@@ -124,18 +125,32 @@ def train(
             series=series.id if len(series_set.series) > 1 else config.data.series,
         ),
     )
-    tc = config.train
     values = series.data.to_numpy(dtype=np.float64)
     dates = iso_dates(series.data.index)
-    fitted = fit_values(values, config, progress=progress)
-    bounds, fit, device = fitted.bounds, fitted.fit, fitted.device
-    train_starts = bounds.starts("train", tc.window, tc.horizon)
-    val_starts = bounds.starts("validation", tc.window, tc.horizon)
-    test_starts = bounds.starts("test", tc.window, tc.horizon)
-
     season = season_for_freq(series_set.freq)
+    sized, sizing_notes = resolve_sizes(config.train, len(values), season)
+    config = dataclasses.replace(config, train=sized)
+    tc = config.train
+    fitted = fit_values(values, config, season=season, progress=progress)
+    bounds, fit, device = fitted.bounds, fitted.fit, fitted.device
+    train_starts = bounds.starts("train", tc.sizes[0], tc.sizes[1])
+    val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
+    test_starts = bounds.starts("test", tc.sizes[0], tc.sizes[1])
+
     scale = mase_scale(values[: bounds.train_end, 0], season)
     calibration, coverage = _calibrate_intervals(fitted, values)
+    if len(val_starts):
+        validation = score_windows(
+            values[:, 0],
+            val_starts,
+            tc.sizes[0],
+            tc.sizes[1],
+            fitted.predict_starts(val_starts),
+            season=season,
+            scale=scale,
+            dates=dates,
+        )
+        _warn_verdict(validation, fit, tc.epochs)
     evaluation = None
     if len(test_starts):
         predicted = fitted.predict_starts(test_starts)
@@ -143,8 +158,8 @@ def train(
         evaluation = score_windows(
             values[:, 0],
             test_starts,
-            tc.window,
-            tc.horizon,
+            tc.sizes[0],
+            tc.sizes[1],
             predicted,
             season=season,
             scale=scale,
@@ -162,20 +177,23 @@ def train(
             val_end=bounds.val_end,
             n_steps=bounds.n_steps,
             train_last_date=dates[bounds.train_end - 1],
-            fit_last_date=dates[bounds.val_end - 1],
+            fit_last_date=dates[fitted.fit_end - 1],
             n_train_windows=len(train_starts),
             n_val_windows=len(val_starts),
             n_test_windows=len(test_starts),
         ),
-        scaler=fitted.scaler,
+        transform=fitted.prep.transform,
+        scaler=fitted.prep.scaler,
         mase=MaseScale(
             season=season,
             scale=_finite_or_none(scale),
             naive_scale=_finite_or_none(mase_scale(values[: bounds.train_end, 0], 1)),
         ),
         last_window=LastWindow(
-            dates=tuple(dates[-tc.window :]),
-            values=tuple(tuple(float(v) for v in row) for row in values[-tc.window :]),
+            dates=tuple(dates[-tc.sizes[0] :]),
+            values=tuple(
+                tuple(float(v) for v in row) for row in values[-tc.sizes[0] :]
+            ),
         ),
     )
     meta = ModelMeta(
@@ -236,7 +254,7 @@ def train(
         fit=fit,
         evaluation=evaluation,
         device=device,
-        notes=series_set.notes,
+        notes=(*series_set.notes, *sizing_notes),
         meta=meta,
     )
 
@@ -276,25 +294,51 @@ def backtest(
 
     config = (config or RunConfig()).with_overrides(options)
     series_set, series = prepare_series(data, config.data)
+    season = season or season_for_freq(series_set.freq)
+    values = series.data.to_numpy(dtype=np.float64)
+    # Sized for the earliest fold, the shortest history any fold trains on.
+    horizon = config.train.horizon or default_horizon(season)
+    shortest = len(values) - horizon - (folds - 1) * (step or horizon)
+    sized, sizing_notes = resolve_sizes(
+        dataclasses.replace(config.train, test_fraction=0.0), max(shortest, 1), season
+    )
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
             config.data, target=series_set.target, freq=series_set.freq
         ),
+        train=sized,
     )
     result = run_backtest(
-        series.data.to_numpy(dtype=np.float64),
+        values,
         iso_dates(series.data.index),
         config,
         folds=folds,
         step=step,
-        season=season or season_for_freq(series_set.freq),
+        season=season,
         levels=levels,
         progress=progress,
     )
-    return dataclasses.replace(
-        result, notes=tuple(series_set.notes), name=series_set.target
-    )
+    notes = (*series_set.notes, *sizing_notes)
+    return dataclasses.replace(result, notes=notes, name=series_set.target)
+
+
+def _warn_verdict(validation: Evaluation, fit: FitResult, epochs: int) -> None:
+    """Say on stderr when the network learned nothing or loses on its validation windows."""
+    from seqcast import logs
+
+    if epochs > 1 and fit.best_epoch == 1:
+        logs.warn(
+            f"Training kept the weights of its first epoch (best_epoch=1 of {fit.epochs_run}): validation saw no gain from training, so the forecast is close to the normalisation's naive one. Compare it with `seqcast backtest` before relying on it.",
+            name="first_epoch",
+        )
+    losses = validation.losses()
+    if losses:
+        best = losses[0]
+        logs.warn(
+            f"On its {validation.n_windows} validation windows the network (MASE {validation.scores['model'].mase:.4g}) loses to {best} (MASE {validation.scores[best].mase:.4g}). Compare them with `seqcast backtest` before relying on the network.",
+            name="loses_on_validation",
+        )
 
 
 def _finite_or_none(value: float) -> float | None:
@@ -308,10 +352,10 @@ def _calibrate_intervals(
     from seqcast.evaluation.intervals import calibrate
 
     tc = fitted.config.train
-    starts = fitted.bounds.starts("validation", tc.window, tc.horizon)
+    starts = fitted.bounds.starts("validation", tc.sizes[0], tc.sizes[1])
     if not len(starts):
         return None, None
-    rows = starts[:, None] + tc.window + np.arange(tc.horizon)[None, :]
+    rows = starts[:, None] + tc.sizes[0] + np.arange(tc.sizes[1])[None, :]
     return calibrate(values[rows, 0], fitted.predict_starts(starts)), None
 
 
@@ -327,5 +371,5 @@ def _test_coverage(
         return None
     from seqcast.evaluation.intervals import coverages
 
-    rows = starts[:, None] + tc.window + np.arange(tc.horizon)[None, :]
+    rows = starts[:, None] + tc.sizes[0] + np.arange(tc.sizes[1])[None, :]
     return coverages(calibration, values[rows, 0], predicted)

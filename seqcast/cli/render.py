@@ -125,7 +125,24 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
         if isinstance(rel, float) and rel == rel
         else ""
     )
-    return head + table(["forecaster", *metric_names], rows) + tail
+    return (
+        head
+        + table(["forecaster", *metric_names], rows)
+        + tail
+        + verdict_text(evaluation)
+    )
+
+
+def verdict_text(evaluation: dict[str, Any]) -> str:
+    """Name the best forecaster and what the network loses to, or return ""."""
+    best, losses = evaluation.get("best"), evaluation.get("loses_to") or []
+    scores = evaluation["scores"]
+    if best is None or not isinstance(scores["model"]["mase"], float):
+        return ""
+    mase = scores["model"]["mase"]
+    if best == "model":
+        return f"verdict: the network is best (MASE {number(mase, 4)})\n"
+    return f"verdict: {best} is best (MASE {number(scores[best]['mase'], 4)}); the network (MASE {number(mase, 4)}) loses to {', '.join(losses)}\n"
 
 
 def info_text(path: Path, meta: ModelMeta) -> str:

@@ -364,3 +364,18 @@ def _stamp(ts: pd.Timestamp) -> str:
         if ts == ts.normalize()
         else ts.strftime("%Y-%m-%d %H:%M:%S")
     )
+
+
+def periods_between(
+    start: str | pd.Timestamp, end: str | pd.Timestamp, freq: str
+) -> int:
+    """Return how many ``freq`` steps lead from ``start`` to ``end`` (negative if earlier).
+
+    Both timestamps must lie on the same ``freq`` grid, as a model's training data and
+    newer data at the model's frequency do. Example: from 2020-01-01 to 2020-04-01 at
+    ``MS`` is 3; from 2020-04-01 back to 2020-01-01 is -3.
+    """
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    if b >= a:
+        return len(pd.date_range(a, b, freq=freq)) - 1
+    return -(len(pd.date_range(b, a, freq=freq)) - 1)

@@ -21,10 +21,10 @@ import numpy as np
 from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.errors import ConfigError, DataError
-from seqcast.evaluation import baselines
+from seqcast.evaluation import baselines, references
 from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate
 from seqcast.evaluation.metrics import mase_scale
-from seqcast.evaluation.scoring import BASELINES, Evaluation, Scores, score_windows
+from seqcast.evaluation.scoring import Evaluation, Scores, score_windows
 
 
 @dataclass(frozen=True, slots=True)
@@ -172,7 +172,7 @@ def backtest(
     from seqcast.model.pipeline import fit_values
 
     tc = config.train
-    window, horizon = tc.window, tc.horizon
+    window, horizon = tc.sizes
     cuts = fold_cuts(len(values), horizon, folds, step)
     _check_first_cut(int(cuts[0]), window, horizon, season, folds, step)
     fold_config = dataclasses.replace(
@@ -184,7 +184,7 @@ def backtest(
             progress(
                 f"fold {k + 1}/{folds}: training on rows 0..{cut - 1} (up to {dates[cut - 1]})"
             )
-        fitted = fit_values(values[:cut], fold_config, progress=progress)
+        fitted = fit_values(values[:cut], fold_config, season=season, progress=progress)
         start = np.array([cut - window], dtype=np.int64)
         prediction = _predict_future(fitted, values, start)
         val_starts = fitted.bounds.starts("validation", window, horizon)
@@ -220,15 +220,15 @@ def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatAr
 
     tc = fitted.config.train
     # Only rows start .. start+window-1 are read; targets beyond are never used.
-    history = values[: int(start[0]) + tc.window]
-    padded = np.concatenate([history, np.zeros((tc.horizon, values.shape[1]))])
+    history = values[: int(start[0]) + tc.sizes[0]]
+    padded = np.concatenate([history, np.repeat(history[-1:], tc.sizes[1], axis=0)])
     return predict_windows(
         fitted.predictor(),
-        fitted.scaler,
-        fitted.scaler.transform(padded),
+        fitted.prep,
+        padded,
         start,
-        tc.window,
-        tc.horizon,
+        tc.sizes[0],
+        tc.sizes[1],
         tc.window_norm,
     )
 
@@ -284,6 +284,9 @@ def score_fold(
         )[0],
         "drift": baselines.drift(target, start, window, horizon)[0],
     }
+    reference = references.theta(target, start, window, horizon, season)
+    if reference is not None:
+        forecasts["theta"] = reference[0]
     bands: dict[str, tuple[FloatArray, FloatArray]] = {}
     if calibration is not None:
         from seqcast.evaluation.intervals import level_label
@@ -318,7 +321,7 @@ def pool_folds(
     actual = np.stack([f.actual for f in folds])
     scales = np.array([f.scale for f in folds], dtype=np.float64)
     scores: dict[str, Scores] = {}
-    for name in ("model", *BASELINES):
+    for name in folds[0].forecasts:
         pred = np.stack([f.forecasts[name] for f in folds])
         pooled = Scores.compute(actual, pred, 1.0)
         scaled = np.abs(actual - pred) / scales[:, None]

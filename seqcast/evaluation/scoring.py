@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 
 from seqcast._types import FloatArray, IntArray
-from seqcast.evaluation import baselines, metrics
+from seqcast.evaluation import baselines, metrics, references
 
 BASELINES = ("naive", "seasonal_naive", "drift")
 
@@ -67,6 +67,30 @@ class Evaluation:
     last_date: str
     scores: dict[str, Scores]
 
+    def best(self) -> str:
+        """Name the forecaster with the lowest MASE (``model`` on a tie)."""
+        finite = {k: s.mase for k, s in self.scores.items() if np.isfinite(s.mase)}
+        if not finite:
+            return "model"
+        low = min(finite.values())
+        return (
+            "model"
+            if finite.get("model") == low
+            else min(finite, key=finite.__getitem__)
+        )
+
+    def losses(self) -> list[str]:
+        """Name the references whose MASE is below the model's, lowest first."""
+        model = self.scores["model"].mase
+        if not np.isfinite(model):
+            return []
+        beaten = [
+            (s.mase, k)
+            for k, s in self.scores.items()
+            if k != "model" and s.mase < model
+        ]
+        return [k for _, k in sorted(beaten)]
+
     def relative_mase(self, baseline: str = "seasonal_naive") -> float:
         """MASE of the model divided by the baseline's (below 1 means the model wins)."""
         base = self.scores[baseline].mase
@@ -83,6 +107,8 @@ class Evaluation:
             "last_date": self.last_date,
             "scores": {name: s.as_dict() for name, s in self.scores.items()},
             "relative_mase": self.relative_mase(),
+            "best": self.best(),
+            "loses_to": self.losses(),
         }
 
     @classmethod
@@ -129,7 +155,8 @@ def score_windows(
         dates: ISO timestamps of every row of ``target``.
 
     Returns:
-        The evaluation; ``scores`` holds ``model`` and every name in :data:`BASELINES`.
+        The evaluation; ``scores`` holds ``model``, every name in :data:`BASELINES`
+        and ``theta`` (see :mod:`seqcast.evaluation.references`) when it could be fitted.
     """
     offsets = np.arange(horizon)
     rows = starts[:, None] + window + offsets[None, :]
@@ -142,6 +169,9 @@ def score_windows(
         ),
         "drift": baselines.drift(target, starts, window, horizon),
     }
+    reference = references.theta(target, starts, window, horizon, season)
+    if reference is not None:
+        forecasts["theta"] = reference
     return Evaluation(
         n_windows=len(starts),
         horizon=horizon,

@@ -5,15 +5,18 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 
 from seqcast._types import Float32Array, FloatArray, IntArray
 from seqcast.config import RunConfig, WindowNorm
 from seqcast.prep.scaling import Scaler
+from seqcast.prep.transforms import TargetTransform, fit_transform
 from seqcast.prep.windows import (
     SplitBounds,
     denormalize,
@@ -29,13 +32,42 @@ Predict = Callable[[Float32Array], FloatArray]
 
 
 @dataclass(frozen=True, slots=True)
+class Prep:
+    """What maps a series to the network's units and back: target transform, then scaler.
+
+    Attributes:
+        transform: Log and deseasonalisation of the target (column 0).
+        scaler: Fitted on the transformed training rows.
+    """
+
+    transform: TargetTransform
+    scaler: Scaler
+
+    def apply(self, values: FloatArray, first_row: int = 0) -> FloatArray:
+        """Transform then scale rows (n, n_features); row 0 is ``first_row``. A copy."""
+        if self.transform.is_identity:
+            return self.scaler.transform(values)
+        return self.scaler.transform(self.transform.forward_values(values, first_row))
+
+    def invert(self, scaled_target: FloatArray, rows: npt.ArrayLike) -> FloatArray:
+        """Map scaled target forecasts back to the series' units; ``rows`` as in the shape."""
+        z = self.scaler.inverse_target(scaled_target)
+        if self.transform.is_identity:
+            return z
+        return self.transform.inverse(z, rows)
+
+
+@dataclass(frozen=True, slots=True)
 class Fitted:
     """Models fitted on the training part of ``values``, with everything needed to predict.
 
     Attributes:
-        models: The Keras models, one per ensemble member (seeds ``seed``,
-            ``seed + 1``, ...), each with its best validation weights restored.
-        scaler: Fitted on rows ``[0, bounds.train_end)`` only.
+        models: The final Keras models, one per ensemble member (seeds ``seed``,
+            ``seed + 1``, ...): the holdout models, or with ``refit`` the same
+            architectures fitted again on every window for their best epoch count.
+        holdout: The models fitted on the training part, with their best validation
+            weights restored; they score the validation and test parts.
+        prep: Target transform and scaler, fitted on rows ``[0, bounds.train_end)`` only.
         bounds: Train/validation/test rows of ``values``.
         fits: Loss history and early-stopping outcome of each member.
         config: The configuration used.
@@ -44,7 +76,8 @@ class Fitted:
     """
 
     models: tuple[Any, ...]
-    scaler: Scaler
+    holdout: tuple[Any, ...]
+    prep: Prep
     bounds: SplitBounds
     fits: tuple[FitResult, ...]
     config: RunConfig
@@ -61,22 +94,43 @@ class Fitted:
         """Loss history of the first member."""
         return self.fits[0]
 
-    def predictor(self) -> Predict:
-        """Return the ensemble's prediction function (the mean of every member's)."""
+    @property
+    def refitted(self) -> bool:
+        """Whether ``models`` were fitted again on all the history after validation."""
+        return self.models is not self.holdout
+
+    @property
+    def fit_end(self) -> int:
+        """First row the final models never trained on (``n_steps`` after a refit)."""
+        return self.bounds.n_steps if self.refitted else self.bounds.val_end
+
+    def predictor(self, *, holdout: bool = False) -> Predict:
+        """Return the ensemble's prediction function (the mean of every member's).
+
+        Args:
+            holdout: Use the models fitted on the training part only (for scoring the
+                validation and test parts) rather than the final ones.
+        """
         from seqcast.model.predict import KerasModel
 
-        return mean_predict([KerasModel(m).predict for m in self.models])
+        chosen = self.holdout if holdout else self.models
+        return mean_predict([KerasModel(m).predict for m in chosen])
+
+    @property
+    def scaler(self) -> Scaler:
+        """The scaler fitted on the training part (after the target transform)."""
+        return self.prep.scaler
 
     def predict_starts(self, starts: IntArray) -> FloatArray:
-        """Predict the windows starting at ``starts`` in one pass; unscaled, (n, horizon)."""
+        """Predict windows at ``starts`` with the holdout models; unscaled, (n, horizon)."""
         tc = self.config.train
         return predict_windows(
-            self.predictor(),
-            self.scaler,
-            self.scaler.transform(self.values),
+            self.predictor(holdout=True),
+            self.prep,
+            self.values,
             starts,
-            tc.window,
-            tc.horizon,
+            tc.sizes[0],
+            tc.sizes[1],
             tc.window_norm,
         )
 
@@ -85,6 +139,7 @@ def fit_values(
     values: FloatArray,
     config: RunConfig,
     *,
+    season: int = 1,
     progress: Callable[[str], None] | None = None,
 ) -> Fitted:
     """Fit a model on ``values`` as ``config`` says, scaling and validating without leakage.
@@ -96,6 +151,7 @@ def fit_values(
     Args:
         values: Unscaled series, shape (n_steps, n_features); column 0 is the target.
         config: Model and training settings (the data section is not used here).
+        season: Season length, for deseasonalisation.
         progress: Called with one line per stage, member and epoch.
 
     Raises:
@@ -110,12 +166,19 @@ def fit_values(
 
     tc = config.train
     bounds = split_bounds(
-        len(values), tc.window, tc.horizon, tc.val_fraction, tc.test_fraction
+        len(values), tc.sizes[0], tc.sizes[1], tc.val_fraction, tc.test_fraction
     )
-    scaler = Scaler(tc.scaler).fit(values[: bounds.train_end])
-    scaled = scaler.transform(values)
-    train_starts = bounds.starts("train", tc.window, tc.horizon)
-    val_starts = bounds.starts("validation", tc.window, tc.horizon)
+    transform = fit_transform(
+        values[: bounds.train_end, 0],
+        transform=tc.transform,
+        deseasonalize=tc.deseasonalize,
+        season=season,
+    )
+    z = transform.forward_values(values)
+    prep = Prep(transform, Scaler(tc.scaler).fit(z[: bounds.train_end]))
+    scaled = prep.scaler.transform(z)
+    train_starts = bounds.starts("train", tc.sizes[0], tc.sizes[1])
+    val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
 
     device = runtime.device_description()
     if progress:
@@ -132,8 +195,8 @@ def fit_values(
         train_data = window_batches(
             scaled,
             train_starts,
-            tc.window,
-            tc.horizon,
+            tc.sizes[0],
+            tc.sizes[1],
             tc.batch_size,
             shuffle=True,
             seed=seed,
@@ -143,8 +206,8 @@ def fit_values(
             window_batches(
                 scaled,
                 val_starts,
-                tc.window,
-                tc.horizon,
+                tc.sizes[0],
+                tc.sizes[1],
                 tc.batch_size,
                 shuffle=False,
                 seed=seed,
@@ -155,21 +218,67 @@ def fit_values(
         )
         model = models.build_model(
             config.model,
-            window=tc.window,
+            window=tc.sizes[0],
             n_features=values.shape[1],
-            horizon=tc.horizon,
+            horizon=tc.sizes[1],
         )
         fits.append(training.fit(model, train_data, val_data, tc, progress=progress))
         fitted_models.append(model)
+    final = tuple(fitted_models)
+    if tc.refit and len(val_starts):
+        final = _refit(config, scaled, fits, progress)
     return Fitted(
-        models=tuple(fitted_models),
-        scaler=scaler,
+        models=final,
+        holdout=tuple(fitted_models),
+        prep=prep,
         bounds=bounds,
         fits=tuple(fits),
         config=config,
         values=values,
         device=device,
     )
+
+
+def _refit(
+    config: RunConfig,
+    scaled: FloatArray,
+    fits: Sequence[FitResult],
+    progress: Callable[[str], None] | None,
+) -> tuple[Any, ...]:
+    """Fit each member again on every window of the series, for its best epoch count."""
+    from seqcast.model import build as models
+    from seqcast.model import training
+    from seqcast.prep.windows import SplitBounds, window_batches
+
+    tc = config.train
+    window, horizon = tc.sizes
+    n = len(scaled)
+    starts = SplitBounds(n_steps=n, train_end=n, val_end=n).starts(
+        "train", window, horizon
+    )
+    if progress:
+        progress(f"final fit on all {len(starts)} windows")
+    out = []
+    for member, chosen in enumerate(fits):
+        seed = tc.seed + member
+        training.set_seed(seed)
+        data = window_batches(
+            scaled,
+            starts,
+            window,
+            horizon,
+            tc.batch_size,
+            shuffle=True,
+            seed=seed,
+            norm=tc.window_norm,
+        )
+        model = models.build_model(
+            config.model, window=window, n_features=scaled.shape[1], horizon=horizon
+        )
+        again = dataclasses.replace(tc, epochs=max(1, chosen.best_epoch), patience=0)
+        training.fit(model, data, None, again)
+        out.append(model)
+    return tuple(out)
 
 
 def mean_predict(predicts: Sequence[Predict]) -> Predict:
@@ -200,15 +309,30 @@ def mean_predict(predicts: Sequence[Predict]) -> Predict:
 
 def predict_windows(
     predict: Predict,
-    scaler: Scaler,
-    scaled: FloatArray,
+    prep: Prep,
+    values: FloatArray,
     starts: IntArray,
     window: int,
     horizon: int,
     norm: WindowNorm,
+    first_row: int = 0,
 ) -> FloatArray:
-    """Predict every window in one pass and return unscaled predictions (n_windows, horizon)."""
+    """Predict every window in one pass; forecasts in the series' units, (n_windows, horizon).
+
+    Args:
+        predict: The network's prediction function.
+        prep: The fitted target transform and scaler.
+        values: Unscaled rows, shape (n_steps, n_features); row i is the transform's
+            row ``first_row + i``.
+        starts: Window start rows in ``values``.
+        window: Input steps.
+        horizon: Forecast steps.
+        norm: Per-window normalisation.
+        first_row: Row of ``values[0]`` counted from the first training row.
+    """
+    scaled = prep.apply(values, first_row)
     x, y = gather_windows(scaled, starts, window, horizon)
     xn, _, offset = normalize_windows(x, y, norm)
     predicted = denormalize(predict(xn.astype(np.float32)), offset)
-    return scaler.inverse_target(np.asarray(predicted, dtype=np.float64))
+    rows = first_row + np.asarray(starts)[:, None] + window + np.arange(horizon)
+    return prep.invert(np.asarray(predicted, dtype=np.float64), rows)

@@ -101,12 +101,12 @@ class Artifact:
     @property
     def window(self) -> int:
         """Steps the model reads per forecast."""
-        return self.config.train.window
+        return self.config.train.sizes[0]
 
     @property
     def horizon(self) -> int:
         """Steps the model predicts at once."""
-        return self.config.train.horizon
+        return self.config.train.sizes[1]
 
     def keras_model(self, member: int = 0) -> Any:
         """Load a member's Keras model in safe mode (no Lambda layers, no pickled code).

@@ -27,6 +27,7 @@ from seqcast.errors import ArtifactError, ConfigError, SeqcastError
 from seqcast.evaluation.intervals import Calibration
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.prep.scaling import Scaler
+from seqcast.prep.transforms import TargetTransform
 
 SCHEMA_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -118,7 +119,9 @@ class SeriesRecord:
         last_date: Last timestamp (ISO).
         notes: What data preparation did (filled values, sorting...).
         split: The train/validation/test cut.
-        scaler: Fitted on the training part.
+        transform: Target transform fitted on the training part (identity for
+            models of schema 1).
+        scaler: Fitted on the transformed training part.
         mase: MASE denominators of the training part.
         last_window: The last ``window`` rows.
     """
@@ -129,6 +132,7 @@ class SeriesRecord:
     last_date: str
     notes: tuple[str, ...]
     split: Split
+    transform: TargetTransform
     scaler: Scaler
     mase: MaseScale
     last_window: LastWindow
@@ -319,6 +323,7 @@ def _series_json(s: SeriesRecord) -> dict[str, Any]:
         "last_date": s.last_date,
         "notes": list(s.notes),
         "split": _fields(s.split),
+        "transform": s.transform.to_dict(),
         "scaler": s.scaler.to_dict(),
         "mase": _fields(s.mase),
         "last_window": {
@@ -423,6 +428,7 @@ class _Node:
 def _parse(root: _Node) -> ModelMeta:
     try:
         config = RunConfig.from_dict(dict(root.get("config").mapping()))
+        config.train.sizes  # noqa: B018 - a stored configuration is always resolved
     except ConfigError as exc:
         raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
     columns = _columns(root.get("columns"))
@@ -455,10 +461,10 @@ def _parse(root: _Node) -> ModelMeta:
         ),
     )
     if meta.intervals is not None and (
-        meta.intervals.horizon != config.train.horizon
+        meta.intervals.horizon != config.train.sizes[1]
         or meta.intervals.n_residuals == 0
     ):
-        raise intervals.fail(f"a calibration of {config.train.horizon} steps")  # type: ignore[union-attr]
+        raise intervals.fail(f"a calibration of {config.train.sizes[1]} steps")  # type: ignore[union-attr]
     if len(meta.history.members) != config.train.ensemble:
         raise (
             root.get("history")
@@ -478,7 +484,7 @@ def _columns(node: _Node) -> Columns:
 
 
 def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
-    window, n_features = config.train.window, 1 + len(columns.features)
+    window, n_features = config.train.sizes[0], 1 + len(columns.features)
     lw = node.get("last_window")
     dates = tuple(n.date() for n in lw.get("dates").items())
     rows = lw.get("values").items()
@@ -508,6 +514,7 @@ def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
         raise split_node.fail("train_end <= val_end <= n_steps")
     mase = node.get("mase")
     record_id = node.opt("id")
+    transform = node.opt("transform")
     return SeriesRecord(
         id=record_id.text() if record_id else None,
         n_rows=node.get("n_rows").integer(1),
@@ -515,6 +522,11 @@ def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
         last_date=node.get("last_date").date(),
         notes=node.get("notes").texts(),
         split=split,
+        transform=(
+            transform.built(TargetTransform.from_dict)
+            if transform
+            else TargetTransform.identity()
+        ),
         scaler=scaler,
         mase=MaseScale(
             season=mase.get("season").integer(1),
