@@ -356,11 +356,3 @@ def _span(step: pd.Timedelta) -> str:
 
 def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
-
-
-def _stamp(ts: pd.Timestamp) -> str:
-    return (
-        ts.strftime("%Y-%m-%d")
-        if ts == ts.normalize()
-        else ts.strftime("%Y-%m-%d %H:%M:%S")
-    )
