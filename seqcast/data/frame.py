@@ -122,41 +122,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     """
     table = _normalise(raw, config.date_col)
     rows = _row_labels(table)
-    columns = [str(c) for c in table.columns]
-    named = [
-        ("--date-col", config.date_col),
-        ("--target", config.target),
-        ("--id-col", config.id_col),
-    ]
-    named += [("--features", f) for f in config.features]
-    for flag, column in named:
-        if column is not None and column not in columns:
-            raise DataError(
-                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those."
-            )
-    if config.series is not None and config.id_col is None:
-        raise ConfigError(
-            f"--series {config.series} needs --id-col naming the column that holds the series ids. Add --id-col."
-        )
-    taken = {
-        c for c in (config.target, config.id_col, *config.features) if c is not None
-    }
-    date_col = config.date_col or _detect_date_column(
-        table, [c for c in columns if c not in taken]
-    )
-    for flag, column in named[1:]:
-        if column == date_col:
-            raise ConfigError(
-                f"Column {_q(date_col)} holds the dates, so it cannot also be given to {flag}. Pick another column."
-            )
-    if config.id_col is not None and config.id_col in (config.target, *config.features):
-        raise ConfigError(
-            f"Column {_q(config.id_col)} is the id column, so it cannot also be the target or a feature. Pick another column."
-        )
-    taken |= {date_col}
-    target = config.target or _detect_target(
-        table, [c for c in columns if c not in taken]
-    )
+    date_col, target = _choose_columns(table, config)
     value_cols = [target, *config.features]
     notes: list[str] = []
     dates = _parse_dates(table[date_col], date_col, rows, notes)
@@ -206,12 +172,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         )
         for sid, frame, row in ordered
     )
-    for item in series:
-        target_values = item.data[target].to_numpy()
-        if target_values.min() == target_values.max():
-            notes.append(
-                f"{_prefix(item.id, len(series))}target {_q(target)} is constant ({target_values[0]:g})"
-            )
+    notes += _constant_notes(series, target)
     return SeriesSet(
         series,
         target,
@@ -220,6 +181,63 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         date_col,
         tuple(dict.fromkeys(notes)),
     )
+
+
+def _choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
+    """Return the date and target columns: those named in ``config``, else detected.
+
+    Raises:
+        DataError: If a named column is missing.
+        ConfigError: If one column is given two roles, or ``series`` lacks ``id_col``.
+    """
+    columns = [str(c) for c in table.columns]
+    named = [
+        ("--date-col", config.date_col),
+        ("--target", config.target),
+        ("--id-col", config.id_col),
+    ]
+    named += [("--features", f) for f in config.features]
+    for flag, column in named:
+        if column is not None and column not in columns:
+            raise DataError(
+                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those."
+            )
+    if config.series is not None and config.id_col is None:
+        raise ConfigError(
+            f"--series {config.series} needs --id-col naming the column that holds the series ids. Add --id-col."
+        )
+    taken = {
+        c for c in (config.target, config.id_col, *config.features) if c is not None
+    }
+    date_col = config.date_col or _detect_date_column(
+        table, [c for c in columns if c not in taken]
+    )
+    for flag, column in named[1:]:
+        if column == date_col:
+            raise ConfigError(
+                f"Column {_q(date_col)} holds the dates, so it cannot also be given to {flag}. Pick another column."
+            )
+    if config.id_col is not None and config.id_col in (config.target, *config.features):
+        raise ConfigError(
+            f"Column {_q(config.id_col)} is the id column, so it cannot also be the target or a feature. Pick another column."
+        )
+    taken |= {date_col}
+    target = config.target or _detect_target(
+        table, [c for c in columns if c not in taken]
+    )
+    return date_col, target
+
+
+def _constant_notes(series: Sequence[Series], target: str) -> list[str]:
+    """Return a note for every series whose target never changes."""
+    notes = []
+    for item in series:
+        target_values = item.data[target].to_numpy()
+        if target_values.min() == target_values.max():
+            notes.append(
+                f"{_prefix(item.id, len(series))}target {_q(target)} is constant ({target_values[0]:g})"
+            )
+    return notes
 
 
 def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
