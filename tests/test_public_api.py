@@ -31,6 +31,14 @@ PUBLIC = {
 }
 
 
+def _python(code: str) -> str:
+    """Run ``code`` in a fresh interpreter, where nothing of seqcast is loaded yet."""
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
 def test_all_lists_exactly_the_public_names() -> None:
     assert sorted(seqcast.__all__) == sorted([*PUBLIC, "__version__"])
 
@@ -43,10 +51,7 @@ def test_every_public_name_is_the_object_it_names() -> None:
 
 def test_dir_shows_the_public_names_before_any_is_used() -> None:
     code = "import seqcast; print(' '.join(dir(seqcast)))"  # fresh: nothing cached yet
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert set(seqcast.__all__) <= set(done.stdout.split())
+    assert set(seqcast.__all__) <= set(_python(code).split())
 
 
 def test_every_error_class_is_public() -> None:
@@ -63,10 +68,7 @@ def test_unknown_attribute_raises_attribute_error() -> None:
         "import seqcast\n"
         "try:\n    seqcast.nope\nexcept AttributeError as e:\n    print(e)"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "module 'seqcast' has no attribute 'nope'"
+    assert _python(code) == "module 'seqcast' has no attribute 'nope'"
 
 
 def test_import_seqcast_and_listing_it_loads_no_heavy_module() -> None:
@@ -74,7 +76,4 @@ def test_import_seqcast_and_listing_it_loads_no_heavy_module() -> None:
         "import sys, seqcast; names = dir(seqcast); "
         "print(sorted({'keras', 'tensorflow', 'pandas', 'matplotlib', 'yfinance', 'sklearn'} & set(sys.modules)))"
     )
-    done = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
-    )
-    assert done.stdout.strip() == "[]"
+    assert _python(code) == "[]"
