@@ -6,12 +6,18 @@ import subprocess
 import sys
 from datetime import datetime, timedelta
 
+import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seqcast.data.calendar import MONTHS, UnsupportedFrequencyError, future_dates
+from seqcast.data.calendar import (
+    MONTHS,
+    UnsupportedFrequencyError,
+    future_dates,
+    iso_dates,
+)
 from seqcast.data.frame import future_index
 from seqcast.errors import ConfigError
 
@@ -136,3 +142,18 @@ def test_calendar_does_not_import_pandas() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "False"
+
+
+def test_iso_dates_hand_examples() -> None:
+    midnight, morning = datetime(2024, 3, 1), datetime(2024, 3, 1, 6, 30)
+    assert iso_dates([midnight]) == ["2024-03-01"]
+    assert iso_dates([midnight, morning]) == [
+        "2024-03-01T00:00:00",
+        "2024-03-01T06:30:00",
+    ]
+    assert iso_dates([morning], sep=" ") == ["2024-03-01 06:30:00"]
+    assert iso_dates([midnight], sep=" ", timespec="minutes") == ["2024-03-01 00:00"]
+    assert iso_dates([morning], timespec="date") == ["2024-03-01"]
+    stamps = np.array(["2024-03-01", "2024-03-02T12:00:05"], dtype="datetime64[s]")
+    assert iso_dates(stamps) == ["2024-03-01T00:00:00", "2024-03-02T12:00:05"]
+    assert iso_dates(np.array([], dtype="datetime64[s]")) == []

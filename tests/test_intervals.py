@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from seqcast.errors import ConfigError
@@ -91,11 +91,29 @@ def test_conformal_coverage_on_exchangeable_residuals_is_near_the_level(
     assert level - 0.02 <= got <= level + 0.03
 
 
-@given(n=st.integers(1, 200), level=st.floats(0.01, 0.99))
-def test_quantile_is_the_kth_order_statistic(n: int, level: float) -> None:
-    values = np.arange(1.0, n + 1)
-    k = min(math.ceil((n + 1) * level - 1e-9), n)
-    assert conformal_quantile(values, level) == float(max(k, 1))
+def _smallest_covering_residual(residuals: list[float], level: float) -> float:
+    """The split-conformal quantile by its definition, one candidate at a time.
+
+    The smallest residual r such that at least ``level`` of the n + 1 exchangeable
+    errors (the n stored ones plus the new one) can lie at or below r, counting the
+    new one as larger than every stored one; the largest residual when none is.
+    """
+    ordered = sorted(residuals)
+    for r in ordered:
+        if sum(v <= r for v in ordered) / (len(ordered) + 1) >= level:
+            return r
+    return ordered[-1]
+
+
+@given(
+    residuals=st.lists(st.floats(0.0, 1e6), min_size=1, max_size=60),
+    percent=st.integers(1, 99),
+)
+@example(residuals=[float(v) for v in range(1, 25)], percent=28)  # 25 * 0.28 > 7.0
+def test_quantile_matches_its_definition(residuals: list[float], percent: int) -> None:
+    level = percent / 100  # levels as users give them: 0.8, 0.95, ...
+    got = conformal_quantile(np.sort(np.asarray(residuals)), level)
+    assert got == _smallest_covering_residual(residuals, level)
 
 
 def test_labels_and_level_checks() -> None:

@@ -111,7 +111,7 @@ def test_sigkill_at_any_moment_keeps_a_complete_model(
     baseline: tuple[Path, Path, float], data: Path, out: Path
 ) -> None:
     full_run = baseline[2]
-    current, seed, tried = 0, 0, 0
+    current, seed, killed_alive = 0, 0, 0
 
     delays = np.linspace(0.0, full_run * 1.1, KILL_DELAYS)
     for delay in delays:
@@ -119,8 +119,7 @@ def test_sigkill_at_any_moment_keeps_a_complete_model(
         proc = _start(_train_cmd(data, out, seed))
         time.sleep(float(delay))
         proc.kill()
-        proc.wait()
-        tried += 1
+        killed_alive += proc.wait() == -signal.SIGKILL  # not already finished
         current = _check_model(out, {current, seed})
 
     # Kill inside save_artifact: as soon as the temporary sibling appears, and as soon
@@ -139,10 +138,11 @@ def test_sigkill_at_any_moment_keeps_a_complete_model(
         proc = _start(_train_cmd(data, out, seed))
         caught += _kill_when(proc, ready, limit=full_run * 4)
         proc.wait()
-        tried += 1
         current = _check_model(out, {current, seed})
     assert caught >= 1, "never caught a run while it was saving"
-    assert tried == KILL_DELAYS + len(save_points)
+    # Half the delays fall well inside a run; if those kills found the process
+    # already gone, the test checked only complete runs.
+    assert killed_alive >= KILL_DELAYS // 2, f"only {killed_alive} kills hit a live run"
 
     seed += 1
     _run(_train_cmd(data, out, seed))

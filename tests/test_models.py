@@ -180,6 +180,18 @@ def test_recurrent_layers_use_cudnn_eligible_settings(
     ],
 )
 def test_cudnn_forfeits_is_empty_for_lstm_and_gru(config: ModelConfig) -> None:
+    # cudnn_forfeits compares build's own constants with each other, so check the
+    # layers actually built against Keras 3's cuDNN conditions, copied from its docs
+    # (keras.layers.LSTM / GRU: "Based on available runtime hardware and constraints").
+    model = build_model(config, window=4, n_features=1, horizon=1)
+    for layer in _recurrent_layers(model):
+        assert layer.activation is keras.activations.tanh, layer.name
+        assert layer.recurrent_activation is keras.activations.sigmoid, layer.name
+        assert layer.get_config()["recurrent_dropout"] == 0, layer.name
+        assert layer.get_config()["unroll"] is False, layer.name
+        assert layer.use_bias, layer.name
+        if isinstance(layer, keras.layers.GRU):
+            assert layer.get_config()["reset_after"] is True, layer.name
     assert cudnn_forfeits(config) == []
 
 

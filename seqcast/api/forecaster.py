@@ -11,7 +11,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,7 +23,7 @@ from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
 from seqcast.errors import ConfigError, DataError, SeqcastError
 from seqcast.evaluation.scoring import Evaluation
-from seqcast.model.pipeline import Prep, mean_predict
+from seqcast.model.pipeline import Predict, Prep, mean_predict
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.windows import denormalize, normalize_windows
 from seqcast.store.directory import (
@@ -36,8 +36,6 @@ if TYPE_CHECKING:
 
     from seqcast.data.frame import Series, SeriesSet
     from seqcast.evaluation.backtest import BacktestResult
-
-Predict = Callable[[Float32Array], FloatArray]
 
 
 @dataclass(frozen=True, slots=True)

@@ -25,6 +25,7 @@ from seqcast.data.cache import (
     read_cache,
     resolve_cache_dir,
 )
+from seqcast.data.calendar import iso_dates
 from seqcast.data.ticker import (
     DEFAULT_TIMEOUT_S,
     Interval,
@@ -249,7 +250,5 @@ def _value(name: str, value: Any) -> Any:
 
 
 def _text(stamp: Any, interval: str) -> str:
-    ts = pd.Timestamp(stamp)
-    if interval in INTRADAY_INTERVALS:
-        return ts.strftime("%Y-%m-%d %H:%M")
-    return ts.strftime("%Y-%m-%d")
+    timespec = "minutes" if interval in INTRADAY_INTERVALS else "date"
+    return iso_dates([pd.Timestamp(stamp)], sep=" ", timespec=timespec)[0]

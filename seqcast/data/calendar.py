@@ -99,7 +99,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
     days: npt.NDArray[np.datetime64]
     if base in _TICKS and anchor is None:
         out = stamp + (k + 1) * n * _TICKS[base]
-        return _format(out.astype("datetime64[s]"))
+        return iso_dates(out.astype("datetime64[s]"))
     if base == "B" and anchor is None:
         days = np.busday_offset(day, (k + 1) * n, roll="backward")
     elif base == "W":
@@ -114,7 +114,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
             raise _unsupported(freq)
         phase = (MONTHS.index(anchor) + 1 if anchor else default) - 1
         days = _month_grid(day, period, phase, is_start, n, k)
-    return _format(days + time_of_day)
+    return iso_dates(days + time_of_day)
 
 
 def _parse_stamp(last: str) -> np.datetime64:
@@ -190,26 +190,41 @@ def _month_ends(months: npt.NDArray[np.int64]) -> npt.NDArray[np.datetime64]:
     return _month_starts(months + 1) - np.timedelta64(1, "D")
 
 
-def _format(stamps: npt.NDArray[np.datetime64]) -> list[str]:
-    seconds = stamps.astype("datetime64[s]")
-    if (seconds == seconds.astype("datetime64[D]")).all():
-        return [str(s) for s in np.datetime_as_string(seconds, unit="D")]
-    return [str(s) for s in np.datetime_as_string(seconds, unit="s")]
-
-
 def _unsupported(freq: str) -> UnsupportedFrequencyError:
     return UnsupportedFrequencyError(
         f"freq={freq!r} is not one seqcast.data.calendar supports ({_SUPPORTED}). Use seqcast.data.frame.future_index (pandas) for it."
     )
 
 
-def iso_dates(index: Any) -> list[str]:
-    """Format timestamps as ISO dates, with the time only where some stamp has one.
+_TIMESPECS = {
+    "date": "%Y-%m-%d",
+    "minutes": "%Y-%m-%d{sep}%H:%M",
+    "seconds": "%Y-%m-%d{sep}%H:%M:%S",
+}
 
-    Takes any iterable of datetime-like stamps (a pandas DatetimeIndex included) and needs
-    no pandas itself.
+
+def iso_dates(stamps: Any, *, sep: str = "T", timespec: str = "auto") -> list[str]:
+    """Format timestamps as ISO 8601 text; seqcast's one date formatter.
+
+    Args:
+        stamps: Datetime-like stamps: a ``datetime64`` array, or any iterable of
+            ``datetime`` objects (a pandas ``DatetimeIndex`` included; no pandas is
+            imported here).
+        sep: What separates the date from the time (``"T"``, or ``" "`` in messages).
+        timespec: ``"date"``, ``"minutes"`` or ``"seconds"`` for that precision;
+            ``"auto"`` gives ``"date"`` when every stamp is at midnight, else
+            ``"seconds"``, the same precision for the whole list.
+
+    Returns:
+        One string per stamp. For 2024-03-01 00:00 and 2024-03-01 06:30, ``"auto"``
+        gives ``["2024-03-01T00:00:00", "2024-03-01T06:30:00"]``; for 2024-03-01
+        00:00 alone, ``["2024-03-01"]``.
     """
-    stamps = list(index)
-    if all(s.hour == 0 and s.minute == 0 and s.second == 0 for s in stamps):
-        return [s.strftime("%Y-%m-%d") for s in stamps]
-    return [s.strftime("%Y-%m-%dT%H:%M:%S") for s in stamps]
+    if isinstance(stamps, np.ndarray):
+        stamps = stamps.astype("datetime64[us]").tolist()  # datetime.datetime objects
+    listed = list(stamps)
+    if timespec == "auto":
+        midnight = all(s.hour == s.minute == s.second == 0 for s in listed)
+        timespec = "date" if midnight else "seconds"
+    pattern = _TIMESPECS[timespec].format(sep=sep)
+    return [s.strftime(pattern) for s in listed]

@@ -358,14 +358,6 @@ def _count(n: int, noun: str) -> str:
     return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
-def _stamp(ts: pd.Timestamp) -> str:
-    return (
-        ts.strftime("%Y-%m-%d")
-        if ts == ts.normalize()
-        else ts.strftime("%Y-%m-%d %H:%M:%S")
-    )
-
-
 def periods_between(
     start: str | pd.Timestamp, end: str | pd.Timestamp, freq: str
 ) -> int:

@@ -20,6 +20,7 @@ from pandas.api.types import (
 from pandas.tseries.offsets import BaseOffset
 
 from seqcast.config import DataConfig, DuplicatePolicy, FillPolicy
+from seqcast.data.calendar import iso_dates
 from seqcast.data.dates import (
     _MAX_FILL_ROWS,
     _NUMBER_RE,
@@ -32,7 +33,6 @@ from seqcast.data.dates import (
     _q,
     _range_size,
     _resolve_freq,
-    _stamp,
 )
 from seqcast.errors import ConfigError, DataError
 
@@ -122,41 +122,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     """
     table = _normalise(raw, config.date_col)
     rows = _row_labels(table)
-    columns = [str(c) for c in table.columns]
-    named = [
-        ("--date-col", config.date_col),
-        ("--target", config.target),
-        ("--id-col", config.id_col),
-    ]
-    named += [("--features", f) for f in config.features]
-    for flag, column in named:
-        if column is not None and column not in columns:
-            raise DataError(
-                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those."
-            )
-    if config.series is not None and config.id_col is None:
-        raise ConfigError(
-            f"--series {config.series} needs --id-col naming the column that holds the series ids. Add --id-col."
-        )
-    taken = {
-        c for c in (config.target, config.id_col, *config.features) if c is not None
-    }
-    date_col = config.date_col or _detect_date_column(
-        table, [c for c in columns if c not in taken]
-    )
-    for flag, column in named[1:]:
-        if column == date_col:
-            raise ConfigError(
-                f"Column {_q(date_col)} holds the dates, so it cannot also be given to {flag}. Pick another column."
-            )
-    if config.id_col is not None and config.id_col in (config.target, *config.features):
-        raise ConfigError(
-            f"Column {_q(config.id_col)} is the id column, so it cannot also be the target or a feature. Pick another column."
-        )
-    taken |= {date_col}
-    target = config.target or _detect_target(
-        table, [c for c in columns if c not in taken]
-    )
+    date_col, target = _choose_columns(table, config)
     value_cols = [target, *config.features]
     notes: list[str] = []
     dates = _parse_dates(table[date_col], date_col, rows, notes)
@@ -206,12 +172,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         )
         for sid, frame, row in ordered
     )
-    for item in series:
-        target_values = item.data[target].to_numpy()
-        if target_values.min() == target_values.max():
-            notes.append(
-                f"{_prefix(item.id, len(series))}target {_q(target)} is constant ({target_values[0]:g})"
-            )
+    notes += _constant_notes(series, target)
     return SeriesSet(
         series,
         target,
@@ -220,6 +181,63 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         date_col,
         tuple(dict.fromkeys(notes)),
     )
+
+
+def _choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
+    """Return the date and target columns: those named in ``config``, else detected.
+
+    Raises:
+        DataError: If a named column is missing.
+        ConfigError: If one column is given two roles, or ``series`` lacks ``id_col``.
+    """
+    columns = [str(c) for c in table.columns]
+    named = [
+        ("--date-col", config.date_col),
+        ("--target", config.target),
+        ("--id-col", config.id_col),
+    ]
+    named += [("--features", f) for f in config.features]
+    for flag, column in named:
+        if column is not None and column not in columns:
+            raise DataError(
+                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those."
+            )
+    if config.series is not None and config.id_col is None:
+        raise ConfigError(
+            f"--series {config.series} needs --id-col naming the column that holds the series ids. Add --id-col."
+        )
+    taken = {
+        c for c in (config.target, config.id_col, *config.features) if c is not None
+    }
+    date_col = config.date_col or _detect_date_column(
+        table, [c for c in columns if c not in taken]
+    )
+    for flag, column in named[1:]:
+        if column == date_col:
+            raise ConfigError(
+                f"Column {_q(date_col)} holds the dates, so it cannot also be given to {flag}. Pick another column."
+            )
+    if config.id_col is not None and config.id_col in (config.target, *config.features):
+        raise ConfigError(
+            f"Column {_q(config.id_col)} is the id column, so it cannot also be the target or a feature. Pick another column."
+        )
+    taken |= {date_col}
+    target = config.target or _detect_target(
+        table, [c for c in columns if c not in taken]
+    )
+    return date_col, target
+
+
+def _constant_notes(series: Sequence[Series], target: str) -> list[str]:
+    """Return a note for every series whose target never changes."""
+    notes = []
+    for item in series:
+        target_values = item.data[target].to_numpy()
+        if target_values.min() == target_values.max():
+            notes.append(
+                f"{_prefix(item.id, len(series))}target {_q(target)} is constant ({target_values[0]:g})"
+            )
+    return notes
 
 
 def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
@@ -452,7 +470,7 @@ def _order(
     if policy is DuplicatePolicy.ERROR:
         first_rows = rows[np.flatnonzero(frame.index == stamps[0])[:2]]
         raise DataError(
-            f"Column {_q(date_col)} repeats {_count(stamps.nunique(), 'timestamp')}{where}; the first is {_stamp(stamps[0])} at rows {first_rows[0]} and {first_rows[1]} {_ROWS}. Use --duplicates first, last or mean to combine them, or remove the repeats."
+            f"Column {_q(date_col)} repeats {_count(stamps.nunique(), 'timestamp')}{where}; the first is {iso_dates([stamps[0]], sep=' ')[0]} at rows {first_rows[0]} and {first_rows[1]} {_ROWS}. Use --duplicates first, last or mean to combine them, or remove the repeats."
         )
     if policy is DuplicatePolicy.MEAN:
         keep = ~frame.index.duplicated(keep="first")
@@ -486,14 +504,14 @@ def _regularise(
     size = _range_size(first, last, offset)
     if size > max(_MAX_FILL_ROWS, 100 * len(frame)):
         raise DataError(
-            f"The dates in {_q(date_col)}{where} run from {_stamp(first)} to {_stamp(last)}, which at freq={offset.freqstr} needs {size} rows for {len(frame)} dates. Check the dates, or use a coarser --freq."
+            f"The dates in {_q(date_col)}{where} run from {iso_dates([first], sep=' ')[0]} to {iso_dates([last], sep=' ')[0]}, which at freq={offset.freqstr} needs {size} rows for {len(frame)} dates. Check the dates, or use a coarser --freq."
         )
     full = pd.date_range(first, last, freq=offset, name="date")
     off_grid = np.flatnonzero(~frame.index.isin(full))
     if off_grid.size:
         i = int(off_grid[0])
         raise DataError(
-            f"Dates in {_q(date_col)}{where} do not fall on freq={offset.freqstr}: {_stamp(frame.index[i])} at row {rows[i]} {_ROWS} is off that grid. Use a --freq that matches the dates, or leave --freq out to infer it."
+            f"Dates in {_q(date_col)}{where} do not fall on freq={offset.freqstr}: {iso_dates([frame.index[i]], sep=' ')[0]} at row {rows[i]} {_ROWS} is off that grid. Use a --freq that matches the dates, or leave --freq out to infer it."
         )
     frame = frame.reindex(full)
     n_gaps = len(full) - len(rows)
@@ -514,7 +532,7 @@ def _regularise(
                 else ""
             )
             raise DataError(
-                f"Found missing values{where}: {counts} (first at {_stamp(first_missing)}{gaps}). Use --fill ffill, bfill, interpolate, zero or drop to fill or drop them."
+                f"Found missing values{where}: {counts} (first at {iso_dates([first_missing], sep=' ')[0]}{gaps}). Use --fill ffill, bfill, interpolate, zero or drop to fill or drop them."
             )
         if fill is FillPolicy.ZERO:
             frame = frame.fillna(0.0)
@@ -561,7 +579,7 @@ def _trim(
     holes = np.flatnonzero(~complete[start:stop])
     if holes.size:
         raise DataError(
-            f"--fill drop only drops leading or trailing rows, but{where} missing values remain in {_count(holes.size, 'row')} inside the series (first {_stamp(frame.index[start + holes[0]])}); dropping them would break the regular dates. Use --fill ffill or interpolate."
+            f"--fill drop only drops leading or trailing rows, but{where} missing values remain in {_count(holes.size, 'row')} inside the series (first {iso_dates([frame.index[start + holes[0]]], sep=' ')[0]}); dropping them would break the regular dates. Use --fill ffill or interpolate."
         )
     if start or stop < len(frame):
         reason = (

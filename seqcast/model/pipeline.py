@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from seqcast.model.training import FitResult
 
 Predict = Callable[[Float32Array], FloatArray]
+"""A forecast function: windows (n, window, n_features) float32 -> (n, horizon) float64."""
 
 
 @dataclass(frozen=True, slots=True)
