@@ -228,7 +228,7 @@ CASES = [
     Case("units-1e7", [*TRAIN_Y, "--units", str(10**7)], {"data.csv": GOOD}, text="units=10000000 is larger than seqcast supports (10000 per layer)"),
     Case("layers-1e6", [*TRAIN_Y, "--layers", str(10**6)], {"data.csv": GOOD}, text="layers=1000000 is more than seqcast supports"),
     Case("units-0", [*TRAIN_Y, "--units", "0"], {"data.csv": GOOD}, text="units=0"),
-    Case("units-text", [*TRAIN_Y, "--units", "big"], {"data.csv": GOOD}, ExitCode.USAGE, "--units", xfail="since c57bf28 config.py parses --units and raises ConfigError (exit 1); STYLE.md section 5 wants a single option's check to exit 2 (typer.BadParameter in cli/options.py)"),
+    Case("units-text", [*TRAIN_Y, "--units", "big"], {"data.csv": GOOD}, ExitCode.USAGE, "--units"),
     Case("unknown-model", [*TRAIN_Y, "--model", "transformer"], {"data.csv": GOOD}, ExitCode.USAGE, "--model"),
     Case("unknown-flag", [*TRAIN_Y, "--turbo"], {"data.csv": GOOD}, ExitCode.USAGE, "--turbo"),
     Case("config-missing", [*TRAIN_Y, "--config", "{tmp}/nope.toml"], {"data.csv": GOOD}, text="Cannot read config file"),

@@ -42,7 +42,7 @@ CASES = {
 
 # Lines of `info` that name the machine, the clock or the directory, masked on both sides.
 VOLATILE = (
-    (re.compile(r"^model\s+.*$", re.M), "model <dir>"),
+    (re.compile(r"^model\s+\S*/\S*$", re.M), "model <dir>"),  # info: the path
     (re.compile(r"^created\s+\S+", re.M), "created <time>"),
     (re.compile(r"seconds=[0-9.]+"), "seconds=<s>"),
     (re.compile(r" on .*$", re.M), " on <device>"),

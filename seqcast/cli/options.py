@@ -208,7 +208,10 @@ def _field_option(f: Any, hint: Any) -> Any:
 
     if typing.get_origin(hint) in (types.UnionType, typing.Union):
         hint = next(a for a in typing.get_args(hint) if a is not type(None))
+    callback = None
     if typing.get_origin(hint) is tuple:
+        if typing.get_args(hint)[0] is int:
+            callback = _whole_numbers
         hint = str  # a comma-separated list, split by the configuration's converter
     meta = f.metadata
     flag = "--" + f.name.replace("_", "-")
@@ -216,9 +219,25 @@ def _field_option(f: Any, hint: Any) -> Any:
     shown = meta.get("shown") or _shown(f.default)
     bounds = {k: meta[k] for k in ("min", "max") if meta.get(k) is not None}
     option = typer.Option(
-        *decls, help=meta["help"], show_default=shown or False, **bounds
+        *decls,
+        help=meta["help"],
+        show_default=shown or False,
+        callback=callback,
+        **bounds,
     )
     return Annotated[hint | None, option]
+
+
+def _whole_numbers(value: str | None) -> str | None:
+    """Refuse a list such as --units 64,big at the command line (exit 2)."""
+    if value is not None:
+        try:
+            [int(v) for v in value.split(",") if v.strip()]
+        except ValueError:
+            raise typer.BadParameter(
+                f"{value!r} is not a comma-separated list of whole numbers such as 128,64,32."
+            ) from None
+    return value
 
 
 def _shown(default: Any) -> str:

@@ -225,12 +225,13 @@ def fit_values(
         )
         fits.append(training.fit(model, train_data, val_data, tc, progress=progress))
         fitted_models.append(model)
-    final = tuple(fitted_models)
+    holdout = tuple(fitted_models)
+    final = holdout  # the same object unless refitted (see Fitted.refitted)
     if tc.refit and len(val_starts):
         final = _refit(config, scaled, fits, progress)
     return Fitted(
         models=final,
-        holdout=tuple(fitted_models),
+        holdout=holdout,
         prep=prep,
         bounds=bounds,
         fits=tuple(fits),
