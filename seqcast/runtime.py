@@ -8,6 +8,7 @@ and version, and only when Keras already runs on it.
 from __future__ import annotations
 
 import importlib
+import logging
 import os
 import platform
 import sys
@@ -125,6 +126,7 @@ def import_keras_quietly() -> Any:
     descriptor 2 at /dev/null for the duration of the import only; Python exceptions from
     the import still propagate normally.
     """
+    _quiet_tensorflow_logger()
     if "keras" in sys.modules:
         return sys.modules["keras"]
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -144,8 +146,19 @@ def import_keras_quietly() -> Any:
         if backend == "tensorflow":
             # The first op placement probes CUDA and logs again; do it while silenced too.
             keras.ops.convert_to_tensor(0.0)
+            _quiet_tensorflow_logger()
     finally:
         sys.stderr.flush()
         os.dup2(saved, 2)
         os.close(saved)
     return keras
+
+
+def _quiet_tensorflow_logger() -> None:
+    """Silence TensorFlow's Python logger below errors.
+
+    It warns about ``tf.function`` retracing whenever several small models predict in
+    a row (backtests, ensembles): noise for a user, whose stderr carries seqcast's
+    own lines only.
+    """
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)

@@ -62,3 +62,14 @@ def test_device_description_falls_back_to_cpu(monkeypatch: pytest.MonkeyPatch) -
     monkeypatch.setattr(runtime.os, "sched_getaffinity", lambda pid: {0}, raising=False)
     monkeypatch.setattr(runtime.platform, "machine", lambda: "arm64")
     assert runtime.device_description() == "CPU (arm64, 1 core)"
+
+
+@pytest.mark.slow
+def test_keras_import_silences_tensorflow_retracing_warnings() -> None:
+    import logging
+
+    from seqcast import runtime
+
+    runtime.import_keras_quietly()
+    if runtime.versions()["backend"] == "tensorflow":
+        assert logging.getLogger("tensorflow").getEffectiveLevel() >= logging.ERROR
