@@ -56,13 +56,52 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
     assert _leftovers(tmp_path, "m") == []
 
 
-def test_saving_again_replaces_the_whole_directory(tmp_path: Path) -> None:
+def test_saving_again_replaces_the_model_and_keeps_the_users_files(
+    tmp_path: Path,
+) -> None:
     out = _save(tmp_path / "m", b"old", "old")
-    (out / "stray.txt").write_text("left by hand")
+    (out / "NOTES.txt").write_text("left by hand")
+    (out / "plots").mkdir()
+    (out / "plots" / "fit.png").write_bytes(b"png")
+    (out / "model-1.keras").write_bytes(b"an old ensemble member")
+    inode = (out / "NOTES.txt").stat().st_ino
     _save(out, b"new-model", "new")
     assert (out / MODEL_FILE).read_bytes() == b"new-model"
     assert tag_of(load_artifact(out)) == "new"
-    assert not (out / "stray.txt").exists()
+    assert (out / "NOTES.txt").read_text() == "left by hand"
+    assert (out / "NOTES.txt").stat().st_ino == inode  # moved, not copied
+    assert (out / "plots" / "fit.png").read_bytes() == b"png"
+    assert not (out / "model-1.keras").exists()  # seqcast's own file: replaced
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_a_failed_swap_gives_the_users_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqcast.store import directory
+
+    out = _save(tmp_path / "m", b"old", "old")
+    (out / "NOTES.txt").write_text("mine")
+
+    def broken_swap(tmp: Path, out: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(directory, "_swap_into_place", broken_swap)
+    with pytest.raises(ArtifactError, match="No space left on device"):
+        _save(out, b"new", "new")
+    assert (out / "NOTES.txt").read_text() == "mine"
+    assert tag_of(load_artifact(out)) == "old"
+
+
+def test_users_files_stranded_by_a_killed_save_are_moved_back(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+    stranded = tmp_path / ".m.tmp-999999-deadbeef"  # killed after carrying them over
+    (stranded / "plots").mkdir(parents=True)
+    (stranded / "plots" / "a.png").write_bytes(b"png")
+    (stranded / MODEL_FILE).write_bytes(b"half-written")
+    _save(out, b"new", "new")
+    assert (out / "plots" / "a.png").read_bytes() == b"png"
+    assert (out / MODEL_FILE).read_bytes() == b"new"
     assert _leftovers(tmp_path, "m") == []
 
 

@@ -9,7 +9,8 @@ A model directory holds two files:
 
 Saving builds the directory under a temporary sibling name and swaps it into place with one
 ``renameat2(RENAME_EXCHANGE)`` call, so a reader (or a run killed at any moment) sees either
-the complete previous directory or the complete new one.
+the complete previous directory or the complete new one. Files the user keeps in the
+directory (notes, plots) are moved into the new one before the swap, never deleted.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import glob
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -149,7 +152,13 @@ def save_artifact(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     extra_files: Sequence[tuple[str, Callable[[Path], None]]] = (),
 ) -> Path:
-    """Write a model directory atomically, replacing any previous one as a whole.
+    """Write a model directory atomically, replacing the previous model as a whole.
+
+    Entries of a previous directory that seqcast does not own (anything but
+    ``model.keras``, ``model-N.keras`` and ``seqcast.json``, such as a ``NOTES.txt``
+    or a ``plots/`` folder) are moved into the new directory before the swap, so
+    retraining never deletes them; a run killed in between leaves them in its
+    temporary sibling, from which the next save moves them back.
 
     Args:
         out: Destination directory. If it exists it must be a seqcast model directory.
@@ -183,6 +192,7 @@ def save_artifact(
         ) from None
     _check_replaceable(out)
     with output_lock(out, lock_timeout):
+        _rescue_user_entries(out)
         atomic.remove_stale_temporaries(out)
         tmp = atomic.temporary_sibling(out)
         try:
@@ -197,8 +207,13 @@ def save_artifact(
                 "files": files,
             }
             _write_json(tmp / META_FILE, full_meta)
-            atomic.fsync_dir(tmp)
-            _swap_into_place(tmp, out)
+            carried = _carry_user_entries(out, tmp)
+            try:
+                atomic.fsync_dir(tmp)
+                _swap_into_place(tmp, out)
+            except BaseException:
+                _move_entries(tmp, out, carried)  # the swap failed: give them back
+                raise
         except SeqcastError:
             raise
         except OSError as exc:
@@ -330,6 +345,57 @@ def _check_replaceable(out: Path) -> None:
         raise ArtifactError(
             f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
         )
+
+
+_OWNED = re.compile(r"model(-[0-9]+)?\.keras")
+
+
+def is_owned(name: str) -> bool:
+    """Whether seqcast writes (and may replace) the entry ``name`` of a model directory."""
+    return name == META_FILE or _OWNED.fullmatch(name) is not None
+
+
+def _user_entries(directory: Path) -> list[str]:
+    """Names in ``directory`` that seqcast does not own, sorted."""
+    try:
+        return sorted(e.name for e in os.scandir(directory) if not is_owned(e.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _move_entries(src: Path, dst: Path, names: Sequence[str]) -> None:
+    """Rename each of ``names`` from ``src`` to ``dst`` (same file system: no copy)."""
+    for name in names:
+        os.rename(src / name, dst / name)
+
+
+def _carry_user_entries(out: Path, tmp: Path) -> list[str]:
+    """Move the user's entries of ``out`` into the new directory ``tmp``; return their names."""
+    if not out.is_dir() or out.is_symlink():
+        return []
+    names = [n for n in _user_entries(out) if not (tmp / n).exists()]
+    moved: list[str] = []
+    try:
+        for name in names:
+            os.rename(out / name, tmp / name)
+            moved.append(name)
+    except BaseException:
+        _move_entries(tmp, out, moved)
+        raise
+    return moved
+
+
+def _rescue_user_entries(out: Path) -> None:
+    """Move user entries left in killed runs' temporaries back into ``out`` (hold the lock)."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    for stale in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
+        if not stale.is_dir() or stale.is_symlink():
+            continue
+        for name in _user_entries(stale):
+            if not (out / name).exists():
+                with contextlib.suppress(OSError):
+                    os.rename(stale / name, out / name)
 
 
 def _swap_into_place(tmp: Path, out: Path) -> None:
