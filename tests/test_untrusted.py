@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
 import shutil
 import zipfile
 from collections.abc import Callable
@@ -22,8 +23,9 @@ from typer.testing import CliRunner
 
 from seqcast import api
 from seqcast.cli import app
-from seqcast.config import RunConfig
-from seqcast.errors import ExitCode, NonFiniteError
+from seqcast.config import Engine, RunConfig
+from seqcast.errors import ConfigError, ExitCode, NonFiniteError
+from seqcast.model.predict import UnsafeModelError
 
 pytestmark = [
     pytest.mark.slow,
@@ -172,3 +174,185 @@ def test_finite_forecast_still_works(tiny_model: Path) -> None:
     forecast = api.load(tiny_model).forecast(4)
     assert np.isfinite(forecast.values).all()
     assert isinstance(forecast.to_frame(), pd.DataFrame)
+
+
+# --- 1. Bounded memory: declared shapes and zip sizes are checked before reading ---
+
+
+def kernel_path(h5: Any) -> str:
+    return str(first_kernel(h5).name)
+
+
+def declare(shape: tuple[int, ...]) -> Callable[[Any], None]:
+    """Replace the first kernel by a dataset declaring ``shape`` (storage never written)."""
+
+    def edit(h5: Any) -> None:
+        path = kernel_path(h5)
+        del h5[path]
+        h5.create_dataset(path, shape=shape, dtype="float32")
+
+    return edit
+
+
+@pytest.mark.parametrize("engine", [Engine.AUTO, Engine.NUMPY, Engine.KERAS])
+@pytest.mark.parametrize("side", [100_000, 30_000])
+def test_a_huge_declared_dataset_is_refused_before_reading(
+    tiny_model: Path, tmp_path: Path, side: int, engine: Engine
+) -> None:
+    model = craft(tiny_model, tmp_path, declare((side, side)))
+    assert (model / "model.keras").stat().st_size < 64_000
+    with pytest.raises(UnsafeModelError) as info:
+        api.load(model, engine=engine).forecast()
+    assert "declares more than 1073741824 bytes of weights" in str(info.value)
+    assert f"has shape ({side}, {side})" in str(info.value)
+
+
+def test_a_small_misshapen_dataset_is_unsafe_and_keras_is_not_tried(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqcast.model import predict
+
+    model = craft(tiny_model, tmp_path, declare((300, 300)))
+
+    def no_keras(*args: object) -> None:
+        raise AssertionError("the Keras fallback was tried on an unsafe file")
+
+    monkeypatch.setattr(predict.KerasModel, "__init__", no_keras)
+    with pytest.raises(UnsafeModelError, match=r"have shapes \[\(300, 300\)"):
+        api.load(model).forecast()
+    result = CliRunner().invoke(app, ["forecast", str(model)])
+    assert result.exit_code == ExitCode.USER_ERROR
+    assert result.stderr.startswith(f"error: Model '{model / 'model.keras'}' is unsafe")
+    assert "Traceback" not in result.output
+
+
+def test_a_weights_member_over_the_limit_is_refused_before_inflating(
+    tiny_model: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = tmp_path / "bomb"
+    shutil.copytree(tiny_model, model)
+    members = read_members(model)
+    members["model.weights.h5"] += bytes(3 << 20)  # 3 MiB of zeros: ~3 kB deflated
+    write_model(model, members, compression=zipfile.ZIP_DEFLATED)
+    assert (model / "model.keras").stat().st_size < 100_000
+    monkeypatch.setenv("SEQCAST_MAX_MODEL_MB", "2")
+    for engine in Engine:
+        with pytest.raises(UnsafeModelError, match="over the limit of 2097152"):
+            api.load(model, engine=engine).forecast()
+
+
+def test_the_model_size_limit_is_read_from_the_environment(
+    monkeypatch: pytest.MonkeyPatch, tiny_model: Path
+) -> None:
+    monkeypatch.setenv("SEQCAST_MAX_MODEL_MB", "lots")
+    with pytest.raises(ConfigError) as info:
+        api.load(tiny_model)
+    assert str(info.value) == (
+        "SEQCAST_MAX_MODEL_MB='lots' is not a positive whole number of MiB. Set it to, e.g., 1024, or unset it."
+    )
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"assets/vocab.txt": b"x"}, "members"),
+        ({"../evil": b"x"}, "members"),
+    ],
+)
+def test_archives_with_other_members_are_refused(
+    tiny_model: Path, tmp_path: Path, extra: dict[str, bytes], message: str
+) -> None:
+    model = tmp_path / "extra"
+    shutil.copytree(tiny_model, model)
+    write_model(model, {**read_members(model), **extra})
+    for engine in Engine:
+        with pytest.raises(UnsafeModelError, match=message):
+            api.load(model, engine=engine).forecast()
+
+
+# --- 2. Nothing from outside the verified bytes ---
+
+
+def outside_storage(kind: str, tmp_path: Path) -> Callable[[Any], None]:
+    """An edit that makes the first kernel's values come from outside the file."""
+    import h5py
+
+    outside = tmp_path / "outside"
+
+    def edit(h5: Any) -> None:
+        path = kernel_path(h5)
+        values = h5[path][()]
+        del h5[path]
+        if kind == "external_storage":
+            outside.write_bytes(np.ones(values.shape, np.float32).tobytes())
+            h5.create_dataset(
+                path,
+                shape=values.shape,
+                dtype="float32",
+                external=[(str(outside), 0, values.nbytes)],
+            )
+        elif kind == "fifo":
+            os.mkfifo(outside)
+            h5.create_dataset(
+                path,
+                shape=values.shape,
+                dtype="float32",
+                external=[(str(outside), 0, values.nbytes)],
+            )
+        elif kind == "soft_link":
+            h5.create_dataset("/elsewhere", data=values)
+            h5[path] = h5py.SoftLink("/elsewhere")
+        elif kind == "external_link":
+            with h5py.File(outside, "w") as other:
+                other.create_dataset("kernel", data=values)
+            h5[path] = h5py.ExternalLink(str(outside), "/kernel")
+        elif kind == "virtual":
+            with h5py.File(outside, "w") as other:
+                other.create_dataset("kernel", data=values)
+            layout = h5py.VirtualLayout(shape=values.shape, dtype="float32")
+            layout[...] = h5py.VirtualSource(str(outside), "kernel", values.shape)
+            h5.create_virtual_dataset(path, layout)
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("external_storage", "keeps its values in external files"),
+        ("fifo", "keeps its values in external files"),
+        ("soft_link", "is a SoftLink, which points outside the file"),
+        ("external_link", "is a ExternalLink, which points outside the file"),
+        ("virtual", "is a virtual dataset"),
+    ],
+)
+def test_weights_from_outside_the_verified_bytes_are_refused(
+    tiny_model: Path, tmp_path: Path, kind: str, message: str
+) -> None:
+    model = craft(tiny_model, tmp_path, outside_storage(kind, tmp_path))
+    for engine in Engine:
+        with pytest.raises(UnsafeModelError, match=message):
+            api.load(model, engine=engine).forecast()
+
+
+# --- 3. One consistent set of bytes, even while a retrain swaps the directory ---
+
+
+def test_a_directory_swapped_after_loading_does_not_mix_models(
+    tiny_model: Path, tmp_path: Path
+) -> None:
+    model = tmp_path / "model"
+    shutil.copytree(tiny_model, model)
+    expected = api.load(model).forecast().values
+    loaded = api.load(model)  # verified, not yet used
+    other = craft(tiny_model, tmp_path, negate_kernels)
+    os.rename(model, tmp_path / "old")  # what a retrain's swap does
+    os.rename(other, model)
+    got = loaded.forecast().values
+    np.testing.assert_array_equal(got, expected)
+    assert not np.array_equal(api.load(model).forecast().values, expected)
+
+
+def negate_kernels(h5: Any) -> None:
+    kernel = first_kernel(h5)
+    kernel[...] = -kernel[()] - 0.5
