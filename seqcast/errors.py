@@ -13,6 +13,7 @@ class ExitCode(IntEnum):
     USAGE = 2  # set by Typer: unknown flag, value out of range
     SOURCE_UNAVAILABLE = 3  # ticker download failed; a retry may help
     LOCKED = 4  # another seqcast process holds the lock on the same output
+    NON_FINITE = 5  # the model produced nan or inf; nothing was written
     INTERRUPTED = 130  # Ctrl-C / SIGINT; nothing was written
 
 
@@ -44,3 +45,9 @@ class LockError(SeqcastError):
     """Another process holds the lock on the same output for longer than allowed."""
 
     exit_code = ExitCode.LOCKED
+
+
+class NonFiniteError(SeqcastError):
+    """A forecast or score came out nan or inf (overflowing weights or input values)."""
+
+    exit_code = ExitCode.NON_FINITE

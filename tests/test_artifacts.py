@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -56,13 +57,52 @@ def test_save_then_load_round_trips(tmp_path: Path) -> None:
     assert _leftovers(tmp_path, "m") == []
 
 
-def test_saving_again_replaces_the_whole_directory(tmp_path: Path) -> None:
+def test_saving_again_replaces_the_model_and_keeps_the_users_files(
+    tmp_path: Path,
+) -> None:
     out = _save(tmp_path / "m", b"old", "old")
-    (out / "stray.txt").write_text("left by hand")
+    (out / "NOTES.txt").write_text("left by hand")
+    (out / "plots").mkdir()
+    (out / "plots" / "fit.png").write_bytes(b"png")
+    (out / "model-1.keras").write_bytes(b"an old ensemble member")
+    inode = (out / "NOTES.txt").stat().st_ino
     _save(out, b"new-model", "new")
     assert (out / MODEL_FILE).read_bytes() == b"new-model"
     assert tag_of(load_artifact(out)) == "new"
-    assert not (out / "stray.txt").exists()
+    assert (out / "NOTES.txt").read_text() == "left by hand"
+    assert (out / "NOTES.txt").stat().st_ino == inode  # moved, not copied
+    assert (out / "plots" / "fit.png").read_bytes() == b"png"
+    assert not (out / "model-1.keras").exists()  # seqcast's own file: replaced
+    assert _leftovers(tmp_path, "m") == []
+
+
+def test_a_failed_swap_gives_the_users_files_back(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from seqcast.store import directory
+
+    out = _save(tmp_path / "m", b"old", "old")
+    (out / "NOTES.txt").write_text("mine")
+
+    def broken_swap(tmp: Path, out: Path) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(directory, "_swap_into_place", broken_swap)
+    with pytest.raises(ArtifactError, match="No space left on device"):
+        _save(out, b"new", "new")
+    assert (out / "NOTES.txt").read_text() == "mine"
+    assert tag_of(load_artifact(out)) == "old"
+
+
+def test_users_files_stranded_by_a_killed_save_are_moved_back(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"old", "old")
+    stranded = tmp_path / ".m.tmp-999999-deadbeef"  # killed after carrying them over
+    (stranded / "plots").mkdir(parents=True)
+    (stranded / "plots" / "a.png").write_bytes(b"png")
+    (stranded / MODEL_FILE).write_bytes(b"half-written")
+    _save(out, b"new", "new")
+    assert (out / "plots" / "a.png").read_bytes() == b"png"
+    assert (out / MODEL_FILE).read_bytes() == b"new"
     assert _leftovers(tmp_path, "m") == []
 
 
@@ -276,3 +316,63 @@ def test_atomic_write_text_replaces_whole_files(tmp_path: Path) -> None:
         atomic_write_text(tmp_path / "nowhere" / "x.csv", "a\n")
     with pytest.raises(ArtifactError, match="is a directory"):
         atomic_write_text(tmp_path, "a\n")
+
+
+def test_a_model_file_that_is_a_symlink_is_refused(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"model-a")
+    outside = tmp_path / "outside.keras"
+    outside.write_bytes(
+        b"model-a"
+    )  # same bytes, same checksum, but not in the directory
+    (out / MODEL_FILE).unlink()
+    (out / MODEL_FILE).symlink_to(outside)
+    with pytest.raises(ArtifactError) as info:
+        load_artifact(out)
+    assert str(info.value) == (
+        f"{out / MODEL_FILE} is a symbolic link; a model directory holds its own files only. Replace the link with the file, or retrain with `seqcast train`."
+    )
+
+
+def test_a_fifo_in_place_of_a_model_file_is_refused_without_blocking(
+    tmp_path: Path,
+) -> None:
+    out = _save(tmp_path / "m", b"model-a")
+    (out / MODEL_FILE).unlink()
+    os.mkfifo(out / MODEL_FILE)
+    with pytest.raises(ArtifactError, match="is not a regular file"):
+        load_artifact(out)
+
+
+def test_loaded_bytes_are_the_verified_bytes(tmp_path: Path) -> None:
+    out = _save(tmp_path / "m", b"model-a")
+    artifact = load_artifact(out)
+    (out / MODEL_FILE).write_bytes(b"model-b")  # changed after verification
+    assert artifact.member_bytes(0) == b"model-a"
+
+
+@pytest.mark.parametrize("after", [META_FILE, MODEL_FILE])
+def test_a_swap_while_reading_gives_one_consistent_model(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, after: str
+) -> None:
+    from seqcast.store import directory
+
+    out = _save(tmp_path / "m", b"model-a", "a")
+    new = _save(tmp_path / "n", b"model-b", "b")
+    real = directory._read_entry
+    swaps: list[str] = []
+
+    def read_then_swap(dfd: int, folder: Path, name: str, limit: int) -> Any:
+        data = real(dfd, folder, name, limit)
+        if name == after and not swaps:  # a retrain swaps right after this read
+            swaps.append(name)
+            old = tmp_path / ".m.tmp-old"
+            os.rename(out, old)
+            os.rename(new, out)
+            shutil.rmtree(old)  # the retrain removes the previous directory
+        return data
+
+    monkeypatch.setattr(directory, "_read_entry", read_then_swap)
+    artifact = load_artifact(out)
+    assert swaps == [after]
+    assert tag_of(artifact) == "b"  # the newer model, read whole
+    assert artifact.member_bytes(0) == b"model-b"

@@ -21,6 +21,7 @@ from seqcast.model import predict as inference
 from seqcast.model.predict import (
     KerasModel,
     NumpyModel,
+    UnsafeModelError,
     UnsupportedModelError,
     recursive_forecast,
 )
@@ -256,20 +257,22 @@ def test_weights_that_do_not_fit_the_config_are_rejected(tmp_path: Path) -> None
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in members.items():
             archive.writestr(name, data)
-    with pytest.raises(UnsupportedModelError) as info:
+    with pytest.raises(UnsafeModelError) as info:  # malformed: Keras may not load it
         NumpyModel.from_keras_file(path)
     assert str(info.value) == (
-        f"Model '{path}' cannot run on the NumPy engine: weights of layer 'lstm_a' have shapes [(2, 16), (4, 16), (16,)] but its config needs [(2, 20), (5, 20), (20,)]. Use --engine keras."
+        f"Model '{path}' is unsafe or malformed, so no engine loads it: weights of layer 'lstm_a' have shapes [(2, 16), (4, 16), (16,)] but its config needs [(2, 20), (5, 20), (20,)]. Retrain with `seqcast train`, or get the model directory from its source again."
     )
+    assert not isinstance(info.value, UnsupportedModelError)
 
 
-def test_damaged_archive_is_unsupported(tmp_path: Path) -> None:
+def test_damaged_archive_is_unsafe_for_every_engine(tmp_path: Path) -> None:
     path = tmp_path / "model.keras"
     path.write_bytes(b"not a zip file")
     with pytest.raises(
-        UnsupportedModelError, match=r"it is not a readable \.keras file \(BadZipFile"
-    ):
+        UnsafeModelError, match=r"it is not a readable \.keras file \(BadZipFile"
+    ) as info:
         NumpyModel.from_keras_file(path)
+    assert not isinstance(info.value, UnsupportedModelError)
 
 
 def test_missing_model_file_says_to_train(tmp_path: Path) -> None:

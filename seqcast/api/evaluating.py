@@ -107,7 +107,7 @@ def evaluate_windows(
             f"The data has no {horizon}-step stretch after {fit_last}, the last timestamp the model trained or validated on. Give data that reaches at least {horizon} steps past it (and {window} rows before them)."
         )
     starts: IntArray = np.arange(first_start, last_start + 1, dtype=np.int64)
-    return score_windows(
+    evaluation = score_windows(
         u.values[:, 0],
         starts,
         window,
@@ -117,6 +117,8 @@ def evaluate_windows(
         scale=u.scale,
         dates=list(u.dates),
     )
+    _check_scores(forecaster, evaluation, u.values)
+    return evaluation
 
 
 def default_folds(
@@ -186,25 +188,46 @@ def evaluate_origins(
                 0,
             )
         )
-    return pool_folds(
+    pooled = pool_folds(
         result, window, horizon, cuts, step, False, u.dates, u.values[:, 0], u.season
+    )
+    _check_scores(forecaster, pooled.overall, u.values)
+    return pooled
+
+
+def _check_scores(
+    forecaster: Forecaster, evaluation: Evaluation, values: FloatArray
+) -> None:
+    """Refuse a model MAE or RMSE that overflowed to nan or inf (MAPE/MASE may be nan)."""
+    from seqcast.api.forecaster import check_finite
+
+    model = evaluation.scores["model"]
+    check_finite(
+        np.array([model.mae, model.rmse]),
+        f"The MAE/RMSE of {forecaster.artifact.path}",
+        values,
     )
 
 
 def _predict(
     forecaster: Forecaster, values: FloatArray, starts: IntArray, first_row: int
 ) -> FloatArray:
+    from seqcast.api.forecaster import check_finite
+
     art = forecaster.artifact
-    return predict_windows(
-        forecaster.predictor(),
-        forecaster.prep,
-        values,
-        starts,
-        art.window,
-        art.horizon,
-        art.config.train.window_norm,
-        first_row,
-    )
+    with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
+        predicted = predict_windows(
+            forecaster.predictor(),
+            forecaster.prep,
+            values,
+            starts,
+            art.window,
+            art.horizon,
+            art.config.train.window_norm,
+            first_row,
+        )
+    check_finite(predicted, f"The predictions of {art.path}", values)
+    return predicted
 
 
 def _stored_scale(forecaster: Forecaster, season: int) -> float:

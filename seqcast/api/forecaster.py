@@ -21,7 +21,7 @@ import numpy as np
 from seqcast._types import Float32Array, FloatArray
 from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
-from seqcast.errors import ConfigError, DataError, SeqcastError
+from seqcast.errors import ConfigError, DataError, NonFiniteError, SeqcastError
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.model.pipeline import Predict, Prep, mean_predict
 from seqcast.prep.scaling import Scaler
@@ -153,6 +153,7 @@ class Forecaster:
             ConfigError: If steps < 1, or steps > horizon for a model with features,
                 or intervals are asked of a model stored without calibration.
             DataError: If ``data`` does not match the model.
+            NonFiniteError: If a forecast value or interval bound is nan or inf.
         """
         art = self.artifact
         steps = art.horizon if steps is None else steps
@@ -173,7 +174,12 @@ class Forecaster:
             raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
             origin = iso_dates(series.data.index)[-1]
             first_row = self._first_row(series.data.index[-art.window])
-        values = self._forecast_values(raw_window, steps, first_row)
+        with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
+            values = self._forecast_values(raw_window, steps, first_row)
+        check_finite(values, f"The forecast of {art.path}", raw_window)
+        bands = self.interval_bands(values, intervals)
+        for label, band in bands.items():
+            check_finite(np.concatenate(band), f"The {label}% interval of {art.path}")
         dates = _future_dates(origin, art.freq, steps)
         return Forecast(
             target=art.target,
@@ -181,7 +187,7 @@ class Forecaster:
             values=values,
             origin=origin,
             engine=self._engine_used,
-            bands=self.interval_bands(values, intervals),
+            bands=bands,
         )
 
     def interval_bands(
@@ -369,6 +375,32 @@ class Forecaster:
             out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
         rows = first_row + art.window + np.arange(steps)
         return prep.invert(np.asarray(out, dtype=np.float64), rows)
+
+
+def check_finite(
+    values: FloatArray, what: str, inputs: FloatArray | None = None
+) -> None:
+    """Refuse an array holding nan or inf, naming ``what`` produced it.
+
+    Args:
+        values: Forecasts, predictions or scores, any shape.
+        what: The subject of the message, such as ``"The forecast of models/air"``.
+        inputs: The unscaled input values, whose largest magnitude the message echoes.
+
+    Raises:
+        NonFiniteError: If any value is nan or inf.
+    """
+    arr = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(arr)
+    if not bad.any():
+        return
+    largest = ""
+    if inputs is not None and np.asarray(inputs).size:
+        with np.errstate(all="ignore"):
+            largest = f"; largest |input| {float(np.nanmax(np.abs(inputs))):.3g}"
+    raise NonFiniteError(
+        f"{what} has {int(bad.sum())} non-finite values (nan or inf) among {arr.size}: the model's weights or the input values overflow{largest}. Check the input data for extreme values, or retrain with `seqcast train`; nothing was written."
+    )
 
 
 def _check_against_training(art: Artifact, series: Series) -> None:

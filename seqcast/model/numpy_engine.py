@@ -1,9 +1,10 @@
 """Run Keras recurrent models in NumPy: read a ``.keras`` archive into float32 layers.
 
-The archive (``config.json`` and ``model.weights.h5``) is read with zipfile, json and
-h5py; nothing is unpickled. :func:`read_keras_file` accepts a chain of InputLayer,
-SimpleRNN, LSTM, GRU, Bidirectional, Dropout and Dense layers and raises
-:class:`Rejected`, with the reason, for anything else. ``seqcast.model.predict.NumpyModel``
+The archive (``config.json`` and ``model.weights.h5``) is checked and opened by
+``seqcast.model.archive`` (raising ``Unsafe``); nothing is unpickled.
+:func:`read_keras_bytes` accepts a chain of InputLayer, SimpleRNN, LSTM, GRU,
+Bidirectional, Dropout and Dense layers and raises :class:`Rejected`, with the reason,
+for anything else. ``seqcast.model.predict.NumpyModel``
 wraps the result. Only numpy is imported at module level; h5py is imported by the reader.
 
 In ``model.weights.h5`` Keras 3 keys a layer's weights not by the layer's name but by its
@@ -17,7 +18,6 @@ that is used when present, the counter otherwise.
 from __future__ import annotations
 
 import io
-import json
 import re
 import zipfile
 from collections.abc import Callable, Sequence
@@ -28,12 +28,12 @@ from typing import Any
 import numpy as np
 
 from seqcast._types import Float32Array
+from seqcast.model.archive import Limits, Unsafe, audit_weights, open_archive
 
 Layer = Callable[[Float32Array], Float32Array]
 _Shapes = list[tuple[int, ...]]
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
-_MAX_MEMBER_BYTES = 1 << 30  # refuse archive members over 1 GiB (decompression bombs)
 _READ_ERRORS = (
     zipfile.BadZipFile,
     KeyError,
@@ -45,7 +45,7 @@ _READ_ERRORS = (
 
 
 class Rejected(Exception):
-    """Why a model cannot run on NumPy; ``NumpyModel.from_keras_file`` wraps it."""
+    """Why a safe model cannot run on NumPy (Keras may); ``NumpyModel`` wraps it."""
 
 
 def _sigmoid(x: Float32Array) -> Float32Array:
@@ -201,17 +201,24 @@ def _activation(cfg: dict[str, Any], key: str, layer: str) -> Layer:
 
 
 def _read_vars(group: Any, name: str, expected: _Shapes) -> list[Float32Array]:
-    """Read datasets ``vars/0``, ``vars/1``... and check their shapes and dtype."""
+    """Read datasets ``vars/0``, ``vars/1``..., checking shapes and dtype before reading.
+
+    Raises:
+        Unsafe: If the declared shapes or dtype differ from what the layer's config
+            needs: the file is malformed, and no engine may load it.
+    """
     found = group["vars"] if group is not None and "vars" in group else {}
-    arrays = [found[str(i)][()] for i in range(len(found)) if str(i) in found]
-    shapes = [tuple(int(d) for d in a.shape) for a in arrays]
-    if len(arrays) != len(found) or shapes != expected:
-        raise Rejected(
+    datasets = [found[str(i)] for i in range(len(found)) if str(i) in found]
+    shapes = [
+        tuple(int(d) for d in getattr(ds, "shape", None) or ()) for ds in datasets
+    ]
+    if len(datasets) != len(found) or shapes != expected:
+        raise Unsafe(
             f"weights of layer '{name}' have shapes {shapes} but its config needs {expected}"
         )
-    if any(a.dtype != np.float32 for a in arrays):
-        raise Rejected(f"weights of layer '{name}' are not float32")
-    return [np.ascontiguousarray(a) for a in arrays]
+    if any(ds.dtype != np.float32 for ds in datasets):
+        raise Unsafe(f"weights of layer '{name}' are not float32")
+    return [np.ascontiguousarray(ds[()]) for ds in datasets]
 
 
 def _recurrent(spec: Any, group: Any, n_in: int) -> _Recurrent:
@@ -381,40 +388,60 @@ class Network:
     horizon: int
 
 
-def read_keras_file(path: Path) -> Network:
-    """Read a Keras 3 ``.keras`` archive into NumPy layers with zipfile, json and h5py.
+def read_keras_file(path: Path, limits: Limits | None = None) -> Network:
+    """Read a Keras 3 ``.keras`` file into NumPy layers; see :func:`read_keras_bytes`.
+
+    Raises:
+        Unsafe: If the file is over the size limit, or as :func:`read_keras_bytes`.
+        Rejected: As :func:`read_keras_bytes`.
+        OSError: If the file cannot be read.
+    """
+    limits = limits or Limits()
+    with open(path, "rb") as handle:
+        data = handle.read(limits.max_model_bytes + 1)
+    if len(data) > limits.max_model_bytes:
+        raise Unsafe(f"the file is larger than {limits.max_model_bytes} bytes")
+    return read_keras_bytes(data, limits)
+
+
+def read_keras_bytes(data: bytes, limits: Limits) -> Network:
+    """Read a Keras 3 ``.keras`` archive held in memory into NumPy layers.
+
+    Every safety check (:func:`seqcast.model.archive.open_archive`,
+    :func:`seqcast.model.archive.audit_weights`) runs before the architecture is
+    looked at, so a :class:`Rejected` file is safe for Keras to load.
 
     Args:
-        path: A file written by ``keras.Model.save``.
+        data: The bytes of a file written by ``keras.Model.save``.
+        limits: Size limits.
 
     Returns:
         The layers, with the model's window, n_features and horizon.
 
     Raises:
-        Rejected: If the archive cannot be read, holds anything but a chain of
-            supported layers, or has weights that do not fit its config.
+        Unsafe: If the archive is malformed, over a limit, reaches outside its own
+            bytes, or has weights whose shapes do not fit its config.
+        Rejected: If it holds anything but a chain of supported layers.
     """
     import h5py  # ~35 ms on top of numpy, so only the loader pays for it
 
+    archive = open_archive(data, limits)
     try:
-        with zipfile.ZipFile(path) as archive:
-            config = json.loads(_member(archive, "config.json"))
-            weights = io.BytesIO(_member(archive, "model.weights.h5"))
-        specs = _chain(config)
-        with h5py.File(weights, "r") as h5:
+        h5 = h5py.File(io.BytesIO(archive.weights), "r")
+    except (OSError, ValueError) as exc:
+        raise Unsafe(
+            f"its weights are not a readable HDF5 file ({type(exc).__name__}: {' '.join(str(exc).split())})"
+        ) from None
+    with h5:
+        audit_weights(h5, limits)
+        try:
+            specs = _chain(archive.config)
             if "layers" not in h5:
-                raise Rejected("the weights file has no 'layers' group")
+                raise Unsafe("the weights file has no 'layers' group")
             groups = _weight_groups(h5["layers"], specs)
             return Network(*_build(specs, groups))
-    except _READ_ERRORS as exc:  # a damaged or foreign archive; Keras may say more
-        detail = " ".join(str(exc).split())  # one line
-        raise Rejected(
-            f"it is not a readable .keras file ({type(exc).__name__}: {detail})"
-        ) from exc
-
-
-def _member(archive: zipfile.ZipFile, name: str) -> bytes:
-    """Read one archive member, refusing absurd sizes."""
-    if archive.getinfo(name).file_size > _MAX_MEMBER_BYTES:
-        raise Rejected(f"'{name}' is larger than {_MAX_MEMBER_BYTES} bytes")
-    return archive.read(name)
+        except _READ_ERRORS as exc:  # a config this reader does not understand
+            detail = " ".join(str(exc).split())  # one line
+            raise Rejected(
+                f"its config is not one the NumPy engine reads ({type(exc).__name__}: {detail[:200]})"
+            ) from exc

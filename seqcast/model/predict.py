@@ -18,13 +18,19 @@ import numpy as np
 
 from seqcast._types import Float32Array, FloatArray
 from seqcast.errors import ArtifactError, ConfigError, DataError
-from seqcast.model.numpy_engine import Layer, Rejected, read_keras_file
+from seqcast.model.archive import Limits, Unsafe, open_archive
+from seqcast.model.numpy_engine import Layer, Rejected, read_keras_bytes
 
+_SIZE_KEYS = ("units", "filters", "output_dim", "input_dim", "key_dim", "num_heads")
 _CHUNK = 256  # windows per forward pass in NumpyModel.predict: (256, 4 * units) float32 blocks stay in L2
 
 
 class UnsupportedModelError(ArtifactError):
-    """The NumPy engine cannot reproduce this model; the Keras engine can."""
+    """The NumPy engine cannot reproduce this (safe) model; the Keras engine can."""
+
+
+class UnsafeModelError(ArtifactError):
+    """The model file is malformed or unsafe; neither engine may load it."""
 
 
 class Predictor(Protocol):
@@ -69,36 +75,58 @@ class NumpyModel:
         self.horizon = horizon
 
     @classmethod
-    def from_keras_file(cls, path: Path) -> NumpyModel:
-        """Load a Keras 3 ``.keras`` archive with zipfile, json and h5py.
-
-        Args:
-            path: A file written by ``keras.Model.save``.
-
-        Returns:
-            The model, ready to ``predict``.
+    def from_keras_file(cls, path: Path, limits: Limits | None = None) -> NumpyModel:
+        """Load a Keras 3 ``.keras`` file; see :meth:`from_keras_bytes`.
 
         Raises:
-            ArtifactError: If ``path`` is not a file.
-            UnsupportedModelError: If the archive cannot be read, holds anything but a
-                chain of supported layers, or has weights that do not fit its config.
+            ArtifactError: If ``path`` is not a file, or as :meth:`from_keras_bytes`.
+            UnsupportedModelError: As :meth:`from_keras_bytes`.
         """
         path = Path(path)
         if not path.is_file():
             raise ArtifactError(
                 f"Model file '{path}' does not exist. Run `seqcast train` first."
             )
+        limits = limits or Limits()
+        with open(path, "rb") as handle:
+            data = handle.read(limits.max_model_bytes + 1)
+        return cls.from_keras_bytes(data, str(path), limits)
+
+    @classmethod
+    def from_keras_bytes(
+        cls, data: bytes, source: str, limits: Limits | None = None
+    ) -> NumpyModel:
+        """Load a Keras 3 ``.keras`` archive held in memory, with zipfile, json and h5py.
+
+        Args:
+            data: The bytes of a file written by ``keras.Model.save``.
+            source: Where the bytes came from, for messages.
+            limits: Size limits (default :class:`seqcast.model.archive.Limits`).
+
+        Returns:
+            The model, ready to ``predict``.
+
+        Raises:
+            UnsafeModelError: If the archive is malformed, over a limit, reaches
+                outside its own bytes or has weights that do not fit its config; no
+                engine may load it.
+            UnsupportedModelError: If it holds anything but a chain of supported
+                layers; Keras may still run it.
+        """
+        limits = limits or Limits()
         try:
-            network = read_keras_file(path)
+            if len(data) > limits.max_model_bytes:
+                raise Unsafe(f"the file is larger than {limits.max_model_bytes} bytes")
+            network = read_keras_bytes(data, limits)
+        except Unsafe as exc:
+            raise UnsafeModelError(
+                f"Model '{source}' is unsafe or malformed, so no engine loads it: {exc}. Retrain with `seqcast train`, or get the model directory from its source again."
+            ) from None
         except Rejected as exc:
-            reason = str(exc)
-        else:
-            return cls(
-                network.layers, network.window, network.n_features, network.horizon
-            )
-        raise UnsupportedModelError(
-            f"Model '{path}' cannot run on the NumPy engine: {reason}. Use --engine keras."
-        )
+            raise UnsupportedModelError(
+                f"Model '{source}' cannot run on the NumPy engine: {exc}. Use --engine keras."
+            ) from None
+        return cls(network.layers, network.window, network.n_features, network.horizon)
 
     def predict(self, x: FloatArray | Float32Array) -> FloatArray:
         """Forecast all windows at once, looping over time steps only.
@@ -167,6 +195,65 @@ class KerasModel:
             for i in range(0, len(arr), self.batch_size)
         ]
         return np.concatenate(parts).astype(np.float64)
+
+
+def load_keras_bytes(data: bytes, source: str, limits: Limits | None = None) -> Any:
+    """Load verified model bytes with Keras in safe mode, after every NumPy-side check.
+
+    The checks of :meth:`NumpyModel.from_keras_bytes` run first; only a file they find
+    safe but unsupported, whose layer sizes stay within ``MAX_UNITS``, reaches Keras.
+    Keras 3.15's public ``keras.saving.load_model`` takes only paths, so the bytes are
+    written to a private temporary directory (mode 0700) and loaded from there:
+    Keras never reopens the model directory.
+
+    Raises:
+        UnsafeModelError: As :meth:`NumpyModel.from_keras_bytes`, or if a layer
+            declares a size over ``MAX_UNITS``.
+        ArtifactError: If Keras refuses the file.
+    """
+    import tempfile
+
+    from seqcast.config import MAX_UNITS
+    from seqcast.runtime import import_keras_quietly
+
+    try:
+        NumpyModel.from_keras_bytes(data, source, limits)
+    except UnsupportedModelError:
+        config = open_archive(data, limits or Limits()).config
+        big = _largest_size(config)
+        if big > MAX_UNITS:
+            raise UnsafeModelError(
+                f"Model '{source}' is unsafe or malformed, so no engine loads it: a layer declares a size of {big}, over {MAX_UNITS}. Retrain with `seqcast train`, or get the model directory from its source again."
+            ) from None
+    keras = import_keras_quietly()
+    with tempfile.TemporaryDirectory(prefix="seqcast-model-") as private:
+        file = Path(private) / "model.keras"
+        with open(file, "xb") as handle:
+            handle.write(data)
+        try:
+            return keras.saving.load_model(file, compile=False, safe_mode=True)
+        except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
+            text = str(exc).strip()
+            first_line = text.splitlines()[0] if text else type(exc).__name__
+            raise ArtifactError(
+                f"Keras cannot load {source} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code."
+            ) from None
+
+
+def _largest_size(config: Any) -> int:
+    """Return the largest integer under a layer-size key anywhere in a Keras config."""
+    largest, stack, seen = 0, [config], 0
+    while stack and seen < 100_000:
+        node, seen = stack.pop(), seen + 1
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _SIZE_KEYS and isinstance(value, int):
+                    largest = max(largest, value)
+                elif isinstance(value, dict | list):
+                    stack.append(value)
+        elif isinstance(node, list):
+            stack.extend(v for v in node if isinstance(v, dict | list))
+    return largest
 
 
 def recursive_forecast(

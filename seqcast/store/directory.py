@@ -9,7 +9,8 @@ A model directory holds two files:
 
 Saving builds the directory under a temporary sibling name and swaps it into place with one
 ``renameat2(RENAME_EXCHANGE)`` call, so a reader (or a run killed at any moment) sees either
-the complete previous directory or the complete new one.
+the complete previous directory or the complete new one. Files the user keeps in the
+directory (notes, plots) are moved into the new one before the swap, never deleted.
 """
 
 from __future__ import annotations
@@ -17,14 +18,17 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
+import glob
 import hashlib
 import json
 import math
 import os
+import re
 import shutil
+import stat
 import uuid
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +36,7 @@ from seqcast import atomic
 from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.errors import ArtifactError, SeqcastError
+from seqcast.model.archive import Limits
 from seqcast.store.schema import SCHEMA_VERSION, ModelMeta
 
 if TYPE_CHECKING:
@@ -58,10 +63,15 @@ class Artifact:
     Attributes:
         path: The model directory.
         meta: The validated ``seqcast.json``.
+        files: Each recorded file's bytes, as read once and checked against its
+            SHA-256; the engines build from these, never from the path.
+        limits: The size limits the model files were read under.
     """
 
     path: Path
     meta: ModelMeta
+    files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
+    limits: Limits = field(default_factory=Limits, repr=False)
 
     @property
     def config(self) -> RunConfig:
@@ -108,37 +118,45 @@ class Artifact:
         """Steps the model predicts at once."""
         return self.config.train.sizes[1]
 
-    def keras_model(self, member: int = 0) -> Any:
-        """Load a member's Keras model in safe mode (no Lambda layers, no pickled code).
+    def member_bytes(self, member: int = 0) -> bytes:
+        """Return a member's verified bytes.
 
         Raises:
+            ArtifactError: If the artifact was built without them.
+        """
+        name = member_file(member)
+        if name not in self.files:
+            raise ArtifactError(
+                f"{self.path / name} was not read and verified with {META_FILE}. Load the model with `seqcast.load`."
+            )
+        return self.files[name]
+
+    def keras_model(self, member: int = 0) -> Any:
+        """Load a member's Keras model in safe mode from its verified bytes.
+
+        Raises:
+            UnsafeModelError: If the file is malformed or unsafe (see ``numpy_model``).
             ArtifactError: If Keras refuses the file.
         """
-        from seqcast.runtime import import_keras_quietly
+        from seqcast.model.predict import load_keras_bytes
 
-        keras = import_keras_quietly()
-        file = self.path / member_file(member)
-        try:
-            return keras.saving.load_model(file, compile=False, safe_mode=True)
-        except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
-            first_line = (
-                str(exc).strip().splitlines()[0]
-                if str(exc).strip()
-                else type(exc).__name__
-            )
-            raise ArtifactError(
-                f"Keras cannot load {file} safely: {first_line[:200]}. Retrain with `seqcast train`; seqcast never loads models that carry code."
-            ) from None
+        source = str(self.path / member_file(member))
+        return load_keras_bytes(self.member_bytes(member), source, self.limits)
 
     def numpy_model(self, member: int = 0) -> NumpyModel:
-        """Load a member's weights for the NumPy forward pass (no TensorFlow, no Keras).
+        """Load a member's weights for the NumPy forward pass from its verified bytes.
 
         Raises:
             UnsupportedModelError: If the architecture has a layer the NumPy engine lacks.
+            UnsafeModelError: If the file is malformed, over a limit or reaches
+                outside its own bytes; no engine may load it.
         """
         from seqcast.model.predict import NumpyModel
 
-        return NumpyModel.from_keras_file(self.path / member_file(member))
+        source = str(self.path / member_file(member))
+        return NumpyModel.from_keras_bytes(
+            self.member_bytes(member), source, self.limits
+        )
 
 
 def save_artifact(
@@ -149,7 +167,13 @@ def save_artifact(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     extra_files: Sequence[tuple[str, Callable[[Path], None]]] = (),
 ) -> Path:
-    """Write a model directory atomically, replacing any previous one as a whole.
+    """Write a model directory atomically, replacing the previous model as a whole.
+
+    Entries of a previous directory that seqcast does not own (anything but
+    ``model.keras``, ``model-N.keras`` and ``seqcast.json``, such as a ``NOTES.txt``
+    or a ``plots/`` folder) are moved into the new directory before the swap, so
+    retraining never deletes them; a run killed in between leaves them in its
+    temporary sibling, from which the next save moves them back.
 
     Args:
         out: Destination directory. If it exists it must be a seqcast model directory.
@@ -183,6 +207,7 @@ def save_artifact(
         ) from None
     _check_replaceable(out)
     with output_lock(out, lock_timeout):
+        _rescue_user_entries(out)
         atomic.remove_stale_temporaries(out)
         tmp = atomic.temporary_sibling(out)
         try:
@@ -197,8 +222,13 @@ def save_artifact(
                 "files": files,
             }
             _write_json(tmp / META_FILE, full_meta)
-            atomic.fsync_dir(tmp)
-            _swap_into_place(tmp, out)
+            carried = _carry_user_entries(out, tmp)
+            try:
+                atomic.fsync_dir(tmp)
+                _swap_into_place(tmp, out)
+            except BaseException:
+                _move_entries(tmp, out, carried)  # the swap failed: give them back
+                raise
         except SeqcastError:
             raise
         except OSError as exc:
@@ -210,16 +240,62 @@ def save_artifact(
     return out
 
 
-def load_artifact(path: Path) -> Artifact:
-    """Read and verify a model directory without loading the model itself.
+def load_artifact(path: Path, *, limits: Limits | None = None) -> Artifact:
+    """Read and verify a model directory, keeping every file's verified bytes in memory.
 
     Checks, in order: the directory exists, ``seqcast.json`` parses, its schema version is
-    supported, every recorded file is present with the recorded size and SHA-256.
+    supported, every recorded file is a regular file (not a link, FIFO or device) with
+    the recorded size and SHA-256. Each file is read once, through one handle on the
+    directory, so ``seqcast.json`` and the model files come from the same directory
+    even while a retrain swaps a new one in; both engines later build from those same
+    bytes, never from the path. If the directory was swapped while it was read, it is
+    read again (up to 3 times).
+
+    Args:
+        path: The model directory.
+        limits: Size limits (default: :meth:`seqcast.model.archive.Limits.from_env`).
 
     Raises:
         ArtifactError: Naming the file and what to do, on any failed check.
+        ConfigError: If ``SEQCAST_MAX_MODEL_MB`` is not a positive integer.
     """
     path = Path(path)
+    limits = limits or Limits.from_env()
+    for attempt in range(_READ_ATTEMPTS):
+        again = attempt + 1 < _READ_ATTEMPTS
+        opened: list[tuple[int, int]] = []
+        try:
+            artifact = _read_directory(path, limits, opened)
+        except ArtifactError:
+            if again and opened and _identity(path) not in (None, opened[0]):
+                continue  # a retrain swapped the directory mid-read: read the new one
+            raise
+        if again and _identity(path) != opened[0]:
+            continue  # consistent, but already replaced: read the newer model
+        return artifact
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+_READ_ATTEMPTS = 3
+_META_BYTES = 64 << 20  # seqcast.json: schema, scaler, last window, history
+
+
+def _identity(path: Path) -> tuple[int, int] | None:
+    """The (device, inode) of ``path``, or None if it is gone."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def _read_directory(
+    path: Path, limits: Limits, opened: list[tuple[int, int]]
+) -> Artifact:
+    """Read one consistent set of files through one directory handle.
+
+    Appends the (device, inode) of the directory opened to ``opened``.
+    """
     meta_path = path / META_FILE
     if not path.exists():
         raise ArtifactError(f"No model at {path}. Run `seqcast train` first.")
@@ -227,34 +303,48 @@ def load_artifact(path: Path) -> Artifact:
         raise ArtifactError(
             f"{path} is a file, not a model directory. Give the directory that `seqcast train --out` wrote."
         )
-    if not meta_path.is_file():
-        raise ArtifactError(
-            f"{meta_path} is missing, so {path} is not a complete model. Run `seqcast train` first."
-        )
     try:
-        meta = json.loads(meta_path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        dfd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError as exc:
         raise ArtifactError(
-            f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`."
+            f"Cannot open the model directory {path}: {exc.strerror}. Check its permissions."
         ) from None
-    if not isinstance(meta, dict):
-        raise ArtifactError(
-            f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`."
-        )
-    files = meta.get("files")
-    if not isinstance(files, dict) or MODEL_FILE not in files:
-        raise ArtifactError(
-            f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
-        )
-    parsed = ModelMeta.from_json(meta, str(meta_path))
-    for member in range(parsed.config.train.ensemble):
-        if member_file(member) not in files:
+    try:
+        st = os.fstat(dfd)
+        opened.append((st.st_dev, st.st_ino))
+        raw = _read_entry(dfd, path, META_FILE, _META_BYTES)
+        if raw is None:
             raise ArtifactError(
-                f"{meta_path} records no checksum for {member_file(member)}. Retrain with `seqcast train`."
+                f"{meta_path} is missing, so {path} is not a complete model. Run `seqcast train` first."
             )
-    for name, record in files.items():
-        _verify_file(path, name, record)
-    return Artifact(path=path, meta=parsed)
+        try:
+            meta = json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+            raise ArtifactError(
+                f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`."
+            ) from None
+        if not isinstance(meta, dict):
+            raise ArtifactError(
+                f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`."
+            )
+        files = meta.get("files")
+        if not isinstance(files, dict) or MODEL_FILE not in files:
+            raise ArtifactError(
+                f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
+            )
+        parsed = ModelMeta.from_json(meta, str(meta_path))
+        for member in range(parsed.config.train.ensemble):
+            if member_file(member) not in files:
+                raise ArtifactError(
+                    f"{meta_path} records no checksum for {member_file(member)}. Retrain with `seqcast train`."
+                )
+        blobs = {
+            name: _verified_bytes(dfd, path, name, record, limits)
+            for name, record in files.items()
+        }
+    finally:
+        os.close(dfd)
+    return Artifact(path=path, meta=parsed, files=blobs, limits=limits)
 
 
 @contextlib.contextmanager
@@ -332,6 +422,57 @@ def _check_replaceable(out: Path) -> None:
         )
 
 
+_OWNED = re.compile(r"model(-[0-9]+)?\.keras")
+
+
+def is_owned(name: str) -> bool:
+    """Whether seqcast writes (and may replace) the entry ``name`` of a model directory."""
+    return name == META_FILE or _OWNED.fullmatch(name) is not None
+
+
+def _user_entries(directory: Path) -> list[str]:
+    """Names in ``directory`` that seqcast does not own, sorted."""
+    try:
+        return sorted(e.name for e in os.scandir(directory) if not is_owned(e.name))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+def _move_entries(src: Path, dst: Path, names: Sequence[str]) -> None:
+    """Rename each of ``names`` from ``src`` to ``dst`` (same file system: no copy)."""
+    for name in names:
+        os.rename(src / name, dst / name)
+
+
+def _carry_user_entries(out: Path, tmp: Path) -> list[str]:
+    """Move the user's entries of ``out`` into the new directory ``tmp``; return their names."""
+    if not out.is_dir() or out.is_symlink():
+        return []
+    names = [n for n in _user_entries(out) if not (tmp / n).exists()]
+    moved: list[str] = []
+    try:
+        for name in names:
+            os.rename(out / name, tmp / name)
+            moved.append(name)
+    except BaseException:
+        _move_entries(tmp, out, moved)
+        raise
+    return moved
+
+
+def _rescue_user_entries(out: Path) -> None:
+    """Move user entries left in killed runs' temporaries back into ``out`` (hold the lock)."""
+    if not out.is_dir() or out.is_symlink():
+        return
+    for stale in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
+        if not stale.is_dir() or stale.is_symlink():
+            continue
+        for name in _user_entries(stale):
+            if not (out / name).exists():
+                with contextlib.suppress(OSError):
+                    os.rename(stale / name, out / name)
+
+
 def _swap_into_place(tmp: Path, out: Path) -> None:
     """Put ``tmp`` at ``out``; afterwards ``tmp`` holds the previous directory, if any."""
     if not out.exists():
@@ -387,27 +528,75 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _verify_file(directory: Path, name: Any, record: Any) -> None:
+def _read_entry(dfd: int, directory: Path, name: str, limit: int) -> bytes | None:
+    """Read the regular file ``name`` of the open directory ``dfd``; None if absent.
+
+    Never follows a symbolic link, never blocks on a FIFO, and reads at most
+    ``limit`` bytes.
+
+    Raises:
+        ArtifactError: If the entry is not a regular file, is over ``limit`` bytes,
+            or cannot be read.
+    """
+    file = directory / name
+    flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+    try:
+        fd = os.open(name, flags, dir_fd=dfd)
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise ArtifactError(
+                f"{file} is a symbolic link; a model directory holds its own files only. Replace the link with the file, or retrain with `seqcast train`."
+            ) from None
+        raise ArtifactError(
+            f"Cannot read {file}: {exc.strerror}. Check its permissions."
+        ) from None
+    with os.fdopen(fd, "rb") as handle:
+        st = os.fstat(handle.fileno())
+        if not stat.S_ISREG(st.st_mode):
+            raise ArtifactError(
+                f"{file} is not a regular file (a FIFO, device or folder). Retrain with `seqcast train`."
+            )
+        if st.st_size > limit:
+            raise ArtifactError(
+                f"{file} has {st.st_size} bytes, over the limit of {limit}. Set SEQCAST_MAX_MODEL_MB higher if you trust this model, or retrain with `seqcast train`."
+            )
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise ArtifactError(
+            f"{file} grew past the limit of {limit} bytes while being read. Retrain with `seqcast train`."
+        )
+    return data
+
+
+def _verified_bytes(
+    dfd: int, directory: Path, name: Any, record: Any, limits: Limits
+) -> bytes:
+    """Read a recorded file once and check its size and SHA-256 on those very bytes."""
     if (
         not isinstance(name, str)
         or "/" in name
         or name.startswith(".")
+        or name in ("", "..", META_FILE)
         or not isinstance(record, dict)
     ):
         raise ArtifactError(
             f"{directory / META_FILE} lists an invalid file entry {name!r}. Retrain with `seqcast train`."
         )
     file = directory / name
-    if not file.is_file():
+    data = _read_entry(dfd, directory, name, limits.max_model_bytes)
+    if data is None:
         raise ArtifactError(
             f"{file} is missing, so {directory} is not a complete model. Run `seqcast train` first."
         )
-    if file.stat().st_size != record.get("bytes") or _sha256(file) != record.get(
-        "sha256"
-    ):
+    if len(data) != record.get("bytes") or hashlib.sha256(
+        data
+    ).hexdigest() != record.get("sha256"):
         raise ArtifactError(
             f"{file} does not match the checksum in {META_FILE}: it was truncated, edited or comes from another model. Retrain with `seqcast train`."
         )
+    return data
 
 
 def _write_json(path: Path, payload: dict[str, Any]) -> None:
