@@ -16,6 +16,7 @@ if TYPE_CHECKING:
         DataError,
         ExitCode,
         LockError,
+        NonFiniteError,
         SeqcastError,
         SourceError,
     )
@@ -37,6 +38,7 @@ _LAZY = {
     "ArtifactError": "seqcast.errors",
     "SourceError": "seqcast.errors",
     "LockError": "seqcast.errors",
+    "NonFiniteError": "seqcast.errors",
     "ExitCode": "seqcast.errors",
 }
 """Public name -> module defining it, imported on first use (see ``__getattr__``)."""
@@ -51,6 +53,7 @@ __all__ = [
     "Forecaster",
     "LockError",
     "ModelConfig",
+    "NonFiniteError",
     "RunConfig",
     "SeqcastError",
     "SourceError",

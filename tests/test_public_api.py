@@ -27,6 +27,7 @@ PUBLIC = {
     "ArtifactError": seqcast.errors.ArtifactError,
     "SourceError": seqcast.errors.SourceError,
     "LockError": seqcast.errors.LockError,
+    "NonFiniteError": seqcast.errors.NonFiniteError,
     "ExitCode": seqcast.errors.ExitCode,
 }
 
