@@ -89,7 +89,8 @@ class Transform(StrEnum):
 class Deseasonalize(StrEnum):
     """Deseasonalisation of the (transformed) target, fitted on the training part."""
 
-    AUTO = "auto"  # classical, when the training part passes the seasonality test
+    AUTO = "auto"  # classical, when the training part holds two seasons
+    TEST = "test"  # classical, when the training part passes the seasonality test
     CLASSICAL = "classical"
     NONE = "none"
 
@@ -337,7 +338,7 @@ class TrainConfig:
     )
     deseasonalize: Deseasonalize = option(
         Deseasonalize.AUTO,
-        "Remove the seasonal pattern before the network: classical, none, or auto (when the training part is seasonal).",
+        "Remove the seasonal pattern before the network: classical, none, test (when the training part passes the seasonality test), or auto (whenever it holds two seasons).",
     )
     loss: Loss = option(Loss.MSE, "Loss: mse, mae, huber.")
     epochs: int = option(50, "Maximum epochs.", min=1)

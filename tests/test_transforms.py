@@ -52,11 +52,11 @@ def test_seasonality_test_tells_a_season_from_noise() -> None:
     assert not is_seasonal(np.sin(2 * np.pi * t[:30] / 12), 12)  # under 3 seasons
 
 
-def test_auto_deseasonalises_a_seasonal_series_and_leaves_others() -> None:
+def test_test_deseasonalises_a_seasonal_series_and_leaves_others() -> None:
     t = np.arange(96)
     seasonal = 100 * np.exp(0.01 * t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
     fitted = fit_transform(
-        seasonal, transform=Transform.AUTO, deseasonalize=Deseasonalize.AUTO, season=12
+        seasonal, transform=Transform.AUTO, deseasonalize=Deseasonalize.TEST, season=12
     )
     assert fitted.kind is Transform.LOG
     assert fitted.season == 12
@@ -65,10 +65,24 @@ def test_auto_deseasonalises_a_seasonal_series_and_leaves_others() -> None:
     flat = fit_transform(
         np.linspace(1, 2, 96),
         transform=Transform.NONE,
-        deseasonalize=Deseasonalize.AUTO,
+        deseasonalize=Deseasonalize.TEST,
         season=12,
     )
     assert flat.indices == ()
+
+
+def test_auto_deseasonalises_whenever_two_seasons_are_there() -> None:
+    kw = {"transform": Transform.NONE, "season": 4}
+    line = np.linspace(1, 2, 8)  # two seasons, no seasonality: indices near zero
+    fitted = fit_transform(line, deseasonalize=Deseasonalize.AUTO, **kw)
+    assert len(fitted.indices) == 4
+    assert fit_transform(line[:7], deseasonalize=Deseasonalize.AUTO, **kw).indices == ()
+    assert (
+        fit_transform(
+            line, deseasonalize=Deseasonalize.AUTO, transform=Transform.NONE, season=1
+        ).indices
+        == ()
+    )
 
 
 @given(

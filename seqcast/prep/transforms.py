@@ -143,8 +143,10 @@ def fit_transform(
         train_target: The target's training rows, oldest first (row 0 = phase 0).
         transform: ``log``, ``none``, or ``auto`` (log when every training value is
             above zero).
-        deseasonalize: ``classical``, ``none``, or ``auto`` (classical when the training
-            part holds at least three seasons and passes :func:`is_seasonal`).
+        deseasonalize: ``classical``, ``none``, ``test`` (classical when the training
+            part holds at least three seasons and passes :func:`is_seasonal`) or
+            ``auto`` (classical whenever the training part holds two seasons: on M1 it
+            beat the test, which leaves too many seasonal series alone).
         season: Season length ``m``; 1 turns deseasonalisation off.
 
     Returns:
@@ -162,7 +164,7 @@ def fit_transform(
     use = (
         deseasonalize is not Deseasonalize.NONE and season > 1 and len(y) >= 2 * season
     )
-    if use and deseasonalize is Deseasonalize.AUTO:
+    if use and deseasonalize is Deseasonalize.TEST:
         use = len(y) >= 3 * season and is_seasonal(g, season)
     if not use:
         return TargetTransform(kind, 1, ())
