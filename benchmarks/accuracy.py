@@ -225,7 +225,7 @@ def main() -> None:
         key, _, value = item.partition("=")
         sets[key] = (
             json.loads(value)
-            if value[:1].isdigit() or value in ("true", "false")
+            if (value[:1].isdigit() or value in ("true", "false")) and key != "units"
             else value
         )
     sets.setdefault("progress", None)
