@@ -10,6 +10,7 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from seqcast import logs
+from seqcast.cli import startup
 from seqcast.errors import ExitCode, SeqcastError
 
 _P = ParamSpec("_P")
@@ -27,6 +28,7 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        startup.phase["now"] = "command"  # SIGTERM now raises KeyboardInterrupt here
         try:
             result = command(*args, **kwargs)
         except SeqcastError as exc:
@@ -42,6 +44,8 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
                 raise
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        finally:
+            startup.phase["now"] = "done"
         logs.event("exit", "finished", exit_code=int(ExitCode.OK))
         return result
 
