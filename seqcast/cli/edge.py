@@ -12,6 +12,7 @@ import typer
 from seqcast import logs
 from seqcast.cli import startup
 from seqcast.errors import ExitCode, SeqcastError
+from seqcast.printable import printable
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -35,7 +36,7 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             _log_error(str(exc), exc.exit_code, type(exc).__name__)
             if state["debug"]:
                 raise
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {printable(str(exc))}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             message = "Interrupted; nothing was written."

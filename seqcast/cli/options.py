@@ -14,6 +14,7 @@ from seqcast.config import (
     Engine,
 )
 from seqcast.errors import ConfigError
+from seqcast.printable import printable_lines
 
 
 def csv_list(value: str | None) -> tuple[str, ...] | None:
@@ -110,10 +111,15 @@ def output_locked(
     return output_lock(output, lock_timeout)
 
 
+def echo_data(text: str) -> None:
+    """Write data to stdout; on a terminal with unsafe characters escaped (see :mod:`seqcast.printable`)."""
+    typer.echo(printable_lines(text) if stdout_is_terminal() else text, nl=False)
+
+
 def emit(text: str, output: Path | None, lock_timeout: float) -> None:
     """Write command output to stdout, or atomically to ``output`` under its lock."""
     if output is None:
-        typer.echo(text, nl=False)
+        echo_data(text)
         return
     from seqcast.store.directory import atomic_write_text
 
