@@ -33,14 +33,13 @@ def held(tmp_path: Path) -> Iterator[Path]:
     thread.join()
 
 
-def test_train_on_a_locked_out_fails_before_reading_or_training(
+def test_train_on_a_locked_out_fails_before_training(
     held: Path, sample_csv: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the work started before the lock was taken")
 
     monkeypatch.setattr("seqcast.api.training.fit_values", never)
-    monkeypatch.setattr("seqcast.data.frame.prepare_series", never)
     args = ["train", str(sample_csv), "--target", "y", "--out", str(held)]
     result = CliRunner().invoke(app, [*args, "--lock-timeout", "0.2", "-q"])
     assert result.exit_code == ExitCode.LOCKED, result.output

@@ -34,7 +34,12 @@ from seqcast.evaluation.intervals import DEFAULT_LEVELS
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, score_windows
 from seqcast.model.pipeline import fit_values
-from seqcast.store.directory import member_file, output_lock, save_artifact
+from seqcast.store.directory import (
+    check_replaceable,
+    member_file,
+    output_lock,
+    save_artifact,
+)
 from seqcast.store.schema import (
     Columns,
     History,
@@ -110,13 +115,16 @@ def train(
         DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`).
         ConfigError: If options contradict each other or the data.
         LockError: If another process holds the lock on ``out`` for longer than
-            ``lock_timeout``; checked before any data is read or any epoch is run.
+            ``lock_timeout``; checked once the data is read, before any epoch is run.
     """
     args = (data, config, progress, command, source, options)
-    if out is None:
-        return _train(*args, out=None, lock_timeout=lock_timeout)
-    with lock_out(Path(out), lock_timeout):  # fail before the work, not after it
-        return _train(*args, out=Path(out), lock_timeout=lock_timeout)
+    with contextlib.ExitStack() as stack:
+        return _train(
+            *args,
+            out=None if out is None else Path(out),
+            lock_timeout=lock_timeout,
+            stack=stack,
+        )
 
 
 def lock_out(out: Path, lock_timeout: float) -> contextlib.AbstractContextManager[None]:
@@ -147,12 +155,16 @@ def _train(
     *,
     out: Path | None,
     lock_timeout: float,
+    stack: contextlib.ExitStack,
 ) -> TrainResult:
     from seqcast import runtime
     from seqcast.data.frame import prepare_series
 
     config = (config or RunConfig()).with_overrides(options)
     series_set, series = prepare_series(data, config.data)
+    if out is not None:  # bad data leaves no lock; a busy --out fails before training
+        check_replaceable(out)
+        stack.enter_context(lock_out(out, lock_timeout))
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
