@@ -1,5 +1,6 @@
-"""Allow ``python -m seqcast``."""
+"""Allow ``python -m seqcast``; signals are handled before anything heavy is imported."""
 
-from seqcast.cli import main
+from seqcast.cli.startup import main
 
-main()
+if __name__ == "__main__":
+    main()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -30,6 +31,10 @@ def lock_path(target: Path) -> Path:
     return target.parent / f".{target.name}.lock"
 
 
+_held: dict[tuple[str, int], int] = {}
+"""Locks this process holds: (lock file, thread id) -> depth, so nesting re-enters."""
+
+
 @contextlib.contextmanager
 def locked(
     target: Path,
@@ -39,6 +44,11 @@ def locked(
     busy: str = BUSY_MESSAGE,
 ) -> Iterator[None]:
     """Hold an exclusive lock on ``target`` while the block runs.
+
+    Re-entrant within one thread: a block nested in another holding the same lock (a
+    command that locks its output before the work, then saves under the same lock)
+    enters at once and leaves the lock held for the outer block. Another thread or
+    process waits, as before.
 
     Args:
         target: The file or directory being written.
@@ -54,6 +64,14 @@ def locked(
     import filelock
 
     path = lock or lock_path(target)
+    key = (os.path.abspath(path), threading.get_ident())
+    if key in _held:
+        _held[key] += 1
+        try:
+            yield
+        finally:
+            _held[key] -= 1
+        return
     handle = filelock.FileLock(str(path), timeout=max(timeout, 0.0))
     try:
         handle.acquire()
@@ -61,9 +79,11 @@ def locked(
         raise LockError(
             busy.format(target=target, lock=path, timeout=timeout)
         ) from None
+    _held[key] = 1
     try:
         yield
     finally:
+        del _held[key]
         handle.release()
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from seqcast.errors import ConfigError
+from seqcast.printable import printable
 
 LOGGER_NAME = "seqcast"
 logger = logging.getLogger(LOGGER_NAME)
@@ -73,7 +74,7 @@ class TextFormatter(logging.Formatter):
         extra = " ".join(
             f"{key}={value}" for key, value in {**_context, **_fields(record)}.items()
         )
-        message = record.getMessage().replace("\n", " ")
+        message = printable(record.getMessage())
         line = f"{_stamp(record)} {record.levelname} [{getattr(record, 'event', 'message')}] {message}"
         return f"{line} [{extra}]" if extra else line
 
@@ -88,7 +89,7 @@ class _StderrWarnings(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             stream = sys.stderr
-            stream.write(f"warning: {record.getMessage()}\n")
+            stream.write(f"warning: {printable(record.getMessage())}\n")
             stream.flush()
         except Exception:  # logging must never break a run
             self.handleError(record)
@@ -157,6 +158,6 @@ def warn(message: str, *, name: str = "warning", **fields: Any) -> None:
     warning is still written to stderr, so it is never lost.
     """
     if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
-        sys.stderr.write(f"warning: {message}\n")
+        sys.stderr.write(f"warning: {printable(message)}\n")
         sys.stderr.flush()
     event(name, message, level=logging.WARNING, **fields)

@@ -239,12 +239,27 @@ def test_meta_cannot_point_outside_the_directory(tmp_path: Path) -> None:
 
 
 def test_a_held_lock_times_out_with_exit_code_4(tmp_path: Path) -> None:
+    import threading
+
     out = _save(tmp_path / "m", b"old", "old")
-    with output_lock(out, timeout=1):
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # another writer: the lock is re-entrant within one thread
+        with output_lock(out, timeout=1):
+            taken.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert taken.wait(10)
+    try:
         started = time.monotonic()
         with pytest.raises(LockError) as info:
             save_artifact(out, _writer(b"new"), _meta("new"), lock_timeout=0.2)
         assert time.monotonic() - started < 5
+    finally:
+        release.set()
+        holder.join()
     assert info.value.exit_code == ExitCode.LOCKED
     assert "Another seqcast process is writing" in str(info.value)
     assert tag_of(load_artifact(out)) == "old"

@@ -233,7 +233,7 @@ def test_failed_write_keeps_the_old_file(
         )
     assert (
         str(info.value)
-        == f"Cannot write the cache file {path}: No space left on device. Free some disk space, or pass --cache-dir with another folder."
+        == f"Cannot write the cache file {path}: No space left on device. Free some disk space or make {path.parent} writable, or pass --cache-dir with another folder."
     )
     assert path.read_bytes() == before
     assert sorted(p.name for p in path.parent.iterdir()) == [
@@ -248,7 +248,7 @@ def test_unwritable_cache_dir_is_a_config_error(tmp_path: Path) -> None:
     path = cache_file(blocker, "AAPL", "1d")
     with pytest.raises(
         ConfigError,
-        match=r"^Cannot create the cache directory .*: Not a directory\. Pass --cache-dir or set SEQCAST_CACHE_DIR to a writable folder\.$",
+        match=r"^The cache directory .*/file is a file, not a folder\. Pass --cache-dir or set SEQCAST_CACHE_DIR to a folder \(seqcast creates it if needed\)\.$",
     ):
         update_cache(path, prices(), ticker="AAPL", interval="1d", covered_start=None)
 

@@ -15,8 +15,11 @@ HEAVY = ["keras", "tensorflow", "pandas", "sklearn", "yfinance", "matplotlib", "
 
 # Runs the console entry point in a fresh interpreter (-I: no user site, no PYTHONPATH)
 # and reports, at exit, which heavy modules ended up in sys.modules.
+# The tree under test goes first on the path, so a worktree is not checked against the
+# editable install of another checkout.
 PROBE = """
 import atexit, sys
+sys.path.insert(0, {root!r})
 heavy = {heavy!r}
 atexit.register(lambda: sys.stderr.write("HEAVY=" + ",".join(m for m in heavy if m in sys.modules) + "\\n"))
 sys.argv = ["seqcast", *{args!r}]
@@ -26,7 +29,9 @@ main()
 
 
 def run_probe(*args: str) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    code = PROBE.format(heavy=HEAVY, args=list(args))
+    code = PROBE.format(
+        heavy=HEAVY, args=list(args), root=str(Path(__file__).resolve().parents[1])
+    )
     result = subprocess.run(
         [sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -816,3 +817,101 @@ def test_fetch_never_imports_keras_or_tensorflow(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "loaded: []" in done.stdout
+
+
+# --- hostile caches (issue 14) ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("tail", "detail"),
+    [
+        ("2024-04-08,170.1,17", "its last row (line 28) is cut off"),
+        (
+            "2024-04-08,170.1,171\n",
+            "line 28 has 3 fields instead of 7 (a row cut off or run together)",
+        ),
+        (
+            "2024-04-08,1,1,1,1,1,12024-04-09,1,1,1,1,1,1\n",
+            "line 28 has 13 fields instead of 7 (a row cut off or run together)",
+        ),
+    ],
+)
+def test_a_row_cut_mid_append_is_damage_not_missing_prices(
+    cache_dir: Path, tail: str, detail: str
+) -> None:
+    path = seed_cache(cache_dir, fetched_ago=timedelta(hours=1))
+    assert len(path.read_text().splitlines()) == 27  # metadata, header, 25 bars
+    with path.open("a") as handle:
+        handle.write(tail)
+    with pytest.raises(DataError) as info:
+        read_cache(path)
+    assert str(info.value) == (
+        f"Cache file {path} is damaged: {detail}. Delete it and run `seqcast data fetch` again."
+    )
+    with pytest.raises(DataError):  # --offline cannot forward-fill it either
+        fetch_history(TickerQuery("AAPL"), cache_dir=cache_dir, offline=True)
+
+
+def test_blank_prices_in_complete_rows_are_still_read(cache_dir: Path) -> None:
+    path = seed_cache(cache_dir, fetched_ago=timedelta(hours=1))
+    with path.open("a") as handle:
+        handle.write("2024-04-08,,,,,,\n")
+    assert read_cache(path) is not None
+
+
+def _read_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make every cache folder unwritable, as a read-only mount is (root ignores chmod)."""
+    import seqcast.data.cache as cache
+
+    real = cache.os.access
+    monkeypatch.setattr(
+        cache.os, "access", lambda p, mode: False if mode == os.W_OK else real(p, mode)
+    )
+
+
+def test_read_only_cache_with_max_stale_uses_the_cached_copy(
+    monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
+    path = seed_cache(cache_dir, fetched_ago=timedelta(hours=5))
+    before = path.read_bytes()
+    install(monkeypatch, load_yf("aapl_history_1d_refresh.csv"))
+    _read_only(monkeypatch)
+    data = fetch_history(
+        TickerQuery("AAPL", start=date(2024, 3, 1)),
+        cache_dir=cache_dir,
+        max_age=timedelta(days=1),
+    )
+    assert (data.from_cache, data.stale) == (True, True)
+    assert len(data.frame) == 25
+    assert data.notes == (
+        f"Could not update the cache ({path}: {path.parent} is not writable); using the cached copy of AAPL (1d) fetched 5 hours ago (last bar 2024-04-05).",
+    )
+    assert path.read_bytes() == before
+
+
+def test_read_only_cache_without_max_stale_says_how_to_use_it(
+    monkeypatch: pytest.MonkeyPatch, cache_dir: Path
+) -> None:
+    path = seed_cache(cache_dir, fetched_ago=timedelta(hours=5))
+    install(monkeypatch, load_yf("aapl_history_1d_refresh.csv"))
+    _read_only(monkeypatch)
+    with pytest.raises(ConfigError) as info:
+        fetch_history(TickerQuery("AAPL", start=date(2024, 3, 1)), cache_dir=cache_dir)
+    assert str(info.value) == (
+        f"Cannot update the cache for AAPL (1d): {path}: {path.parent} is not writable. Make the cache writable, pass --cache-dir with another folder, or pass --max-stale 6h to use the copy fetched 5 hours ago."
+    )
+
+
+@pytest.mark.parametrize("offline", [False, True])
+def test_cache_dir_that_is_a_file_is_named_as_such(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, offline: bool
+) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x")
+    monkeypatch.setenv("SEQCAST_CACHE_DIR", str(blocker))
+    install(monkeypatch, load_yf("aapl_history_1d.csv"))
+    with pytest.raises(ConfigError) as info:
+        fetch_history(TickerQuery("AAPL"), offline=offline)
+    assert str(info.value) == (
+        f"The cache directory {blocker} is a file, not a folder. Pass --cache-dir or set SEQCAST_CACHE_DIR to a folder (seqcast creates it if needed)."
+    )

@@ -10,6 +10,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import sys
 from collections.abc import Callable, Sequence
@@ -26,6 +27,7 @@ from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
 from seqcast.data.source import Source, source_of
+from seqcast.errors import ArtifactError
 from seqcast.evaluation.backtest import DEFAULT_FOLDS, BacktestResult
 from seqcast.evaluation.baselines import season_for_freq
 from seqcast.evaluation.intervals import DEFAULT_LEVELS
@@ -33,7 +35,12 @@ from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, score_windows
 from seqcast.model.pipeline import fit_values
 from seqcast.prep.sizing import default_horizon, resolve_sizes
-from seqcast.store.directory import member_file, save_artifact
+from seqcast.store.directory import (
+    check_replaceable,
+    member_file,
+    output_lock,
+    save_artifact,
+)
 from seqcast.store.schema import (
     Columns,
     History,
@@ -108,12 +115,57 @@ def train(
     Raises:
         DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`).
         ConfigError: If options contradict each other or the data.
+        LockError: If another process holds the lock on ``out`` for longer than
+            ``lock_timeout``; checked once the data is read, before any epoch is run.
     """
+    args = (data, config, progress, command, source, options)
+    with contextlib.ExitStack() as stack:
+        return _train(
+            *args,
+            out=None if out is None else Path(out),
+            lock_timeout=lock_timeout,
+            stack=stack,
+        )
+
+
+def lock_out(out: Path, lock_timeout: float) -> contextlib.AbstractContextManager[None]:
+    """Return the lock on the model directory ``out``, creating its parent if needed.
+
+    The lock is re-entrant within the thread, so the atomic save under the same lock
+    nests inside it.
+
+    Raises:
+        ArtifactError: If the parent directory cannot be created.
+    """
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ArtifactError(
+            f"Cannot create the directory {out.parent}: {exc.strerror}. Choose an --out in a writable place."
+        ) from None
+    return output_lock(out, lock_timeout)
+
+
+def _train(
+    data: str | Path | pd.DataFrame,
+    config: RunConfig | None,
+    progress: Callable[[str], None] | None,
+    command: Sequence[str] | None,
+    source: Source | None,
+    options: dict[str, Any],
+    *,
+    out: Path | None,
+    lock_timeout: float,
+    stack: contextlib.ExitStack,
+) -> TrainResult:
     from seqcast import runtime
     from seqcast.data.frame import prepare_series
 
     config = (config or RunConfig()).with_overrides(options)
     series_set, series = prepare_series(data, config.data)
+    if out is not None:  # bad data leaves no lock; a busy --out fails before training
+        check_replaceable(out)
+        stack.enter_context(lock_out(out, lock_timeout))
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
@@ -239,7 +291,7 @@ def train(
     path = None
     if out is not None:
         path = save_artifact(
-            Path(out),
+            out,
             fitted.models[0].save,
             meta,
             lock_timeout=lock_timeout,

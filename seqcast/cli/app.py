@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
-import signal
 import sys
 from collections.abc import Iterator, MutableMapping
 from pathlib import Path
@@ -177,17 +175,17 @@ _add_subcommands()
 
 
 def main() -> None:
-    """Console-script entry point."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    signal.signal(signal.SIGTERM, _interrupt)  # cron/timeout: clean up as on Ctrl-C
+    """Console-script entry point (also ``seqcast.cli.main``, which handles signals first)."""
+    from seqcast.cli.startup import main as start
+
+    start()
+
+
+def run() -> None:
+    """Run the app; :func:`seqcast.cli.startup.main` has installed the signal handling."""
     try:
         app()
     except SystemExit as exc:
         if exc.code == ExitCode.USAGE:
             logs.event("error", "usage error", level=logging.ERROR, exit_code=2)
         raise
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    """Turn SIGTERM into KeyboardInterrupt, so temporaries are removed and exit is 130."""
-    raise KeyboardInterrupt

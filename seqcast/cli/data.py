@@ -13,6 +13,7 @@ import typer
 
 from seqcast import logs
 from seqcast.cli.edge import renders_errors
+from seqcast.cli.options import echo_data
 from seqcast.cli.render import records
 from seqcast.cli.sources import RawOpt
 from seqcast.config import OutputFormat
@@ -36,6 +37,7 @@ from seqcast.data.ticker import (
     price_table,
 )
 from seqcast.errors import ConfigError, SeqcastError, SourceError
+from seqcast.printable import printable
 
 data_app = typer.Typer(
     name="data",
@@ -150,14 +152,14 @@ def fetch(
             logs.event(
                 "error", f"error: {exc}", level=logging.ERROR, ticker=query.ticker
             )
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {printable(str(exc))}", err=True)
             failed.append(query.ticker)
             continue
         for note in data.notes:
             logs.warn(note)
         rows.append(_summary(query, data))
     if rows:
-        typer.echo(records(rows, fmt), nl=False)
+        echo_data(records(rows, fmt))
     if failed:
         raise SourceError(
             f"Could not fetch {len(failed)} of {len(queries)} tickers: {', '.join(failed)}. See the errors above; the other tickers were cached."
@@ -210,7 +212,7 @@ def show(
     table = table.loc[:, ["date", *columns]]
     if tail is not None:
         table = table.tail(tail)
-    typer.echo(records(_rows(table, query.interval), fmt), nl=False)
+    echo_data(records(_rows(table, query.interval), fmt))
 
 
 def _summary(query: TickerQuery, data: TickerData) -> dict[str, Any]:

@@ -10,7 +10,9 @@ from typing import ParamSpec, TypeVar
 import typer
 
 from seqcast import logs
+from seqcast.cli import startup
 from seqcast.errors import ExitCode, SeqcastError
+from seqcast.printable import printable
 
 _P = ParamSpec("_P")
 _R = TypeVar("_R")
@@ -27,13 +29,14 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
 
     @functools.wraps(command)
     def wrapper(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        startup.phase["now"] = "command"  # SIGTERM now raises KeyboardInterrupt here
         try:
             result = command(*args, **kwargs)
         except SeqcastError as exc:
             _log_error(str(exc), exc.exit_code, type(exc).__name__)
             if state["debug"]:
                 raise
-            typer.echo(f"error: {exc}", err=True)
+            typer.echo(f"error: {printable(str(exc))}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
             message = "Interrupted; nothing was written."
@@ -42,6 +45,8 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
                 raise
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
+        finally:
+            startup.phase["now"] = "done"
         logs.event("exit", "finished", exit_code=int(ExitCode.OK))
         return result
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -12,6 +13,8 @@ from seqcast import logs
 from seqcast.config import (
     Engine,
 )
+from seqcast.errors import ConfigError
+from seqcast.printable import printable_lines
 
 
 def csv_list(value: str | None) -> tuple[str, ...] | None:
@@ -51,10 +54,72 @@ def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def check_output(
+    output: Path | None, *, data: str | None, model_dir: Path, option: str = "--output"
+) -> None:
+    """Refuse an output path that is the input CSV or lies inside the model directory.
+
+    Paths are compared after resolving symlinks, and an existing output is also compared
+    by device and inode with the input and with every file of the model directory, so a
+    symlink or a hard link to either is caught too.
+
+    Raises:
+        ConfigError: If writing ``output`` would replace the input or damage the model.
+    """
+    if output is None:
+        return
+    target = output.resolve()
+    if data is not None and data != "-" and _same_file(output, Path(data)):
+        raise ConfigError(
+            f"{option} {output} is the input CSV {data}: the forecast would replace the data. Choose another {option}."
+        )
+    model = model_dir.resolve()
+    inside = target == model or model in target.parents
+    if not inside and model.is_dir() and output.exists():
+        inside = any(_same_file(output, f) for f in model.iterdir() if f.is_file())
+    if inside:
+        raise ConfigError(
+            f"{option} {output} is inside the model directory {model_dir}: writing it would damage the model. Choose a path outside {model_dir}."
+        )
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """Whether two paths name the same file (resolved path, or device and inode)."""
+    if a.resolve() == b.resolve():
+        return True
+    try:
+        first, second = a.stat(), b.stat()
+    except OSError:
+        return False
+    return (first.st_dev, first.st_ino) == (second.st_dev, second.st_ino)
+
+
+def output_locked(
+    output: Path | None, lock_timeout: float
+) -> contextlib.AbstractContextManager[None]:
+    """Return the lock on ``output`` (a no-op without one), to hold before the work starts.
+
+    :func:`emit` takes the same lock again; it is re-entrant within the thread.
+
+    Raises:
+        LockError: If another process holds it for longer than ``lock_timeout``.
+    """
+    if output is None or output.is_dir() or not output.parent.is_dir():
+        return contextlib.nullcontext()  # emit() reports these with its own message
+    from seqcast.store.directory import output_lock
+
+    return output_lock(output, lock_timeout)
+
+
+def echo_data(text: str) -> None:
+    """Write data to stdout; on a terminal with unsafe characters escaped (see :mod:`seqcast.printable`)."""
+    typer.echo(printable_lines(text) if stdout_is_terminal() else text, nl=False)
+
+
 def emit(text: str, output: Path | None, lock_timeout: float) -> None:
     """Write command output to stdout, or atomically to ``output`` under its lock."""
     if output is None:
-        typer.echo(text, nl=False)
+        echo_data(text)
         return
     from seqcast.store.directory import atomic_write_text
 

@@ -15,7 +15,9 @@ from seqcast.cli.options import (
     ModelArg,
     OptionalDataArg,
     PlotOpt,
+    check_output,
     emit,
+    output_locked,
     stdout_is_terminal,
     warn,
 )
@@ -172,16 +174,19 @@ def forecast(
         max_stale,
         timeout,
     )
-    forecaster, frame = _model_and_data(model_dir, engine, source)
-    result = forecaster.forecast(steps, frame, intervals=level or ())
-    chosen = fmt or (
-        OutputFormat.TABLE
-        if output is None and stdout_is_terminal()
-        else OutputFormat.CSV
-    )
-    from seqcast.cli.render import records
+    check_output(output, data=data, model_dir=model_dir)
+    check_output(plot, data=data, model_dir=model_dir, option="--plot")
+    with output_locked(output, lock_timeout):  # before the work, not after it
+        forecaster, frame = _model_and_data(model_dir, engine, source)
+        result = forecaster.forecast(steps, frame, intervals=level or ())
+        chosen = fmt or (
+            OutputFormat.TABLE
+            if output is None and stdout_is_terminal()
+            else OutputFormat.CSV
+        )
+        from seqcast.cli.render import records
 
-    emit(records(result.rows(), chosen), output, lock_timeout)
+        emit(records(result.rows(), chosen), output, lock_timeout)
     if plot is not None:
         written = forecaster.plot_forecast(plot, result, frame)
         typer.echo(f"wrote {written}", err=True)

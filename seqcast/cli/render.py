@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from seqcast.config import OutputFormat
+from seqcast.printable import printable, printable_lines
 from seqcast.store.directory import json_ready
 
 if TYPE_CHECKING:
@@ -28,7 +29,9 @@ def number(value: Any, digits: int = 10) -> str:
 
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Return a left-aligned text table with a header rule, one row per line."""
-    cells = [[str(h) for h in headers]] + [[number(c, 6) for c in row] for row in rows]
+    cells = [[printable(str(h)) for h in headers]] + [
+        [printable(number(c, 6)) for c in row] for row in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
     lines = [
         "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
@@ -91,7 +94,7 @@ def backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
         if cover
         else ""
     )
-    return head + per_fold + "\noverall (pooled)\n" + overall + tail
+    return printable_lines(head + per_fold + "\noverall (pooled)\n" + overall + tail)
 
 
 def coverage_text(meta: ModelMeta) -> str:
@@ -125,7 +128,7 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
         if isinstance(rel, float) and rel == rel
         else ""
     )
-    return (
+    return printable_lines(
         head
         + table(["forecaster", *metric_names], rows)
         + tail
@@ -165,4 +168,4 @@ def info_text(path: Path, meta: ModelMeta) -> str:
             f"test         MAE={number(scores.mae, 6)} MASE={number(scores.mase, 4)} relative MASE vs seasonal naive={number(meta.test.relative_mase(), 4)}"
         )
     lines.append("versions     " + " ".join(f"{k}={v}" for k, v in p.versions))
-    return "\n".join(lines) + "\n"
+    return "\n".join(printable(line) for line in lines) + "\n"

@@ -41,6 +41,7 @@ from seqcast.config import (
     load_config_file,
 )
 from seqcast.evaluation.backtest import DEFAULT_FOLDS
+from seqcast.printable import printable
 
 
 @with_config_options
@@ -131,7 +132,7 @@ def train(
         logs.event("saved", f"saved model to {result.path}", model=str(result.path))
     if not quiet:
         for note in result.notes:
-            typer.echo(f"note: {note}", err=True)
+            typer.echo(f"note: {printable(note)}", err=True)
         fit = result.fit
         stop = (
             f"stopped early, best epoch {fit.best_epoch}"
@@ -216,7 +217,7 @@ def backtest_command(
     )
     if not quiet:
         for note in result.notes:
-            typer.echo(f"note: {note}", err=True)
+            typer.echo(f"note: {printable(note)}", err=True)
     typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
     if plot is not None:
         from seqcast.evaluation.plots import plot_backtest

@@ -171,6 +171,8 @@ def read_cache(path: Path) -> CachedPrices | None:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    except NotADirectoryError:
+        raise _not_a_folder(path) from None
     except (OSError, UnicodeDecodeError) as exc:
         detail = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
         raise _damaged(path, str(detail)) from None
@@ -181,9 +183,11 @@ def read_cache(path: Path) -> CachedPrices | None:
             io.StringIO(body), dtype=dict.fromkeys(PRICE_COLUMNS, "float64")
         )
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        _check_rows(body, path)
         raise _damaged(path, f"unreadable prices ({type(exc).__name__})") from None
     if list(frame.columns) != ["date", *PRICE_COLUMNS]:
         raise _damaged(path, f"columns {', '.join(map(str, frame.columns))}")
+    _check_rows(body, path)  # pandas reads a short row as NaN, which a fill would hide
     dates = pd.to_datetime(frame["date"], format="ISO8601", errors="coerce")
     if (
         dates.isna().any()
@@ -193,6 +197,28 @@ def read_cache(path: Path) -> CachedPrices | None:
         raise _damaged(path, "its dates are missing, unordered or repeated")
     frame["date"] = dates.astype("datetime64[ns]")
     return CachedPrices(path=path, meta=meta, frame=frame)
+
+
+def _check_rows(body: str, path: Path) -> None:
+    """Refuse a price table whose last row was cut off or whose rows are short or long.
+
+    seqcast writes every row with one field per column and ends the file with a line
+    break, so a missing final break or a row with a different number of fields is a
+    write that stopped half-way (another tool appending, a crash), not missing prices.
+
+    Raises:
+        DataError: Naming the first bad row (file line numbers, the metadata line is 1).
+    """
+    if body and not body.endswith("\n"):
+        line = 1 + body.count("\n") + 1
+        raise _damaged(path, f"its last row (line {line}) is cut off")
+    fields = len(PRICE_COLUMNS)  # separators per row: date + the price columns
+    for number, row in enumerate(body.split("\n")[:-1], start=2):
+        if row.count(",") != fields:
+            raise _damaged(
+                path,
+                f"line {number} has {row.count(',') + 1} fields instead of {fields + 1} (a row cut off or run together)",
+            )
 
 
 def merge_prices(old: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
@@ -242,9 +268,19 @@ def update_cache(
         ConfigError: If the cache folder cannot be created or written.
     """
     ensure_dir(path.parent)
+    if not os.access(
+        path.parent, os.W_OK
+    ):  # read-only: fail now, not at the lock's timeout
+        raise unwritable(path, f"{path.parent} is not writable")
     lock_path = Path(f"{path}.lock")
     busy = "Another seqcast process has held the cache lock {lock} for over {timeout:g} s. Wait for it to finish and retry."
-    with atomic.locked(path, lock_timeout, lock=lock_path, busy=busy):
+    with contextlib.ExitStack() as stack:
+        try:
+            stack.enter_context(
+                atomic.locked(path, lock_timeout, lock=lock_path, busy=busy)
+            )
+        except OSError as exc:  # the lock file cannot be created: a read-only folder
+            raise unwritable(path, str(exc.strerror or exc)) from None
         current = None
         if not replace:
             with contextlib.suppress(DataError):
@@ -312,6 +348,17 @@ def _damaged(path: Path, detail: str) -> DataError:
     )
 
 
+def _not_a_folder(path: Path) -> ConfigError:
+    """Name the file that stands where a folder of the cache should be."""
+    blocker = next(
+        (p for p in reversed(path.parents) if p.exists() and not p.is_dir()),
+        path.parent,
+    )
+    return ConfigError(
+        f"The cache directory {blocker} is a file, not a folder. Pass --cache-dir or set {CACHE_ENV} to a folder (seqcast creates it if needed)."
+    )
+
+
 def ensure_dir(directory: Path) -> None:
     """Create a cache folder (and its parents) if needed.
 
@@ -320,9 +367,13 @@ def ensure_dir(directory: Path) -> None:
     """
     try:
         directory.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        raise _not_a_folder(directory / "x") from None
     except OSError as exc:
-        raise ConfigError(
-            f"Cannot create the cache directory {directory}: {exc.strerror}. Pass --cache-dir or set {CACHE_ENV} to a writable folder."
+        raise CacheUnwritable(
+            f"Cannot create the cache directory {directory}: {exc.strerror}. Pass --cache-dir or set {CACHE_ENV} to a writable folder.",
+            directory,
+            str(exc.strerror or exc),
         ) from None
 
 
@@ -337,11 +388,32 @@ def _prices_csv(frame: pd.DataFrame, interval: str) -> str:
     return str(out.to_csv(index=False, lineterminator="\n"))
 
 
+class CacheUnwritable(ConfigError):
+    """The cache cannot be written (read-only folder, full disk); reading may still work.
+
+    Attributes:
+        path: The file or folder that could not be written.
+        reason: Why, e.g. ``Read-only file system``.
+    """
+
+    def __init__(self, message: str, path: Path, reason: str) -> None:
+        super().__init__(message)
+        self.path = path
+        self.reason = reason
+
+
+def unwritable(path: Path, reason: str) -> CacheUnwritable:
+    """Return the error for a cache file that cannot be written, naming the reason."""
+    return CacheUnwritable(
+        f"Cannot write the cache file {path}: {reason}. Free some disk space or make {path.parent} writable, or pass --cache-dir with another folder.",
+        path,
+        reason,
+    )
+
+
 def _write_atomic(path: Path, text: str) -> None:
     """Replace the cache file with ``text`` atomically (see :mod:`seqcast.atomic`)."""
     try:
         atomic.replace_text(path, text)
     except OSError as exc:
-        raise ConfigError(
-            f"Cannot write the cache file {path}: {exc.strerror}. Free some disk space, or pass --cache-dir with another folder."
-        ) from None
+        raise unwritable(path, str(exc.strerror or exc)) from None

@@ -5,14 +5,18 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 import re
 import sys
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
-from seqcast.errors import DataError
+from seqcast.errors import ConfigError, DataError
 
 STDIN = "-"
 DELIMITERS = (",", ";", "\t", "|")
@@ -27,7 +31,7 @@ _FIELDS_RE = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
 _QUOTE_RE = re.compile(r"EOF inside string starting at row (\d+)")
 
 
-def read_csv(source: str | Path) -> pd.DataFrame:
+def read_csv(source: str | Path, limits: InputLimits | None = None) -> pd.DataFrame:
     """Read a delimited text table with every cell kept as a string.
 
     The delimiter (``,`` ``;`` tab or ``|``) is sniffed from the first lines, a UTF-8
@@ -37,8 +41,12 @@ def read_csv(source: str | Path) -> pd.DataFrame:
     nameless column with no values (trailing delimiters) is dropped. Wholly blank
     lines are skipped.
 
+    Input is bounded (see :class:`InputLimits`): the size, the length of every line and
+    the number of header fields are checked while reading, before anything is parsed.
+
     Args:
         source: Path of the file, or ``"-"`` to read standard input.
+        limits: The bounds; default :meth:`InputLimits.from_env`.
 
     Returns:
         The table as a copy with ``str`` columns (missing cells are ``""``). Its
@@ -48,11 +56,13 @@ def read_csv(source: str | Path) -> pd.DataFrame:
         uses it to name bad cells.
 
     Raises:
-        DataError: If the file is missing, a directory, unreadable, empty, binary,
-            not UTF-8, has no data rows, a single column, ragged rows or repeated
-            header names.
+        DataError: If the file is missing, a directory, unreadable, past a limit,
+            empty, binary, not UTF-8, has no data rows, a single column, ragged rows
+            or repeated header names.
+        ConfigError: If a limit's environment variable is not a positive number.
     """
-    name, data = _read_source(source)
+    limits = limits or InputLimits.from_env()
+    name, data = _read_source(source, limits)
     text = _decode(data, name)
     if not text.strip():
         raise DataError(
@@ -62,6 +72,7 @@ def read_csv(source: str | Path) -> pd.DataFrame:
     lines = list(
         islice((line for line in io.StringIO(text) if line.strip()), _SNIFF_LINES)
     )
+    _check_columns(name, lines[0], DELIMITERS, limits)
     delimiter = _sniff_delimiter(lines)
     try:
         header_fields = next(csv.reader([lines[0]], delimiter=delimiter))
@@ -90,8 +101,55 @@ def read_csv(source: str | Path) -> pd.DataFrame:
     return result
 
 
-def _read_source(source: str | Path) -> tuple[str, bytes | str]:
-    """Return a display name and the raw content (bytes, or text from a text-only stdin)."""
+@dataclass(frozen=True, slots=True)
+class InputLimits:
+    """Bounds on what :func:`read_csv` accepts, so hostile input fails fast and small.
+
+    Attributes:
+        max_bytes: Largest file or standard input, in bytes (``SEQCAST_MAX_CSV_BYTES``).
+        max_columns: Most header fields (``SEQCAST_MAX_COLUMNS``).
+        max_line_bytes: Longest physical line, in bytes (``SEQCAST_MAX_LINE_BYTES``).
+    """
+
+    max_bytes: int = 2 * 1024**3
+    max_columns: int = 10_000
+    max_line_bytes: int = 1024**2
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> InputLimits:
+        """Read the limits from the environment, the defaults where a variable is unset.
+
+        Raises:
+            ConfigError: If a variable is set to something other than a positive whole number.
+        """
+        environ = os.environ if environ is None else environ
+        values: dict[str, int] = {}
+        for field_name, variable in _LIMIT_VARIABLES.items():
+            raw = environ.get(variable, "").strip()
+            if not raw:
+                continue
+            try:
+                value = int(raw.replace("_", ""))
+            except ValueError:
+                value = 0
+            if value < 1:
+                raise ConfigError(
+                    f"{variable}={_shorten(raw)!r} is not a positive whole number of {'columns' if field_name == 'max_columns' else 'bytes'}. Set it to a number such as {getattr(cls(), field_name)}, or unset it."
+                )
+            values[field_name] = value
+        return cls(**values)
+
+
+_LIMIT_VARIABLES = {
+    "max_bytes": "SEQCAST_MAX_CSV_BYTES",
+    "max_columns": "SEQCAST_MAX_COLUMNS",
+    "max_line_bytes": "SEQCAST_MAX_LINE_BYTES",
+}
+_CHUNK = 1 << 20
+
+
+def _read_source(source: str | Path, limits: InputLimits) -> tuple[str, bytes]:
+    """Return a display name and the raw bytes, refusing input past ``limits`` early."""
     if isinstance(source, str) and source == STDIN:
         stream = sys.stdin
         if stream is None:
@@ -103,11 +161,13 @@ def _read_source(source: str | Path) -> tuple[str, bytes | str]:
                 "Standard input is a terminal, so '-' has nothing to read. Pipe a CSV file in, e.g. `cat data.csv | seqcast train -`."
             )
         buffer = getattr(stream, "buffer", None)
+        name = "Standard input"
         try:
             if buffer is not None:
-                raw: bytes | str = buffer.read()
-            else:
-                raw = stream.read()
+                return name, _read_bounded(buffer.read, name, limits)
+            return name, _read_bounded(
+                lambda n: stream.read(n).encode("utf-8", "surrogatepass"), name, limits
+            )
         except UnicodeDecodeError:
             raise DataError(
                 "Standard input is not UTF-8 text. Save the data as a UTF-8 CSV file."
@@ -116,14 +176,17 @@ def _read_source(source: str | Path) -> tuple[str, bytes | str]:
             raise DataError(
                 f"Cannot read standard input: {exc.strerror or exc}. Pass a file path instead of '-'."
             ) from None
-        return "Standard input", raw
     path = Path(source)
     try:
         if path.is_dir():
             raise DataError(
                 f"{path} is a directory, not a CSV file. Give the path of a CSV file."
             )
-        return str(path), path.read_bytes()
+        with path.open("rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size > limits.max_bytes:
+                raise _too_big(str(path), f"{size} bytes", limits)
+            return str(path), _read_bounded(handle.read, str(path), limits)
     except FileNotFoundError:
         raise DataError(
             f"File not found: {path}. Check the path, or use - to read CSV from standard input."
@@ -132,6 +195,74 @@ def _read_source(source: str | Path) -> tuple[str, bytes | str]:
         raise DataError(
             f"Cannot read {path}: {exc.strerror or exc}. Check that the file is readable."
         ) from None
+
+
+def _read_bounded(
+    read: Callable[[int], bytes], name: str, limits: InputLimits
+) -> bytes:
+    """Read in chunks, stopping as soon as the size or a line passes its limit.
+
+    A line is what lies between two line breaks (LF or CR), so a quoted field
+    spanning several lines counts each of its lines separately.
+
+    Raises:
+        DataError: Naming the limit, its value and how to raise it.
+    """
+    chunks: list[bytes] = []
+    total = 0
+    line_no = 1  # the physical line the current run of bytes belongs to
+    run = 0  # bytes since the last line break
+    while True:
+        chunk = read(_CHUNK)
+        if not chunk:
+            break
+        total += len(chunk)
+        if total > limits.max_bytes:
+            raise _too_big(name, f"more than {limits.max_bytes} bytes", limits)
+        breaks = np.flatnonzero(
+            np.isin(np.frombuffer(chunk, dtype=np.uint8), _LINE_BREAKS)
+        )
+        if not len(breaks):
+            run += len(chunk)
+        else:
+            gaps = np.diff(breaks, prepend=-1) - 1
+            gaps[0] += run
+            longest = int(gaps.argmax())
+            if gaps[longest] > limits.max_line_bytes:
+                newlines = chunk[: breaks[longest]].count(b"\n")
+                raise _too_long(name, line_no + newlines, limits)
+            line_no += chunk.count(b"\n")
+            run = len(chunk) - 1 - int(breaks[-1])
+        if run > limits.max_line_bytes:
+            raise _too_long(name, line_no, limits)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_LINE_BREAKS = np.array([10, 13], dtype=np.uint8)
+
+
+def _too_big(name: str, size: str, limits: InputLimits) -> DataError:
+    return DataError(
+        f"{name} is {size}, over the input limit of {limits.max_bytes} bytes. Raise it with SEQCAST_MAX_CSV_BYTES=<bytes> if the file is meant to be this large."
+    )
+
+
+def _too_long(name: str, line: int, limits: InputLimits) -> DataError:
+    return DataError(
+        f"{name} line {line} is longer than the limit of {limits.max_line_bytes} bytes per line. Check that it is a CSV file with one record per line, or raise the limit with SEQCAST_MAX_LINE_BYTES=<bytes>."
+    )
+
+
+def _check_columns(
+    name: str, line: str, delimiters: Sequence[str], limits: InputLimits
+) -> None:
+    """Refuse a header with more fields than ``limits.max_columns`` (any delimiter)."""
+    fields = max(line.count(d) for d in delimiters) + 1
+    if fields > limits.max_columns:
+        raise DataError(
+            f"{name} has {fields} columns in its header, over the limit of {limits.max_columns}. Keep only the columns you need, or raise the limit with SEQCAST_MAX_COLUMNS=<columns>."
+        )
 
 
 def _decode(data: bytes | str, name: str) -> str:

@@ -47,6 +47,7 @@ from seqcast.data.cache import (
     LOCK_TIMEOUT_S,
     PRICE_COLUMNS,
     CachedPrices,
+    CacheUnwritable,
     age_option,
     cache_file,
     ensure_dir,
@@ -323,7 +324,12 @@ def fetch_history(
             return _answer(query, cached, from_cache=True, stale=False, notes=notes)
         plan = update
 
-    ensure_dir(directory / "yfinance")
+    try:
+        ensure_dir(directory / "yfinance")
+    except CacheUnwritable as exc:
+        if cached is None:
+            raise
+        return _use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
     deadline = time.monotonic() + timeout
     covered_start, replace = plan.covered_start, plan.replace
     try:
@@ -362,15 +368,20 @@ def fetch_history(
             query, cached, failure, max_age=max_age, directory=directory, notes=notes
         )
 
-    updated = update_cache(
-        path,
-        fresh,
-        ticker=query.ticker,
-        interval=query.interval,
-        covered_start=covered_start,
-        replace=replace,
-        lock_timeout=lock_timeout,
-    )
+    try:
+        updated = update_cache(
+            path,
+            fresh,
+            ticker=query.ticker,
+            interval=query.interval,
+            covered_start=covered_start,
+            replace=replace,
+            lock_timeout=lock_timeout,
+        )
+    except CacheUnwritable as exc:
+        if cached is None:
+            raise
+        return _use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
     return _answer(query, updated, from_cache=False, stale=False, notes=notes)
 
 
@@ -594,6 +605,26 @@ def _fall_back(
     limit = "" if max_age is None else f", older than the {format_age(max_age)} allowed"
     raise SourceError(
         f"Cannot refresh {query.ticker} ({query.interval}): {failure.short_reason}. The cached copy in {directory} was fetched {format_age(age)} ago{limit}; pass --max-stale {age_option(age)} to use it, or retry later."
+    )
+
+
+def _use_unwritable(
+    query: TickerQuery,
+    cached: CachedPrices,
+    error: CacheUnwritable,
+    *,
+    max_age: timedelta | None,
+    notes: list[str],
+) -> TickerData:
+    """Use a cache that cannot be updated (read-only) if ``max_age`` allows it, else raise."""
+    age = datetime.now(UTC) - cached.meta.fetched_at
+    if max_age is not None and age <= max_age:
+        notes.append(
+            f"Could not update the cache ({error.path}: {error.reason}); using the cached copy of {query.ticker} ({query.interval}) fetched {format_age(age)} ago (last bar {_stamp(cached.last, query.interval)})."
+        )
+        return _answer(query, cached, from_cache=True, stale=True, notes=notes)
+    raise ConfigError(
+        f"Cannot update the cache for {query.ticker} ({query.interval}): {error.path}: {error.reason}. Make the cache writable, pass --cache-dir with another folder, or pass --max-stale {age_option(age)} to use the copy fetched {format_age(age)} ago."
     )
 
 

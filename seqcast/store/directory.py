@@ -407,6 +407,15 @@ def json_ready(value: Any) -> Any:
     return value
 
 
+def check_replaceable(out: Path) -> None:
+    """Refuse an ``out`` that exists and is not a model directory (before any work).
+
+    Raises:
+        ArtifactError: Naming ``out`` and what to do.
+    """
+    _check_replaceable(out)
+
+
 def _check_replaceable(out: Path) -> None:
     if not out.exists() and not out.is_symlink():
         return

@@ -12,7 +12,11 @@ refused with one :class:`~seqcast.errors.ArtifactError` naming the field.
 
 from __future__ import annotations
 
+import enum
+import itertools
 import math
+import types
+import typing
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +29,7 @@ from seqcast.config import RunConfig
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError, ConfigError, SeqcastError
 from seqcast.evaluation.intervals import Calibration
-from seqcast.evaluation.scoring import Evaluation
+from seqcast.evaluation.scoring import Evaluation, Scores
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
 
@@ -396,6 +400,12 @@ class _Node:
             raise self.fail("a finite number")
         return float(self.value)
 
+    def fraction(self) -> float:
+        value = self.number()
+        if not 0.0 <= value <= 1.0:
+            raise self.fail("a fraction between 0 and 1")
+        return value
+
     def number_or_none(self) -> float | None:
         return None if self.value is None else self.number()
 
@@ -421,7 +431,15 @@ class _Node:
             return build(self.mapping())
         except ArtifactError as exc:
             raise ArtifactError(f"{self.where}: {self.path}: {exc}") from None
-        except (KeyError, TypeError, ValueError, IndexError, SeqcastError) as exc:
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            AttributeError,
+            OverflowError,
+            SeqcastError,
+        ) as exc:
             raise self.fail(f"valid ({type(exc).__name__}: {str(exc)[:80]})") from None
 
 
@@ -431,6 +449,12 @@ def _parse(root: _Node) -> ModelMeta:
         config.train.sizes  # noqa: B018 - a stored configuration is always resolved
     except ConfigError as exc:
         raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        detail = f"{type(exc).__name__}: {str(exc)[:80]}"
+        raise ArtifactError(
+            f"{root.where}: config is invalid ({detail}). {_FIX}"
+        ) from None
+    _check_config(root.get("config"), config)
     columns = _columns(root.get("columns"))
     series = tuple(_series(n, config, columns) for n in root.get("series").items())
     if not series:
@@ -445,16 +469,16 @@ def _parse(root: _Node) -> ModelMeta:
         columns=columns,
         series=series,
         history=_history(root.get("history")),
-        test=test.built(Evaluation.from_dict) if test else None,
+        test=_evaluation(test, config) if test else None,
         test_coverage=(
             {
-                str(k): _Node(v, root.where, f"{coverage.path}.{k}").number()
+                str(k): _Node(v, root.where, f"{coverage.path}.{k}").fraction()
                 for k, v in coverage.mapping().items()
             }
             if coverage
             else None
         ),
-        intervals=intervals.built(Calibration.from_dict) if intervals else None,
+        intervals=_calibration(intervals) if intervals else None,
         left_out=tuple(
             LeftOut(id=n.get("id").text(), reason=n.get("reason").text())
             for n in root.get("left_out").items()
@@ -472,6 +496,132 @@ def _parse(root: _Node) -> ModelMeta:
             .fail(f"a list of {config.train.ensemble} members")
         )
     return meta
+
+
+_REQUIRED_CONFIG = {
+    "data": ("target", "features", "freq"),
+    "model": ("kind",),
+    "train": ("window", "horizon", "scaler", "window_norm", "ensemble"),
+}
+"""Fields that change what a forecast computes: a default in their place would be wrong."""
+
+
+def _check_config(node: _Node, config: RunConfig) -> None:
+    """Refuse a config that ``RunConfig.from_dict`` accepted but that cannot be right.
+
+    Every field must have its declared type (an enum member, a whole number, a tuple of
+    text...), and the fields that shape a forecast must be present, not defaulted.
+
+    Raises:
+        ArtifactError: Naming the field.
+    """
+    for section, names in _REQUIRED_CONFIG.items():
+        part = node.get(section)
+        for name in names:
+            part.get(name)
+    for section in ("data", "model", "train"):
+        record = getattr(config, section)
+        hints = typing.get_type_hints(type(record))
+        for name, hint in hints.items():
+            value = getattr(record, name)
+            if not _has_type(value, hint):
+                shown = repr(value)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                raise ArtifactError(
+                    f"{node.where}: config.{section}.{name} must be {_type_name(hint)}, got {shown}. {_FIX}"
+                )
+
+
+def _has_type(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_has_type(value, arg) for arg in typing.get_args(hint))
+    if origin is tuple:
+        (item, *_) = typing.get_args(hint)
+        return isinstance(value, tuple) and all(_has_type(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+        )
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a form this check does not know: trust from_dict
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return "one of " + ", ".join(str(m.value) for m in hint)
+    names = {
+        int: "a whole number",
+        float: "a finite number",
+        bool: "true or false",
+        str: "text",
+    }
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return " or ".join(
+            "null" if a is type(None) else _type_name(a) for a in typing.get_args(hint)
+        )
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+    return names.get(hint, str(hint))
+
+
+_SCORED = ("model", "naive", "seasonal_naive", "drift")
+_METRICS = ("mae", "rmse", "mape", "smape", "mase")
+
+
+def _evaluation(node: _Node, config: RunConfig) -> Evaluation:
+    """Read test-part scores: every forecaster, every metric, a number or null (NaN)."""
+    scores_node = node.get("scores")
+    scores = {}
+    for name in _SCORED:
+        entry = scores_node.get(name)
+        scores[name] = Scores(
+            **{
+                metric: math.nan
+                if (v := entry.get(metric)).value is None
+                else v.number()
+                for metric in _METRICS
+            }
+        )
+    horizon = node.get("horizon")
+    if horizon.integer(1) != config.train.horizon:
+        raise horizon.fail(f"the model's horizon ({config.train.horizon})")
+    return Evaluation(
+        n_windows=node.get("n_windows").integer(1),
+        horizon=config.train.horizon,
+        season=node.get("season").integer(1),
+        first_date=node.get("first_date").date(),
+        last_date=node.get("last_date").date(),
+        scores=scores,
+    )
+
+
+def _calibration(node: _Node) -> Calibration:
+    """Read conformal residuals: one non-empty row of non-negative numbers per step."""
+    rows = node.get("residuals").items()
+    residuals = []
+    for row in rows:
+        cells = row.items()
+        if not cells:
+            raise row.fail("a non-empty list of residuals")
+        values = [c.number() for c in cells]
+        if min(values) < 0:
+            raise row.fail("absolute residuals (no negative numbers)")
+        residuals.append(tuple(sorted(values)))
+    if len({len(r) for r in residuals}) > 1:
+        raise node.get("residuals").fail("rows of equal length")
+    return Calibration(
+        residuals=tuple(residuals), n_windows=node.get("n_windows").integer(1)
+    )
 
 
 def _columns(node: _Node) -> Columns:
@@ -512,9 +662,24 @@ def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
     )
     if not split.train_end <= split.val_end <= split.n_steps:
         raise split_node.fail("train_end <= val_end <= n_steps")
+    stamps = [datetime.fromisoformat(d) for d in dates]
+    try:
+        ordered = all(a < b for a, b in itertools.pairwise(stamps))
+    except TypeError:  # time zones on some timestamps only
+        ordered = False
+    if not ordered:
+        raise lw.get("dates").fail(
+            "timestamps in increasing order, all with or all without a time zone"
+        )
     mase = node.get("mase")
     record_id = node.opt("id")
     transform = node.opt("transform")
+    n_rows = node.get("n_rows")
+    if n_rows.integer(1) != split.n_steps:
+        raise n_rows.fail(f"split.n_steps ({split.n_steps})")
+    last_date = node.get("last_date")
+    if last_date.date() != dates[-1]:
+        raise last_date.fail(f"the last timestamp of last_window ({dates[-1]})")
     return SeriesRecord(
         id=record_id.text() if record_id else None,
         n_rows=node.get("n_rows").integer(1),

@@ -1,0 +1,56 @@
+"""Start-up of the console entry point: signals handled before anything heavy is imported.
+
+SIGTERM (cron, ``timeout``) and SIGINT (Ctrl-C) are caught from the first line of
+:func:`main`. While a command runs they raise ``KeyboardInterrupt``, so the command
+removes its temporaries and ``cli.edge`` prints ``error: Interrupted; nothing was
+written.`` with exit code 130. Before a command starts (imports, option parsing) and
+after it has finished there is nothing to clean up, so the process says so and exits
+with 130 at once, never with a traceback.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import sys
+from typing import Any
+
+INTERRUPTED = (
+    130  # ExitCode.INTERRUPTED; errors.py is not imported this early on purpose
+)
+_BEFORE = "error: Interrupted; nothing was written.\n"
+_AFTER = "error: Interrupted while exiting; the command had already finished.\n"
+
+phase: dict[str, str] = {"now": "start"}
+"""Where the process is: ``start``, ``command`` (a command is running) or ``done``."""
+
+
+def _handle(signum: int, frame: Any) -> None:
+    """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once."""
+    if phase["now"] == "command":
+        raise KeyboardInterrupt
+    message = _AFTER if phase["now"] == "done" else _BEFORE
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe must not stop the exit
+            stream.flush()
+    with contextlib.suppress(OSError):
+        os.write(2, message.encode())
+    os._exit(INTERRUPTED)
+
+
+def install() -> None:
+    """Catch SIGTERM and SIGINT (see the module docstring); call first thing in ``main``."""
+    signal.signal(signal.SIGTERM, _handle)
+    signal.signal(signal.SIGINT, _handle)
+
+
+def main() -> None:
+    """Console-script entry point: install the signal handling, then import and run the app."""
+    install()
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    import seqcast.cli
+    from seqcast.cli.app import app, run
+
+    setattr(seqcast.cli, "app", app)  # noqa: B010 - the name means the app, not the module
+    run()

@@ -1,0 +1,104 @@
+"""seqcast.json documents that look valid but cannot be right are refused in one line."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from seqcast.cli import app
+from seqcast.errors import ExitCode
+
+
+def _saved(tmp_path: Path) -> Path:
+    from conftest import make_meta
+
+    from seqcast.store.directory import save_artifact
+
+    return save_artifact(tmp_path / "m", lambda p: p.write_bytes(b"x"), make_meta())
+
+
+CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
+    (
+        "short last window",
+        lambda d: d["series"][0]["last_window"]["values"].pop(),
+        "series[0].last_window must be 2 dates and 2 rows (window=2)",
+    ),
+    (
+        "defaulted window_norm",
+        lambda d: d["config"]["train"].pop("window_norm"),
+        "config.train.window_norm is missing",
+    ),
+    (
+        "null model kind",
+        lambda d: d["config"]["model"].update(kind=None),
+        "config.model.kind must be one of",
+    ),
+    (
+        "text units",
+        lambda d: d["config"]["model"].update(units="abc"),
+        "config",
+    ),
+    (
+        "dates out of order",
+        lambda d: d["series"][0]["last_window"]["dates"].reverse(),
+        "series[0].last_window.dates must be timestamps in increasing order",
+    ),
+    (
+        "scores without the model",
+        lambda d: d["metrics"].update(
+            test={
+                "n_windows": 1,
+                "horizon": 1,
+                "season": 1,
+                "first_date": "2020-01-02",
+                "last_date": "2020-01-02",
+                "scores": {"naive": {"mae": 1.0}},
+            }
+        ),
+        "metrics.test.scores.model is missing",
+    ),
+    (
+        "negative residuals",
+        lambda d: d.update(intervals={"n_windows": 1, "residuals": [[-1.0]]}),
+        "intervals.residuals[0] must be absolute residuals (no negative numbers)",
+    ),
+    (
+        "coverage above one",
+        lambda d: d["metrics"].update(test_coverage={"80": 7.0}),
+        "metrics.test_coverage.80 must be a fraction between 0 and 1",
+    ),
+    (
+        "rows disagree with the split",
+        lambda d: d["series"][0].update(n_rows=99),
+        "series[0].n_rows must be split.n_steps (2)",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("name", "change", "expected"), CASES, ids=[c[0] for c in CASES]
+)
+@pytest.mark.parametrize("command", ["info", "forecast", "evaluate"])
+def test_inconsistent_documents_are_refused(
+    tmp_path: Path,
+    command: str,
+    name: str,
+    change: Callable[[dict[str, Any]], None],
+    expected: str,
+) -> None:
+    model = _saved(tmp_path)
+    meta = model / "seqcast.json"
+    doc = json.loads(meta.read_text())
+    change(doc)
+    meta.write_text(json.dumps(doc))
+    result = CliRunner().invoke(app, [command, str(model)])
+    assert result.exit_code == ExitCode.USER_ERROR, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"error: {meta}: {expected}"), result.stderr
+    assert result.stderr.endswith("Retrain with `seqcast train`.\n")
+    assert result.stderr.count("\n") == 1

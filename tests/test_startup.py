@@ -1,0 +1,60 @@
+"""SIGTERM at any moment of start-up ends with one line and exit 130, never a traceback."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ENV = {
+    **os.environ,
+    "PYTHONPATH": str(Path(__file__).resolve().parents[1]),
+    "TF_CPP_MIN_LOG_LEVEL": "3",
+}
+DELAYS = [0.02 * i for i in range(1, 31)]  # 20 ms to 600 ms after launch
+
+
+@pytest.mark.parametrize("entry", ["module", "console"])
+def test_sigterm_during_start_up_never_shows_a_traceback(
+    entry: str, tmp_path: Path
+) -> None:
+    code = (
+        ["-m", "seqcast"]
+        if entry == "module"
+        else [
+            "-c",
+            "import sys; from seqcast.cli import main; sys.argv[0] = 'seqcast'; main()",
+        ]
+    )
+    cmd = [sys.executable, *code, "info", str(tmp_path / "missing")]
+    interrupted = 0
+    for delay in DELAYS:
+        proc = subprocess.Popen(
+            cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=ENV
+        )
+        time.sleep(delay)
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=60)
+        text = err.decode()
+        assert "Traceback" not in text, (delay, text)
+        assert out == b""
+        assert len(text.splitlines()) <= 1, (delay, text)
+        if proc.returncode == 130:
+            interrupted += 1
+            assert text == "error: Interrupted; nothing was written.\n"
+        else:  # finished first (or killed before Python ran a line): the usual answer
+            assert proc.returncode in (1, -signal.SIGTERM), (
+                delay,
+                proc.returncode,
+                text,
+            )
+            assert text in (
+                "",
+                f"error: No model at {tmp_path / 'missing'}. Run `seqcast train` first.\n",
+            )
+    assert interrupted >= 5  # most kills land during start-up
