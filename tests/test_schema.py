@@ -34,9 +34,9 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "config.train.window_norm is missing",
     ),
     (
-        "null model kind",
-        lambda d: d["config"]["model"].update(kind=None),
-        "config.model.kind must be one of",
+        "null model architecture",
+        lambda d: d["config"]["model"].update(model=None),
+        "config.model.model must be one of",
     ),
     (
         "text units",

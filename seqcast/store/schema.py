@@ -500,7 +500,7 @@ def _parse(root: _Node) -> ModelMeta:
 
 _REQUIRED_CONFIG = {
     "data": ("target", "features", "freq"),
-    "model": ("kind",),
+    "model": ("model",),  # "kind" in schema 1
     "train": ("window", "horizon", "scaler", "window_norm", "ensemble"),
 }
 """Fields that change what a forecast computes: a default in their place would be wrong."""
@@ -518,6 +518,8 @@ def _check_config(node: _Node, config: RunConfig) -> None:
     for section, names in _REQUIRED_CONFIG.items():
         part = node.get(section)
         for name in names:
+            if name == "model" and "kind" in part.mapping():
+                continue  # schema 1 spelled the architecture "kind"
             part.get(name)
     for section in ("data", "model", "train"):
         record = getattr(config, section)
