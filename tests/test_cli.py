@@ -355,3 +355,25 @@ def test_real_process_errors_have_no_traceback(tmp_path: Path) -> None:
         == f"error: No model at {tmp_path / 'none'}. Run `seqcast train` first.\n"
     )
     assert out.stdout == ""
+
+
+def test_shell_completion_is_on() -> None:
+    result = run("--show-completion", "bash")
+    assert result.exit_code == 0, result.output
+    assert "_SEQCAST_COMPLETE=complete_bash" in result.stdout
+
+
+def test_counts_are_singular_for_one_and_percentages_are_labelled() -> None:
+    from seqcast.cli.render import count, evaluation_text
+    from seqcast.config import OutputFormat
+
+    assert (count(1, "step"), count(12, "step")) == ("1 step", "12 steps")
+    scores = {"mae": 1.0, "rmse": 1.0, "mape": 5.0, "smape": 5.0, "mase": 0.5}
+    text = evaluation_text(
+        {"n_windows": 1, "horizon": 1, "first_date": "2020-01-01", "last_date": "2020-01-01",
+         "season": 1, "scores": {"model": scores, "naive": scores}, "relative_mase": 1.0,
+         "best": "model", "loses_to": []},
+        OutputFormat.TABLE,
+    )  # fmt: skip
+    assert text.splitlines()[0].startswith("1 window x 1 step, ")
+    assert "mape %" in text.splitlines()[1]

@@ -27,6 +27,11 @@ def number(value: Any, digits: int = 10) -> str:
     return str(value)
 
 
+def count(n: int, noun: str) -> str:
+    """Return ``n`` with its noun, singular for 1: ``1 step``, ``12 steps``."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """Return a left-aligned text table with a header rule, one row per line."""
     cells = [[printable(str(h)) for h in headers]] + [
@@ -79,7 +84,7 @@ def backtest_text(result: dict[str, Any], fmt: OutputFormat) -> str:
     ]
     kind = "re-trained" if result["retrained"] else "one model"
     head = (
-        f"{result['folds']} origins ({kind}) x {result['horizon']} steps, step {result['step']}, "
+        f"{count(result['folds'], 'origin')} ({kind}) x {count(result['horizon'], 'step')}, step {result['step']}, "
         f"season {result['overall']['season']}; MASE per fold\n"
     )
     per_fold = table(
@@ -114,12 +119,13 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
     if fmt is OutputFormat.JSON:
         return document(evaluation)
     metric_names = ["mae", "rmse", "mape", "smape", "mase"]
+    headers = ["mae", "rmse", "mape %", "smape %", "mase"]
     rows = [
         [name, *[scores[m] for m in metric_names]]
         for name, scores in evaluation["scores"].items()
     ]
     head = (
-        f"{evaluation['n_windows']} windows x {evaluation['horizon']} steps, "
+        f"{count(evaluation['n_windows'], 'window')} x {count(evaluation['horizon'], 'step')}, "
         f"{evaluation['first_date']} to {evaluation['last_date']}, season {evaluation['season']}\n"
     )
     rel = evaluation.get("relative_mase")
@@ -129,10 +135,7 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
         else ""
     )
     return printable_lines(
-        head
-        + table(["forecaster", *metric_names], rows)
-        + tail
-        + verdict_text(evaluation)
+        head + table(["forecaster", *headers], rows) + tail + verdict_text(evaluation)
     )
 
 
@@ -157,9 +160,10 @@ def info_text(path: Path, meta: ModelMeta) -> str:
     lines = [
         f"model        {path}",
         f"created      {p.created} with seqcast {p.seqcast_version}",
-        f"architecture {model.model.value} units={','.join(map(str, model.units)) or 'default'} bidirectional={model.bidirectional} dropout={model.dropout}",
+        f"architecture {model.model.value} units={','.join(map(str, model.resolved_units))} bidirectional={model.bidirectional} dropout={model.dropout}",
         f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {record.first_date} to {record.last_date}",
         f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
+        f"transform    {record.transform.describe()} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",
         f"training     epochs_run={hist.epochs_run} best_epoch={hist.best_epoch} seconds={number(hist.seconds, 4)} seed={p.seed}{ensemble} on {p.hardware}",
     ]
     if meta.test:
