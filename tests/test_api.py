@@ -130,3 +130,35 @@ def test_a_transformed_model_forecasts_the_same_from_its_window_or_the_data(
     keras = seqcast.load(tmp_path / "m", engine=Engine.KERAS).forecast(18).values
     np.testing.assert_allclose(keras, stored, rtol=1e-5)
     assert np.all(stored > 0)
+
+
+@pytest.mark.slow
+def test_intervals_warn_on_levels_the_calibration_cannot_resolve(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 60 positive points, horizon 6: the validation part holds a few windows, so 80%
+    # is resolvable and 99% (which needs 99 calibration errors) is not.
+    t = np.arange(60, dtype=np.float64)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2000", periods=60, freq="MS"),
+            "y": 1.0 + 0.1 * np.sin(t),
+        }
+    )
+    seqcast.train(
+        frame, out=tmp_path / "m", units=(4,), epochs=1, horizon=6, test_fraction=0.0
+    )
+    model = seqcast.load(tmp_path / "m")
+    n = model.artifact.meta.intervals.n_residuals
+    assert 4 <= n < 99
+    capsys.readouterr()
+    forecast = model.forecast(6, intervals=(0.8, 0.99))
+    err = capsys.readouterr().err
+    assert "level=0.8 " not in err
+    assert (
+        f"level=0.99 needs at least 99 calibration windows, but the model kept {n}"
+        in err
+    )
+    assert np.all(
+        forecast.bands["99"][0] >= 0.0
+    )  # a positive series keeps positive bounds

@@ -11,6 +11,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -205,12 +206,28 @@ class Forecaster:
         calibration = self.artifact.meta.intervals
         if calibration is None:
             raise ConfigError(
-                f"The model at {self.artifact.path} stored no interval calibration (it had no validation windows). Retrain with --val-fraction 0.15 or more to use --interval."
+                f"The model at {self.artifact.path} stored no interval calibration (it had no validation windows). Retrain with --val-fraction 0.15 or more, or on more history, to use --level."
             )
-        return {
-            level_label(level): calibration.bounds(values, check_level(level))
-            for level in levels
-        }
+        from seqcast import logs
+        from seqcast.config import Transform
+
+        n = calibration.n_residuals
+        positive = self.artifact.meta.one.transform.kind is Transform.LOG
+        bands = {}
+        for level in levels:
+            check_level(level)
+            if level > n / (n + 1):
+                logs.warn(
+                    f"level={level} needs at least {math.ceil(level / (1 - level))} calibration windows, but the model kept {n}: its band is the widest calibration error and cannot promise {level_label(level)}%. Use a lower --level, or train on more history.",
+                    name="level_unresolved",
+                )
+            lower, upper = calibration.bounds(values, level)
+            if (
+                positive
+            ):  # the training part was positive (log transform): so are bounds
+                lower = np.maximum(lower, 0.0)
+            bands[level_label(level)] = (lower, upper)
+        return bands
 
     def evaluate(
         self,
