@@ -390,7 +390,7 @@ class TrainConfig:
             )
         if self.horizon is not None and self.horizon > 10_000:
             raise ConfigError(
-                f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter horizon and --steps to go further."
+                f"horizon={self.horizon} is larger than seqcast supports (10000). Use a shorter --horizon: forecasts beyond it feed their own predictions back."
             )
         if self.patience < 0:
             raise ConfigError(

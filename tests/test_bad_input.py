@@ -256,7 +256,7 @@ CASES = [
     Case("forecast-engine-gpu", [*FORECAST, "--engine", "gpu"], code=ExitCode.USAGE, text="--engine"),
     Case("forecast-newer-data", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(_rows(80))}, 0, check=_forecast_after("2020-03-21")),
     Case("forecast-newer-data-unsorted-crlf", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(list(reversed(_rows(80))), eol="\r\n")}, 0, check=_forecast_after("2020-03-21")),
-    Case("forecast-no-target-column", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(_rows(80), header=("date", "value", "temp"))}, text="Column 'y' not found"),
+    Case("forecast-no-target-column", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(_rows(80), header=("date", "value", "temp"))}, text="The data has no column 'y', which the model reads."),
     Case("forecast-other-frequency", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(_rows(80, freq="W-SUN"))}, text="The data has frequency W-SUN but the model was trained on D"),
     Case("forecast-data-ends-before-training", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _csv(_rows(40))}, text="before the model's training data ends (2020-02-29)"),
     Case("forecast-nan-in-last-window", [*FORECAST, "{tmp}/data.csv"], {"data.csv": _edit(78, 1, "", n=80)}, text="--fill"),
@@ -362,6 +362,47 @@ def test_bad_input(case: Case, model: Path, tmp_path: Path) -> None:
     if case.message:
         assert lines[0] == "error: " + case.message.replace("{tmp}", str(tmp_path))
     assert case.text in lines[0]
+    assert suggested_flags(lines[0]) <= command_flags(argv), lines[0]
+
+
+def command_flags(argv: list[str]) -> set[str]:
+    """Every option name the command in ``argv`` (``train``, ``data fetch``...) accepts."""
+    import typer.main
+
+    command = typer.main.get_command(app)
+    for word in argv:
+        sub = getattr(command, "commands", {}).get(word)
+        if sub is None:
+            break
+        command = sub
+    names = {"--help"}
+    for param in command.params:
+        names |= {n.split("/")[0] for n in [*param.opts, *param.secondary_opts]}
+    return names
+
+
+def suggested_flags(message: str) -> set[str]:
+    """The --options a message suggests (``--window 12``, ``--max-stale``)."""
+    import re
+
+    # Advice for another command names it (`seqcast train ... --fill ffill`): skip it.
+    own = re.sub(
+        r"`?seqcast (train|backtest|evaluate|forecast|info|data \w+)[^`;)]*`?",
+        "",
+        message,
+    )
+    return set(re.findall(r"(?<![\w-])--[a-z][a-z-]*[a-z]", own))
+
+
+def test_every_flag_a_message_suggests_exists_on_its_command() -> None:
+    # The check above runs on every failing case; make sure it can fail.
+    assert suggested_flags("Use --steps 1 or more, or --target y.") == {
+        "--steps",
+        "--target",
+    }
+    assert "--target" not in command_flags(["forecast"])
+    assert "--target" in command_flags(["train"])
+    assert "--max-stale" in command_flags(["data", "fetch"])
 
 
 def test_every_failing_case_pins_its_message() -> None:

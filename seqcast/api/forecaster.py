@@ -340,7 +340,12 @@ class Forecaster:
         Raises:
             DataError: If the frequency, columns or time grid differ from the model's.
         """
-        from seqcast.data.frame import prepare_series, read_data
+        from seqcast.data.frame import (
+            MissingColumnError,
+            MissingValuesError,
+            prepare_series,
+            read_data,
+        )
 
         art = self.artifact
         dc = art.config.data
@@ -354,9 +359,18 @@ class Forecaster:
                 f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
             )
         if series_set is None:
-            series_set, series = prepare_series(
-                raw, dataclasses.replace(dc, freq=art.freq)
-            )
+            try:
+                series_set, series = prepare_series(
+                    raw, dataclasses.replace(dc, freq=art.freq)
+                )
+            except MissingColumnError as exc:  # train's advice (--target) is not ours
+                raise DataError(
+                    f"The data has no column {exc.column!r}, which the model reads. Columns: {exc.columns}. Give data with the columns the model was trained on (see `seqcast info`)."
+                ) from None
+            except MissingValuesError as exc:  # nor is --fill, a training option
+                raise DataError(
+                    f"{exc.found}. The model was trained with fill={dc.fill.value}: fill or drop them in the data, or retrain with a fill policy (`seqcast train ... --fill ffill`)."
+                ) from None
         _check_against_training(art, series)
         return series_set, series
 

@@ -41,6 +41,23 @@ __all__ = ["MISSING_TOKENS", "Series", "SeriesSet", "future_index", "prepare"]
 _DATE_WORDS = frozenset({"date", "time", "datetime", "timestamp", "ds", "dt", "day", "week", "month", "quarter", "year", "period"})  # fmt: skip
 
 
+class MissingColumnError(DataError):
+    """A column the options name is not in the table (``column``; ``columns`` lists them)."""
+
+    def __init__(self, message: str, *, column: str, columns: str) -> None:
+        super().__init__(message)
+        self.column = column
+        self.columns = columns
+
+
+class MissingValuesError(DataError):
+    """Missing values with no fill policy; ``found`` says where, without the advice."""
+
+    def __init__(self, message: str, *, found: str) -> None:
+        super().__init__(message)
+        self.found = found
+
+
 @dataclass(frozen=True, slots=True)
 class Series:
     """One validated series.
@@ -199,8 +216,10 @@ def _choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
     named += [("--features", f) for f in config.features]
     for flag, column in named:
         if column is not None and column not in columns:
-            raise DataError(
-                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those."
+            raise MissingColumnError(
+                f"Column {_q(column)} not found. Columns: {_listing(columns)}.{_suggest(column, columns)} Use {flag} with one of those.",
+                column=column,
+                columns=_listing(columns),
             )
     if config.series is not None and config.id_col is None:
         raise ConfigError(
@@ -531,8 +550,10 @@ def _regularise(
                 if n_gaps
                 else ""
             )
-            raise DataError(
-                f"Found missing values{where}: {counts} (first at {iso_dates([first_missing], sep=' ')[0]}{gaps}). Use --fill ffill, bfill, interpolate, zero or drop to fill or drop them."
+            found = f"Found missing values{where}: {counts} (first at {iso_dates([first_missing], sep=' ')[0]}{gaps})"
+            raise MissingValuesError(
+                f"{found}. Use --fill ffill, bfill, interpolate, zero or drop to fill or drop them.",
+                found=found,
             )
         if fill is FillPolicy.ZERO:
             frame = frame.fillna(0.0)
