@@ -198,6 +198,7 @@ def test_cli_backtest_forecast_levels_and_plots(tmp_path: Path) -> None:
         "naive",
         "seasonal_naive",
         "drift",
+        "theta",
     }
     assert png_size(tmp_path / "bt.png") == (1000, 450)
 

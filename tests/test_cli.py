@@ -89,6 +89,7 @@ def test_train_prints_test_scores_beside_baselines(trained: tuple[Path, Path]) -
         "naive",
         "seasonal_naive",
         "drift",
+        "theta",
     }
     assert len(meta["series"][0]["last_window"]["values"]) == 14
 
