@@ -230,19 +230,27 @@ def main() -> None:
         )
     sets.setdefault("progress", None)
     python = bench_python(args.bench_python)
+    models = ["--models", "theta,ets"] if args.no_arima else []
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         frames: dict[int, Any] = {}
         if args.corpus == "sample":
             meta, given, frames = sample_series(tmp)
-            refs = run_refs(python, "given", tmp / "refs.npz", "--input", str(given))
+            refs = run_refs(
+                python, "given", tmp / "refs.npz", "--input", str(given), *models
+            )
         else:
             meta = run_refs(python, args.corpus, tmp / "meta.npz", "--meta-only")[
                 "series"
             ]
             ids = stratified(meta, args.quick, args.seed)
             refs = run_refs(
-                python, args.corpus, tmp / "refs.npz", "--ids", ",".join(map(str, ids))
+                python,
+                args.corpus,
+                tmp / "refs.npz",
+                "--ids",
+                ",".join(map(str, ids)),
+                *models,
             )
         arrays = refs["arrays"]
         rows = []
