@@ -1,0 +1,516 @@
+"""Reading ``seqcast.json`` field by field into :mod:`seqcast.store.schema`'s records.
+
+Every field is checked for presence, type and range, and the parts for consistency with
+each other (the last window's length and the scaler's columns against the
+configuration, the calibration's horizon, the members' count), so a malformed or edited
+document is refused with one :class:`~seqcast.errors.ArtifactError` that names the
+field (``series[0].split.train_end must be a whole number of at least 1, got 'x'``).
+Version 1 documents are first rewritten as version 2 (:func:`migrate_v1`).
+"""
+
+from __future__ import annotations
+
+import enum
+import itertools
+import math
+import types
+import typing
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from seqcast.config import RunConfig
+from seqcast.data.source import Source
+from seqcast.errors import ArtifactError, ConfigError, SeqcastError
+from seqcast.evaluation.intervals import Calibration
+from seqcast.evaluation.scoring import Evaluation, Scores
+from seqcast.prep.scaling import Scaler
+from seqcast.prep.transforms import TargetTransform
+from seqcast.store.schema import (
+    RETRAIN,
+    Columns,
+    History,
+    LastWindow,
+    LeftOut,
+    MaseScale,
+    Member,
+    ModelMeta,
+    Provenance,
+    SeriesRecord,
+    Split,
+)
+
+_FIX = RETRAIN
+
+
+def parse_document(doc: Mapping[str, Any], where: str) -> ModelMeta:
+    """Validate a version-2 document and build its record.
+
+    Raises:
+        ArtifactError: Naming the first field that is missing or malformed.
+    """
+    return _parse(_Node(doc, where, ""))
+
+
+def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
+    """Rewrite a version-1 document (one series, parts at the top level) as version 2.
+
+    Raises:
+        ArtifactError: If a part that version 1 always wrote is missing.
+    """
+    node = _Node(doc, where, "")
+    data = node.get("data").mapping()
+    return {
+        "schema_version": 2,
+        "provenance": {
+            "created": doc.get("created"),
+            "seqcast_version": doc.get("seqcast_version"),
+            "versions": doc.get("versions", {}),
+            "hardware": doc.get("hardware", ""),
+            "command": doc.get("command", []),
+            "seed": doc.get("seed"),
+            "source": {
+                k: v for k, v in dict(doc.get("source") or {}).items() if v is not None
+            },
+        },
+        "config": doc.get("config"),
+        "columns": {k: data.get(k) for k in ("target", "features", "date_col", "freq")},
+        "series": [
+            {
+                "id": data.get("series_id"),
+                "n_rows": data.get("n_rows"),
+                "first_date": data.get("first_date"),
+                "last_date": data.get("last_date"),
+                "notes": data.get("notes", []),
+                "split": doc.get("split"),
+                "scaler": doc.get("scaler"),
+                "mase": doc.get("mase"),
+                "last_window": doc.get("last_window"),
+            }
+        ],
+        "left_out": [],
+        "history": doc.get("history"),
+        "metrics": doc.get("metrics"),
+        "intervals": doc.get("intervals"),
+    }
+
+
+class _Node:
+    """A value inside the document, with its dotted path for messages."""
+
+    __slots__ = ("path", "value", "where")
+
+    def __init__(self, value: Any, where: str, path: str) -> None:
+        self.value = value
+        self.where = where
+        self.path = path
+
+    def fail(self, expected: str) -> ArtifactError:
+        shown = repr(self.value)
+        shown = shown if len(shown) <= 60 else shown[:57] + "..."
+        return ArtifactError(
+            f"{self.where}: {self.path or 'the document'} must be {expected}, got {shown}. {_FIX}"
+        )
+
+    def mapping(self) -> Mapping[str, Any]:
+        if not isinstance(self.value, Mapping):
+            raise self.fail("an object")
+        return self.value
+
+    def get(self, key: str) -> _Node:
+        mapping = self.mapping()
+        path = f"{self.path}.{key}" if self.path else key
+        if key not in mapping:
+            raise ArtifactError(f"{self.where}: {path} is missing. {_FIX}")
+        return _Node(mapping[key], self.where, path)
+
+    def opt(self, key: str) -> _Node | None:
+        mapping = self.mapping()
+        if mapping.get(key) is None:
+            return None
+        return self.get(key)
+
+    def items(self) -> list[_Node]:
+        if not isinstance(self.value, list):
+            raise self.fail("a list")
+        return [
+            _Node(v, self.where, f"{self.path}[{i}]") for i, v in enumerate(self.value)
+        ]
+
+    def text(self, *, empty: bool = True) -> str:
+        if not isinstance(self.value, str) or (not empty and not self.value):
+            raise self.fail("text" if empty else "non-empty text")
+        return self.value
+
+    def integer(self, lo: int = 0) -> int:
+        if (
+            isinstance(self.value, bool)
+            or not isinstance(self.value, int)
+            or self.value < lo
+        ):
+            raise self.fail(f"a whole number of at least {lo}")
+        return self.value
+
+    def number(self) -> float:
+        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
+            raise self.fail("a number")
+        if not math.isfinite(float(self.value)):
+            raise self.fail("a finite number")
+        return float(self.value)
+
+    def fraction(self) -> float:
+        value = self.number()
+        if not 0.0 <= value <= 1.0:
+            raise self.fail("a fraction between 0 and 1")
+        return value
+
+    def number_or_none(self) -> float | None:
+        return None if self.value is None else self.number()
+
+    def flag(self) -> bool:
+        if not isinstance(self.value, bool):
+            raise self.fail("true or false")
+        return self.value
+
+    def date(self) -> str:
+        text = self.text(empty=False)
+        try:
+            datetime.fromisoformat(text)
+        except ValueError:
+            raise self.fail("an ISO timestamp") from None
+        return text
+
+    def texts(self) -> tuple[str, ...]:
+        return tuple(n.text() for n in self.items())
+
+    def built(self, build: Any) -> Any:
+        """Build a record with another module's ``from_dict``, turning its errors into ours."""
+        try:
+            return build(self.mapping())
+        except ArtifactError as exc:
+            raise ArtifactError(f"{self.where}: {self.path}: {exc}") from None
+        except (
+            KeyError,
+            TypeError,
+            ValueError,
+            IndexError,
+            AttributeError,
+            OverflowError,
+            SeqcastError,
+        ) as exc:
+            raise self.fail(f"valid ({type(exc).__name__}: {str(exc)[:80]})") from None
+
+
+def _parse(root: _Node) -> ModelMeta:
+    try:
+        config = RunConfig.from_dict(dict(root.get("config").mapping()))
+        config.train.sizes  # noqa: B018 - a stored configuration is always resolved
+    except ConfigError as exc:
+        raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
+        detail = f"{type(exc).__name__}: {str(exc)[:80]}"
+        raise ArtifactError(
+            f"{root.where}: config is invalid ({detail}). {_FIX}"
+        ) from None
+    _check_config(root.get("config"), config)
+    columns = _columns(root.get("columns"))
+    series = tuple(_series(n, config, columns) for n in root.get("series").items())
+    if not series:
+        raise root.get("series").fail("a non-empty list")
+    metrics = root.get("metrics")
+    test = metrics.opt("test")
+    coverage = metrics.opt("test_coverage")
+    intervals = root.opt("intervals")
+    meta = ModelMeta(
+        provenance=_provenance(root.get("provenance")),
+        config=config,
+        columns=columns,
+        series=series,
+        history=_history(root.get("history")),
+        test=_evaluation(test, config) if test else None,
+        test_coverage=(
+            {
+                str(k): _Node(v, root.where, f"{coverage.path}.{k}").fraction()
+                for k, v in coverage.mapping().items()
+            }
+            if coverage
+            else None
+        ),
+        intervals=_calibration(intervals) if intervals else None,
+        left_out=tuple(
+            LeftOut(id=n.get("id").text(), reason=n.get("reason").text())
+            for n in root.get("left_out").items()
+        ),
+    )
+    if meta.intervals is not None and (
+        meta.intervals.horizon != config.train.sizes[1]
+        or meta.intervals.n_residuals == 0
+    ):
+        raise intervals.fail(f"a calibration of {config.train.sizes[1]} steps")  # type: ignore[union-attr]
+    if len(meta.history.members) != config.train.ensemble:
+        raise (
+            root.get("history")
+            .get("members")
+            .fail(f"a list of {config.train.ensemble} members")
+        )
+    return meta
+
+
+_REQUIRED_CONFIG = {
+    "data": ("target", "features", "freq"),
+    "model": ("model",),  # "kind" in schema 1
+    "train": ("window", "horizon", "scaler", "window_norm", "ensemble"),
+}
+"""Fields that change what a forecast computes: a default in their place would be wrong."""
+
+
+def _check_config(node: _Node, config: RunConfig) -> None:
+    """Refuse a config that ``RunConfig.from_dict`` accepted but that cannot be right.
+
+    Every field must have its declared type (an enum member, a whole number, a tuple of
+    text...), and the fields that shape a forecast must be present, not defaulted.
+
+    Raises:
+        ArtifactError: Naming the field.
+    """
+    for section, names in _REQUIRED_CONFIG.items():
+        part = node.get(section)
+        for name in names:
+            if name == "model" and "kind" in part.mapping():
+                continue  # schema 1 spelled the architecture "kind"
+            part.get(name)
+    for section in ("data", "model", "train"):
+        record = getattr(config, section)
+        hints = typing.get_type_hints(type(record))
+        for name, hint in hints.items():
+            value = getattr(record, name)
+            if not _has_type(value, hint):
+                shown = repr(value)
+                shown = shown if len(shown) <= 60 else shown[:57] + "..."
+                raise ArtifactError(
+                    f"{node.where}: config.{section}.{name} must be {_type_name(hint)}, got {shown}. {_FIX}"
+                )
+
+
+def _has_type(value: Any, hint: Any) -> bool:
+    origin = typing.get_origin(hint)
+    if origin in (types.UnionType, typing.Union):
+        return any(_has_type(value, arg) for arg in typing.get_args(hint))
+    if origin is tuple:
+        (item, *_) = typing.get_args(hint)
+        return isinstance(value, tuple) and all(_has_type(v, item) for v in value)
+    if hint is type(None):
+        return value is None
+    if hint is bool:
+        return isinstance(value, bool)
+    if hint is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if hint is float:
+        return (
+            isinstance(value, int | float)
+            and not isinstance(value, bool)
+            and math.isfinite(value)
+        )
+    if isinstance(hint, type):
+        return isinstance(value, hint)
+    return True  # a form this check does not know: trust from_dict
+
+
+def _type_name(hint: Any) -> str:
+    if isinstance(hint, type) and issubclass(hint, enum.Enum):
+        return "one of " + ", ".join(str(m.value) for m in hint)
+    names = {
+        int: "a whole number",
+        float: "a finite number",
+        bool: "true or false",
+        str: "text",
+    }
+    if typing.get_origin(hint) in (types.UnionType, typing.Union):
+        return " or ".join(
+            "null" if a is type(None) else _type_name(a) for a in typing.get_args(hint)
+        )
+    if typing.get_origin(hint) is tuple:
+        return f"a list of {_type_name(typing.get_args(hint)[0])}"
+    return names.get(hint, str(hint))
+
+
+_SCORED = ("model", "naive", "seasonal_naive", "drift")
+_METRICS = ("mae", "rmse", "mape", "smape", "mase")
+
+
+def _evaluation(node: _Node, config: RunConfig) -> Evaluation:
+    """Read test-part scores: every forecaster, every metric, a number or null (NaN)."""
+    scores_node = node.get("scores")
+    scores = {}
+    for name in _SCORED:
+        entry = scores_node.get(name)
+        scores[name] = Scores(
+            **{
+                metric: math.nan
+                if (v := entry.get(metric)).value is None
+                else v.number()
+                for metric in _METRICS
+            }
+        )
+    horizon = node.get("horizon")
+    if horizon.integer(1) != config.train.horizon:
+        raise horizon.fail(f"the model's horizon ({config.train.horizon})")
+    return Evaluation(
+        n_windows=node.get("n_windows").integer(1),
+        horizon=config.train.horizon,
+        season=node.get("season").integer(1),
+        first_date=node.get("first_date").date(),
+        last_date=node.get("last_date").date(),
+        scores=scores,
+    )
+
+
+def _calibration(node: _Node) -> Calibration:
+    """Read conformal residuals: one non-empty row of non-negative numbers per step."""
+    rows = node.get("residuals").items()
+    residuals = []
+    for row in rows:
+        cells = row.items()
+        if not cells:
+            raise row.fail("a non-empty list of residuals")
+        values = [c.number() for c in cells]
+        if min(values) < 0:
+            raise row.fail("absolute residuals (no negative numbers)")
+        residuals.append(tuple(sorted(values)))
+    if len({len(r) for r in residuals}) > 1:
+        raise node.get("residuals").fail("rows of equal length")
+    return Calibration(
+        residuals=tuple(residuals), n_windows=node.get("n_windows").integer(1)
+    )
+
+
+def _columns(node: _Node) -> Columns:
+    return Columns(
+        target=node.get("target").text(empty=False),
+        features=node.get("features").texts(),
+        date_col=node.get("date_col").text(empty=False),
+        freq=node.get("freq").text(empty=False),
+    )
+
+
+def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
+    window, n_features = config.train.sizes[0], 1 + len(columns.features)
+    lw = node.get("last_window")
+    dates = tuple(n.date() for n in lw.get("dates").items())
+    rows = lw.get("values").items()
+    values = []
+    for row in rows:
+        cells = row.items()
+        if len(cells) != n_features:
+            raise row.fail(f"a row of {n_features} numbers")
+        values.append(tuple(c.number() for c in cells))
+    if len(dates) != window or len(values) != window:
+        raise lw.fail(f"{window} dates and {window} rows (window={window})")
+    scaler = node.get("scaler").built(Scaler.from_dict)
+    if scaler.n_features_in_ != n_features:
+        raise node.get("scaler").fail(f"parameters for {n_features} columns")
+    split_node = node.get("split")
+    split = Split(
+        train_end=split_node.get("train_end").integer(1),
+        val_end=split_node.get("val_end").integer(1),
+        n_steps=split_node.get("n_steps").integer(1),
+        train_last_date=split_node.get("train_last_date").date(),
+        fit_last_date=split_node.get("fit_last_date").date(),
+        n_train_windows=split_node.get("n_train_windows").integer(),
+        n_val_windows=split_node.get("n_val_windows").integer(),
+        n_test_windows=split_node.get("n_test_windows").integer(),
+    )
+    if not split.train_end <= split.val_end <= split.n_steps:
+        raise split_node.fail("train_end <= val_end <= n_steps")
+    stamps = [datetime.fromisoformat(d) for d in dates]
+    try:
+        ordered = all(a < b for a, b in itertools.pairwise(stamps))
+    except TypeError:  # time zones on some timestamps only
+        ordered = False
+    if not ordered:
+        raise lw.get("dates").fail(
+            "timestamps in increasing order, all with or all without a time zone"
+        )
+    mase = node.get("mase")
+    record_id = node.opt("id")
+    transform = node.opt("transform")
+    n_rows = node.get("n_rows")
+    if n_rows.integer(1) != split.n_steps:
+        raise n_rows.fail(f"split.n_steps ({split.n_steps})")
+    last_date = node.get("last_date")
+    if last_date.date() != dates[-1]:
+        raise last_date.fail(f"the last timestamp of last_window ({dates[-1]})")
+    return SeriesRecord(
+        id=record_id.text() if record_id else None,
+        n_rows=node.get("n_rows").integer(1),
+        first_date=node.get("first_date").date(),
+        last_date=node.get("last_date").date(),
+        notes=node.get("notes").texts(),
+        split=split,
+        transform=(
+            transform.built(TargetTransform.from_dict)
+            if transform
+            else TargetTransform.identity()
+        ),
+        scaler=scaler,
+        mase=MaseScale(
+            season=mase.get("season").integer(1),
+            scale=mase.get("scale").number_or_none(),
+            naive_scale=mase.get("naive_scale").number_or_none(),
+        ),
+        last_window=LastWindow(dates=dates, values=tuple(values)),
+    )
+
+
+def _history(node: _Node) -> History:
+    return History(
+        loss=_losses(node.get("loss")),
+        val_loss=_losses(node.get("val_loss")),
+        best_epoch=node.get("best_epoch").integer(),
+        epochs_run=node.get("epochs_run").integer(),
+        stopped_early=node.get("stopped_early").flag(),
+        seconds=node.get("seconds").number(),
+        members=tuple(
+            Member(
+                seed=m.get("seed").integer(),
+                file=m.get("file").text(empty=False),
+                best_epoch=m.get("best_epoch").integer(),
+                epochs_run=m.get("epochs_run").integer(),
+                seconds=m.get("seconds").number(),
+            )
+            for m in node.get("members").items()
+        ),
+    )
+
+
+def _losses(node: _Node) -> tuple[float, ...]:
+    """Read a loss curve; a diverged epoch is stored as null and read back as NaN."""
+    return tuple(math.nan if n.value is None else n.number() for n in node.items())
+
+
+def _provenance(node: _Node) -> Provenance:
+    source = node.get("source")
+    adjusted = source.opt("adjusted")
+    return Provenance(
+        created=node.get("created").date(),
+        seqcast_version=node.get("seqcast_version").text(),
+        versions=tuple(
+            (str(k), str(v)) for k, v in node.get("versions").mapping().items()
+        ),
+        hardware=node.get("hardware").text(),
+        command=node.get("command").texts(),
+        seed=node.get("seed").integer(),
+        source=Source(
+            kind=source.get("kind").text(empty=False),
+            path=_opt_text(source, "path"),
+            ticker=_opt_text(source, "ticker"),
+            interval=_opt_text(source, "interval"),
+            column=_opt_text(source, "column"),
+            adjusted=adjusted.flag() if adjusted else None,
+        ),
+    )
+
+
+def _opt_text(node: _Node, key: str) -> str | None:
+    child = node.opt(key)
+    return child.text() if child else None
