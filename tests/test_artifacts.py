@@ -79,7 +79,7 @@ def test_saving_again_replaces_the_model_and_keeps_the_users_files(
 def test_a_failed_swap_gives_the_users_files_back(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from seqcast.store import directory
+    from seqcast.store import swap
 
     out = _save(tmp_path / "m", b"old", "old")
     (out / "NOTES.txt").write_text("mine")
@@ -87,7 +87,7 @@ def test_a_failed_swap_gives_the_users_files_back(
     def broken_swap(tmp: Path, out: Path) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(directory, "_swap_into_place", broken_swap)
+    monkeypatch.setattr(swap, "swap_into_place", broken_swap)
     with pytest.raises(ArtifactError, match="No space left on device"):
         _save(out, b"new", "new")
     assert (out / "NOTES.txt").read_text() == "mine"

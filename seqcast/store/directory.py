@@ -16,17 +16,13 @@ directory (notes, plots) are moved into the new one before the swap, never delet
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
-import glob
 import hashlib
 import json
 import math
 import os
-import re
 import shutil
 import stat
-import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,23 +33,26 @@ from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.errors import ArtifactError, SeqcastError
 from seqcast.model.archive import Limits
+from seqcast.store import swap
+from seqcast.store.layout import META_FILE, MODEL_FILE, is_owned, member_file
 from seqcast.store.schema import SCHEMA_VERSION, ModelMeta
+
+__all__ = [
+    "META_FILE",
+    "MODEL_FILE",
+    "Artifact",
+    "atomic_write_text",
+    "check_replaceable",
+    "is_owned",
+    "json_ready",
+    "load_artifact",
+    "member_file",
+    "output_lock",
+    "save_artifact",
+]
 
 if TYPE_CHECKING:
     from seqcast.model.predict import NumpyModel
-
-MODEL_FILE = "model.keras"
-META_FILE = "seqcast.json"
-
-
-def member_file(member: int) -> str:
-    """Return the file name of ensemble member ``member`` (0-based).
-
-    Member 0 is ``model.keras``, so readers that know one model still find it; the
-    others are ``model-1.keras``, ``model-2.keras``, ... Example: an ensemble of 3 is
-    ``model.keras``, ``model-1.keras``, ``model-2.keras``.
-    """
-    return MODEL_FILE if member == 0 else f"model-{member}.keras"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +206,7 @@ def save_artifact(
         ) from None
     _check_replaceable(out)
     with output_lock(out, lock_timeout):
-        _rescue_user_entries(out)
+        swap.rescue_user_entries(out)
         atomic.remove_stale_temporaries(out)
         tmp = atomic.temporary_sibling(out)
         try:
@@ -222,12 +221,12 @@ def save_artifact(
                 "files": files,
             }
             _write_json(tmp / META_FILE, full_meta)
-            carried = _carry_user_entries(out, tmp)
+            carried = swap.carry_user_entries(out, tmp)
             try:
                 atomic.fsync_dir(tmp)
-                _swap_into_place(tmp, out)
+                swap.swap_into_place(tmp, out)
             except BaseException:
-                _move_entries(tmp, out, carried)  # the swap failed: give them back
+                swap.move_entries(tmp, out, carried)  # the swap failed: give them back
                 raise
         except SeqcastError:
             raise
@@ -429,100 +428,6 @@ def _check_replaceable(out: Path) -> None:
         raise ArtifactError(
             f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
         )
-
-
-_OWNED = re.compile(r"model(-[0-9]+)?\.keras")
-
-
-def is_owned(name: str) -> bool:
-    """Whether seqcast writes (and may replace) the entry ``name`` of a model directory."""
-    return name == META_FILE or _OWNED.fullmatch(name) is not None
-
-
-def _user_entries(directory: Path) -> list[str]:
-    """Names in ``directory`` that seqcast does not own, sorted."""
-    try:
-        return sorted(e.name for e in os.scandir(directory) if not is_owned(e.name))
-    except (FileNotFoundError, NotADirectoryError):
-        return []
-
-
-def _move_entries(src: Path, dst: Path, names: Sequence[str]) -> None:
-    """Rename each of ``names`` from ``src`` to ``dst`` (same file system: no copy)."""
-    for name in names:
-        os.rename(src / name, dst / name)
-
-
-def _carry_user_entries(out: Path, tmp: Path) -> list[str]:
-    """Move the user's entries of ``out`` into the new directory ``tmp``; return their names."""
-    if not out.is_dir() or out.is_symlink():
-        return []
-    names = [n for n in _user_entries(out) if not (tmp / n).exists()]
-    moved: list[str] = []
-    try:
-        for name in names:
-            os.rename(out / name, tmp / name)
-            moved.append(name)
-    except BaseException:
-        _move_entries(tmp, out, moved)
-        raise
-    return moved
-
-
-def _rescue_user_entries(out: Path) -> None:
-    """Move user entries left in killed runs' temporaries back into ``out`` (hold the lock)."""
-    if not out.is_dir() or out.is_symlink():
-        return
-    for stale in sorted(out.parent.glob(f".{glob.escape(out.name)}.tmp-*")):
-        if not stale.is_dir() or stale.is_symlink():
-            continue
-        for name in _user_entries(stale):
-            if not (out / name).exists():
-                with contextlib.suppress(OSError):
-                    os.rename(stale / name, out / name)
-
-
-def _swap_into_place(tmp: Path, out: Path) -> None:
-    """Put ``tmp`` at ``out``; afterwards ``tmp`` holds the previous directory, if any."""
-    if not out.exists():
-        os.rename(tmp, out)
-        atomic.fsync_dir(out.parent)
-        return
-    if _rename_exchange(tmp, out):
-        atomic.fsync_dir(out.parent)
-        return
-    # No atomic exchange on this system: a two-step swap keeps the old copy until the new one is in.
-    old = out.parent / f".{out.name}.tmp-old-{uuid.uuid4().hex[:8]}"
-    os.rename(out, old)
-    os.rename(tmp, out)
-    atomic.fsync_dir(out.parent)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _rename_exchange(a: Path, b: Path) -> bool:
-    """Atomically exchange two paths with Linux ``renameat2``; False where unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        renameat2 = libc.renameat2
-    except (OSError, AttributeError):
-        return False
-    at_fdcwd, rename_exchange = -100, 2
-    renameat2.argtypes = [
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_int,
-        ctypes.c_char_p,
-        ctypes.c_uint,
-    ]
-    if (
-        renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange)
-        == 0
-    ):
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.ENOSYS, errno.EINVAL, errno.ENOTSUP, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err))
 
 
 def _file_record(path: Path) -> dict[str, Any]:
