@@ -215,6 +215,11 @@ def main() -> None:
     parser.add_argument(
         "--bench-python", help="python of the statsforecast environment"
     )
+    parser.add_argument(
+        "--no-arima",
+        action="store_true",
+        help="skip AutoARIMA (hours on long or weekly series)",
+    )
     parser.add_argument("--json", help="write per-series results here")
     parser.add_argument(
         "--write-docs", action="store_true", help="update docs/ACCURACY.md"
