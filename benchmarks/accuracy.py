@@ -158,6 +158,12 @@ def gmean(values: list[float]) -> float:
     )
 
 
+def _mean(values: Any) -> float:
+    """Mean of the finite values, NaN when there are none (a reference left out)."""
+    good = [v for v in values if math.isfinite(v)]
+    return statistics.fmean(good) if good else float("nan")
+
+
 def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     out: dict[str, Any] = {"n": len(rows)}
     for name in ("seqcast", *REFERENCES):
@@ -168,10 +174,8 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
             for r in rows
         ]
         out[name] = {
-            "smape": statistics.fmean(r["smape"][name] for r in rows),
-            "mase": statistics.fmean(
-                r["mase"][name] for r in rows if math.isfinite(r["mase"][name])
-            ),
+            "smape": _mean(r["smape"][name] for r in rows),
+            "mase": _mean(r["mase"][name] for r in rows),
             "rel_mase": gmean(rel),
             "seqcast_wins": sum(r["mase"]["seqcast"] < r["mase"][name] for r in rows),
         }
