@@ -2,10 +2,9 @@
 
 Example:
     >>> import seqcast
-    >>> result = seqcast.train("sample_data/air_passengers.csv", target="passengers",
-    ...                        window=24, horizon=12, out="models/air")
     >>> model = seqcast.load("models/air")
-    >>> print(model.forecast(12).to_frame())
+    >>> print(model.forecast(24, intervals=(0.8,)).to_frame())
+    >>> model.evaluate("sample_data/air_passengers.csv")
 """
 
 from __future__ import annotations

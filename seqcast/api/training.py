@@ -1,11 +1,11 @@
-"""The Python API: train, load, forecast and evaluate; everything the CLI does, importable.
+"""Training from data: prepare, size, fit, calibrate, score and save; and re-trained backtests.
 
 Example:
     >>> import seqcast
     >>> result = seqcast.train("sample_data/air_passengers.csv", target="passengers",
-    ...                        window=24, horizon=12, out="models/air")
-    >>> model = seqcast.load("models/air")
-    >>> print(model.forecast(12).to_frame())
+    ...                        horizon=12, out="models/air")
+    >>> result.evaluation.best()  # the best of the network and its references
+    >>> seqcast.backtest("sample_data/air_passengers.csv", target="passengers", folds=3)
 """
 
 from __future__ import annotations
