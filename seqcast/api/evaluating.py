@@ -199,7 +199,7 @@ def _check_scores(
     forecaster: Forecaster, evaluation: Evaluation, values: FloatArray
 ) -> None:
     """Refuse a model MAE or RMSE that overflowed to nan or inf (MAPE/MASE may be nan)."""
-    from seqcast.api.forecaster import check_finite
+    from seqcast.api.checks import check_finite
 
     model = evaluation.scores["model"]
     check_finite(
@@ -212,7 +212,7 @@ def _check_scores(
 def _predict(
     forecaster: Forecaster, values: FloatArray, starts: IntArray, first_row: int
 ) -> FloatArray:
-    from seqcast.api.forecaster import check_finite
+    from seqcast.api.checks import check_finite
 
     art = forecaster.artifact
     with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
