@@ -21,11 +21,12 @@ from typing import Any
 
 from seqcast.config import RunConfig
 from seqcast.data.source import Source
-from seqcast.errors import ArtifactError, ConfigError, SeqcastError
+from seqcast.errors import ArtifactError, ConfigError
 from seqcast.evaluation.intervals import Calibration
 from seqcast.evaluation.scoring import Evaluation, Scores
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
+from seqcast.store.node import Node
 from seqcast.store.schema import (
     RETRAIN,
     Columns,
@@ -49,7 +50,7 @@ def parse_document(doc: Mapping[str, Any], where: str) -> ModelMeta:
     Raises:
         ArtifactError: Naming the first field that is missing or malformed.
     """
-    return _parse(_Node(doc, where, ""))
+    return _parse(Node(doc, where, ""))
 
 
 def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -58,7 +59,7 @@ def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
     Raises:
         ArtifactError: If a part that version 1 always wrote is missing.
     """
-    node = _Node(doc, where, "")
+    node = Node(doc, where, "")
     data = node.get("data").mapping()
     return {
         "schema_version": 2,
@@ -95,113 +96,7 @@ def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-class _Node:
-    """A value inside the document, with its dotted path for messages."""
-
-    __slots__ = ("path", "value", "where")
-
-    def __init__(self, value: Any, where: str, path: str) -> None:
-        self.value = value
-        self.where = where
-        self.path = path
-
-    def fail(self, expected: str) -> ArtifactError:
-        shown = repr(self.value)
-        shown = shown if len(shown) <= 60 else shown[:57] + "..."
-        return ArtifactError(
-            f"{self.where}: {self.path or 'the document'} must be {expected}, got {shown}. {_FIX}"
-        )
-
-    def mapping(self) -> Mapping[str, Any]:
-        if not isinstance(self.value, Mapping):
-            raise self.fail("an object")
-        return self.value
-
-    def get(self, key: str) -> _Node:
-        mapping = self.mapping()
-        path = f"{self.path}.{key}" if self.path else key
-        if key not in mapping:
-            raise ArtifactError(f"{self.where}: {path} is missing. {_FIX}")
-        return _Node(mapping[key], self.where, path)
-
-    def opt(self, key: str) -> _Node | None:
-        mapping = self.mapping()
-        if mapping.get(key) is None:
-            return None
-        return self.get(key)
-
-    def items(self) -> list[_Node]:
-        if not isinstance(self.value, list):
-            raise self.fail("a list")
-        return [
-            _Node(v, self.where, f"{self.path}[{i}]") for i, v in enumerate(self.value)
-        ]
-
-    def text(self, *, empty: bool = True) -> str:
-        if not isinstance(self.value, str) or (not empty and not self.value):
-            raise self.fail("text" if empty else "non-empty text")
-        return self.value
-
-    def integer(self, lo: int = 0) -> int:
-        if (
-            isinstance(self.value, bool)
-            or not isinstance(self.value, int)
-            or self.value < lo
-        ):
-            raise self.fail(f"a whole number of at least {lo}")
-        return self.value
-
-    def number(self) -> float:
-        if isinstance(self.value, bool) or not isinstance(self.value, int | float):
-            raise self.fail("a number")
-        if not math.isfinite(float(self.value)):
-            raise self.fail("a finite number")
-        return float(self.value)
-
-    def fraction(self) -> float:
-        value = self.number()
-        if not 0.0 <= value <= 1.0:
-            raise self.fail("a fraction between 0 and 1")
-        return value
-
-    def number_or_none(self) -> float | None:
-        return None if self.value is None else self.number()
-
-    def flag(self) -> bool:
-        if not isinstance(self.value, bool):
-            raise self.fail("true or false")
-        return self.value
-
-    def date(self) -> str:
-        text = self.text(empty=False)
-        try:
-            datetime.fromisoformat(text)
-        except ValueError:
-            raise self.fail("an ISO timestamp") from None
-        return text
-
-    def texts(self) -> tuple[str, ...]:
-        return tuple(n.text() for n in self.items())
-
-    def built(self, build: Any) -> Any:
-        """Build a record with another module's ``from_dict``, turning its errors into ours."""
-        try:
-            return build(self.mapping())
-        except ArtifactError as exc:
-            raise ArtifactError(f"{self.where}: {self.path}: {exc}") from None
-        except (
-            KeyError,
-            TypeError,
-            ValueError,
-            IndexError,
-            AttributeError,
-            OverflowError,
-            SeqcastError,
-        ) as exc:
-            raise self.fail(f"valid ({type(exc).__name__}: {str(exc)[:80]})") from None
-
-
-def _parse(root: _Node) -> ModelMeta:
+def _parse(root: Node) -> ModelMeta:
     try:
         config = RunConfig.from_dict(dict(root.get("config").mapping()))
         config.train.sizes  # noqa: B018 - a stored configuration is always resolved
@@ -230,7 +125,7 @@ def _parse(root: _Node) -> ModelMeta:
         test=_evaluation(test, config) if test else None,
         test_coverage=(
             {
-                str(k): _Node(v, root.where, f"{coverage.path}.{k}").fraction()
+                str(k): Node(v, root.where, f"{coverage.path}.{k}").fraction()
                 for k, v in coverage.mapping().items()
             }
             if coverage
@@ -264,7 +159,7 @@ _REQUIRED_CONFIG = {
 """Fields that change what a forecast computes: a default in their place would be wrong."""
 
 
-def _check_config(node: _Node, config: RunConfig) -> None:
+def _check_config(node: Node, config: RunConfig) -> None:
     """Refuse a config that ``RunConfig.from_dict`` accepted but that cannot be right.
 
     Every field must have its declared type (an enum member, a whole number, a tuple of
@@ -338,7 +233,7 @@ _SCORED = ("model", "naive", "seasonal_naive", "drift")
 _METRICS = ("mae", "rmse", "mape", "smape", "mase")
 
 
-def _evaluation(node: _Node, config: RunConfig) -> Evaluation:
+def _evaluation(node: Node, config: RunConfig) -> Evaluation:
     """Read test-part scores: every forecaster, every metric, a number or null (NaN)."""
     scores_node = node.get("scores")
     scores = {}
@@ -365,7 +260,7 @@ def _evaluation(node: _Node, config: RunConfig) -> Evaluation:
     )
 
 
-def _calibration(node: _Node) -> Calibration:
+def _calibration(node: Node) -> Calibration:
     """Read conformal residuals: one non-empty row of non-negative numbers per step."""
     rows = node.get("residuals").items()
     residuals = []
@@ -384,7 +279,7 @@ def _calibration(node: _Node) -> Calibration:
     )
 
 
-def _columns(node: _Node) -> Columns:
+def _columns(node: Node) -> Columns:
     return Columns(
         target=node.get("target").text(empty=False),
         features=node.get("features").texts(),
@@ -393,7 +288,7 @@ def _columns(node: _Node) -> Columns:
     )
 
 
-def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
+def _series(node: Node, config: RunConfig, columns: Columns) -> SeriesRecord:
     window, n_features = config.train.sizes[0], 1 + len(columns.features)
     lw = node.get("last_window")
     dates = tuple(n.date() for n in lw.get("dates").items())
@@ -462,7 +357,7 @@ def _series(node: _Node, config: RunConfig, columns: Columns) -> SeriesRecord:
     )
 
 
-def _history(node: _Node) -> History:
+def _history(node: Node) -> History:
     return History(
         loss=_losses(node.get("loss")),
         val_loss=_losses(node.get("val_loss")),
@@ -483,12 +378,12 @@ def _history(node: _Node) -> History:
     )
 
 
-def _losses(node: _Node) -> tuple[float, ...]:
+def _losses(node: Node) -> tuple[float, ...]:
     """Read a loss curve; a diverged epoch is stored as null and read back as NaN."""
     return tuple(math.nan if n.value is None else n.number() for n in node.items())
 
 
-def _provenance(node: _Node) -> Provenance:
+def _provenance(node: Node) -> Provenance:
     source = node.get("source")
     adjusted = source.opt("adjusted")
     return Provenance(
@@ -511,6 +406,6 @@ def _provenance(node: _Node) -> Provenance:
     )
 
 
-def _opt_text(node: _Node, key: str) -> str | None:
+def _opt_text(node: Node, key: str) -> str | None:
     child = node.opt(key)
     return child.text() if child else None
