@@ -14,101 +14,46 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
 
+from seqcast.choices import (
+    Cell,
+    Deseasonalize,
+    DuplicatePolicy,
+    Engine,
+    FillPolicy,
+    Loss,
+    ModelKind,
+    OutputFormat,
+    ScalerKind,
+    Transform,
+    WindowNorm,
+)
 from seqcast.errors import ConfigError
 
-
-class ModelKind(StrEnum):
-    """Model architectures that ``build_model`` knows."""
-
-    RNN = "rnn"
-    LSTM = "lstm"
-    GRU = "gru"
-    STACKED = "stacked"
-
-
-class Cell(StrEnum):
-    """Recurrent cell types, for ``stacked`` models."""
-
-    RNN = "rnn"
-    LSTM = "lstm"
-    GRU = "gru"
-
-
-class Loss(StrEnum):
-    """Training losses."""
-
-    MSE = "mse"
-    MAE = "mae"
-    HUBER = "huber"
-
-
-class ScalerKind(StrEnum):
-    """Scalers, each fitted on the training part only."""
-
-    MINMAX = "minmax"
-    STANDARD = "standard"
-    ROBUST = "robust"
-    NONE = "none"
-
-
-class FillPolicy(StrEnum):
-    """What to do with missing values (and with the rows added for missing timestamps)."""
-
-    NONE = "none"  # refuse: report the counts and ask for a policy
-    FFILL = "ffill"
-    BFILL = "bfill"
-    INTERPOLATE = "interpolate"
-    ZERO = "zero"
-    DROP = "drop"
-
-
-class DuplicatePolicy(StrEnum):
-    """What to do with rows that share a timestamp."""
-
-    ERROR = "error"
-    FIRST = "first"
-    LAST = "last"
-    MEAN = "mean"
-
-
-class WindowNorm(StrEnum):
-    """Per-window input normalisation applied after global scaling."""
-
-    NONE = "none"
-    LAST = "last"  # inputs and targets relative to the window's last observed target
-
-
-class Transform(StrEnum):
-    """Variance stabilisation of the target, fitted on the training part."""
-
-    AUTO = "auto"  # log when every training value is above zero
-    LOG = "log"
-    NONE = "none"
-
-
-class Deseasonalize(StrEnum):
-    """Deseasonalisation of the (transformed) target, fitted on the training part."""
-
-    AUTO = "auto"  # classical, when the training part holds two seasons
-    TEST = "test"  # classical, when the training part passes the seasonality test
-    CLASSICAL = "classical"
-    NONE = "none"
-
-
-class Engine(StrEnum):
-    """Inference engines: NumPy forward pass, Keras, or the fastest that can run the model."""
-
-    AUTO = "auto"
-    NUMPY = "numpy"
-    KERAS = "keras"
-
-
-class OutputFormat(StrEnum):
-    """Formats for tabular output."""
-
-    CSV = "csv"
-    JSON = "json"
-    TABLE = "table"
+__all__ = [
+    "DEFAULT_SINGLE_UNITS",
+    "DEFAULT_STACKED_UNITS",
+    "MAX_ENSEMBLE",
+    "MAX_LAYERS",
+    "MAX_UNITS",
+    "Cell",
+    "DataConfig",
+    "Deseasonalize",
+    "DuplicatePolicy",
+    "Engine",
+    "FillPolicy",
+    "Loss",
+    "ModelConfig",
+    "ModelKind",
+    "OutputFormat",
+    "RunConfig",
+    "ScalerKind",
+    "TrainConfig",
+    "Transform",
+    "WindowNorm",
+    "config_fields",
+    "load_config_file",
+    "option",
+]
 
 
 def option(
