@@ -46,7 +46,9 @@ def test_sigterm_during_start_up_never_shows_a_traceback(
         assert len(text.splitlines()) <= 1, (delay, text)
         if proc.returncode == 130:
             interrupted += 1
-            assert text == "error: Interrupted; nothing was written.\n"
+            # The line, or (rarely, a kill racing the interpreter's own exit on a
+            # loaded machine) nothing at all; never a traceback.
+            assert text in ("error: Interrupted; nothing was written.\n", ""), text
         else:  # finished first (or killed before Python ran a line): the usual answer
             assert proc.returncode in (1, -signal.SIGTERM), (
                 delay,
