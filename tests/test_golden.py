@@ -4,6 +4,8 @@ The files under ``tests/golden/`` were written by the code before the package wa
 restructured; any change to what a user sees (forecasts, scores, ``info``) fails here.
 Every setting is given explicitly, so that a change of defaults does not move them.
 Regenerate deliberately with ``SEQCAST_REGEN_GOLDEN=1 pytest tests/test_golden.py``.
+Another TensorFlow, Keras or NumPy release moves the 7th significant digit of a trained
+forecast, so numbers are compared up to that (``SEQCAST_GOLDEN_EXACT=1`` asks for bytes).
 """
 
 from __future__ import annotations
@@ -86,4 +88,29 @@ def test_outputs_are_byte_identical(name: str, tmp_path: Path) -> None:
             (GOLDEN / f"{name}_{key}.txt").write_text(text, encoding="utf-8")
     for key, text in got.items():
         expected = (GOLDEN / f"{name}_{key}.txt").read_text(encoding="utf-8")
-        assert text == expected, f"{name} {key} changed"
+        if os.environ.get("SEQCAST_GOLDEN_EXACT") == "1":
+            assert text == expected, f"{name} {key} changed"
+        else:
+            _assert_same_up_to_rounding(text, expected, f"{name} {key}")
+
+
+_NUMBER = re.compile(r"-?\d+(?:\.(\d+))?(?:e[-+]?\d+)?")
+
+
+def _assert_same_up_to_rounding(got: str, expected: str, what: str) -> None:
+    """The texts match except for decimals moved by float reordering in another release.
+
+    A new TensorFlow, Keras or NumPy (or another CPU) changes the last bits of a
+    trained weight, and so the 7th significant digit of a forecast; anything a code
+    change moves, it moves further. Text between numbers must be identical, integers
+    (epochs, counts, dates) exact, and each decimal within a millionth of its value or
+    one unit of its last printed digit.
+    """
+    assert _NUMBER.sub("#", got) == _NUMBER.sub("#", expected), f"{what} changed"
+    for g, w in zip(_NUMBER.finditer(got), _NUMBER.finditer(expected), strict=True):
+        if w.group(1) is None and "e" not in w.group(0):
+            assert g.group(0) == w.group(0), f"{what}: {g.group(0)} != {w.group(0)}"
+            continue
+        a, b = float(g.group(0)), float(w.group(0))
+        unit = 10.0 ** -len(w.group(1) or "")
+        assert abs(a - b) <= max(1e-6 * abs(b), unit), f"{what}: {a} != {b}"
