@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -161,10 +162,6 @@ def fit_values(
     from seqcast import runtime
 
     runtime.import_keras_quietly()
-    from seqcast.model import build as models
-    from seqcast.model import training
-    from seqcast.prep.windows import window_batches
-
     tc = config.train
     bounds = split_bounds(
         len(values), tc.sizes[0], tc.sizes[1], tc.val_fraction, tc.test_fraction
@@ -186,6 +183,51 @@ def fit_values(
         progress(
             f"training {config.model.model.value} on {len(train_starts)} windows ({device})"
         )
+    holdout, fits = train_members(config, scaled, train_starts, val_starts, progress)
+    final = holdout  # the same object unless refitted (see Fitted.refitted)
+    if tc.refit and len(val_starts):
+        all_starts = SplitBounds(
+            n_steps=len(scaled), train_end=len(scaled), val_end=len(scaled)
+        ).starts("train", tc.sizes[0], tc.sizes[1])
+        final = refit_members(config, scaled, all_starts, fits, progress)
+    return Fitted(
+        models=final,
+        holdout=holdout,
+        prep=prep,
+        bounds=bounds,
+        fits=fits,
+        config=config,
+        values=values,
+        device=device,
+    )
+
+
+def train_members(
+    config: RunConfig,
+    scaled: FloatArray,
+    train_starts: IntArray,
+    val_starts: IntArray,
+    progress: Callable[[str], None] | None,
+) -> tuple[tuple[Any, ...], tuple[FitResult, ...]]:
+    """Fit ``config.train.ensemble`` models (seeds ``seed``, ``seed + 1``, ...) on the windows at ``starts``.
+
+    Args:
+        config: Model and training settings, with window and horizon resolved.
+        scaled: Scaled rows (n_steps, n_features); several series may lie end to end,
+            as long as no start's window crosses from one into the next.
+        train_starts: Starts of the training windows in ``scaled``.
+        val_starts: Starts of the validation windows (early stopping); may be empty.
+        progress: Called with one line per member and epoch.
+
+    Returns:
+        The models, with their best validation weights restored, and their fits.
+    """
+    from seqcast.model import build as models
+    from seqcast.model import training
+    from seqcast.prep.windows import window_batches
+
+    tc = config.train
+    window, horizon = tc.sizes
     fitted_models: list[Any] = []
     fits: list[FitResult] = []
     for member in range(tc.ensemble):
@@ -193,71 +235,39 @@ def fit_values(
         if progress and tc.ensemble > 1:
             progress(f"member {member + 1}/{tc.ensemble} (seed {seed})")
         training.set_seed(seed)
-        train_data = window_batches(
+        batches = functools.partial(
+            window_batches,
             scaled,
-            train_starts,
-            tc.sizes[0],
-            tc.sizes[1],
-            tc.batch_size,
-            shuffle=True,
+            window=window,
+            horizon=horizon,
+            batch_size=tc.batch_size,
             seed=seed,
             norm=tc.window_norm,
         )
-        val_data = (
-            window_batches(
-                scaled,
-                val_starts,
-                tc.sizes[0],
-                tc.sizes[1],
-                tc.batch_size,
-                shuffle=False,
-                seed=seed,
-                norm=tc.window_norm,
-            )
-            if len(val_starts)
-            else None
-        )
+        train_data = batches(train_starts, shuffle=True)
+        val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
         model = models.build_model(
-            config.model,
-            window=tc.sizes[0],
-            n_features=values.shape[1],
-            horizon=tc.sizes[1],
+            config.model, window=window, n_features=scaled.shape[1], horizon=horizon
         )
         fits.append(training.fit(model, train_data, val_data, tc, progress=progress))
         fitted_models.append(model)
-    holdout = tuple(fitted_models)
-    final = holdout  # the same object unless refitted (see Fitted.refitted)
-    if tc.refit and len(val_starts):
-        final = _refit(config, scaled, fits, progress)
-    return Fitted(
-        models=final,
-        holdout=holdout,
-        prep=prep,
-        bounds=bounds,
-        fits=tuple(fits),
-        config=config,
-        values=values,
-        device=device,
-    )
+    return tuple(fitted_models), tuple(fits)
 
 
-def _refit(
+def refit_members(
     config: RunConfig,
     scaled: FloatArray,
+    starts: IntArray,
     fits: Sequence[FitResult],
     progress: Callable[[str], None] | None,
 ) -> tuple[Any, ...]:
-    """Fit each member again on every window of the series, for its best epoch count."""
+    """Fit each member again on the windows at ``starts``, for its best epoch count."""
     from seqcast.model import build as models
     from seqcast.model import training
-    from seqcast.prep.windows import SplitBounds, window_batches
+    from seqcast.prep.windows import window_batches
 
     tc = config.train
     window, horizon = tc.sizes
-    n = len(scaled)
-    starts = SplitBounds(n_steps=n, train_end=n, val_end=n).starts(
-        "train", window, horizon
-    )
     if progress:
         progress(f"final fit on all {len(starts)} windows")
     out = []

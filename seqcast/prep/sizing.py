@@ -88,3 +88,44 @@ def resolve_sizes(
 def _part_rows(fraction: float, n_rows: int, horizon: int) -> int:
     """Rows a validation or test part takes (as :func:`seqcast.prep.windows.split_bounds`)."""
     return max(horizon, round(fraction * n_rows)) if fraction > 0 else 0
+
+
+def resolve_pool_sizes(
+    train: TrainConfig, lengths: list[int], season: int
+) -> tuple[TrainConfig, tuple[str, ...]]:
+    """Fill in an automatic window and horizon for one model over many series.
+
+    The horizon is as for one series. The window is ``ceil(1.25 * max(horizon,
+    season))``, shortened until at least half of the series hold one training window
+    before their validation part (a series shorter than the window is padded when forecast, and
+    one shorter than window + horizon gives no holdout window but is still learned
+    from by the final fit).
+
+    Args:
+        train: The training settings; ``window`` or ``horizon`` None means choose.
+        lengths: Rows of every series.
+        season: Season length of the frequency.
+
+    Raises:
+        DataError: If even the longest series cannot hold one window of 1 plus one
+            horizon; the message gives the shortest history that works.
+    """
+    horizon = train.horizon or default_horizon(season)
+    if train.window is not None:
+        return dataclasses.replace(train, horizon=horizon), ()
+    if max(lengths) < horizon + 1:
+        raise DataError(
+            f"The longest series has {max(lengths)} rows, too few to fit any model for horizon={horizon}: it needs at least {horizon + 1} (window 1 plus one horizon). Use a shorter --horizon, or load more history."
+        )
+    wanted = math.ceil(1.25 * max(horizon, season))
+    room = sorted(
+        n - _part_rows(train.val_fraction, n, horizon) - horizon for n in lengths
+    )
+    median_room = room[len(room) // 2]
+    window = max(1, min(wanted, median_room))
+    notes: tuple[str, ...] = ()
+    if window < wanted:
+        notes = (
+            f"window={window} rather than {wanted}, so that half of the {len(lengths)} series hold a training window before their validation part.",
+        )
+    return dataclasses.replace(train, window=window, horizon=horizon), notes

@@ -1,0 +1,243 @@
+"""One global model across many series: each series prepared on its own, windows pooled.
+
+Every series gets its own target transform and scaler, fitted on its own training rows
+only, and its own time-ordered split. The scaled series are laid end to end in one
+array; each series contributes the windows that lie wholly inside it (no window
+crosses from one series into the next), and one set of networks learns from all of
+them. A series shorter than the window is forecast from its history padded on the left
+with its first value (:func:`pad_rows`); a series too short for any training window
+still gets a forecast, from weights learned on the others.
+
+With ``refit`` (the default for pooled training) the networks are fitted again on every
+window of every series for the epoch count validation chose, so that the newest rows of
+every series, held out to choose it, are learned from too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqcast._types import FloatArray, IntArray
+from seqcast.config import RunConfig
+from seqcast.model.pipeline import (
+    Predict,
+    Prep,
+    mean_predict,
+    predict_windows,
+    refit_members,
+    train_members,
+)
+from seqcast.prep.scaling import Scaler
+from seqcast.prep.transforms import fit_transform
+from seqcast.prep.windows import SplitBounds, split_bounds
+
+if TYPE_CHECKING:
+    from seqcast.model.training import FitResult
+
+
+@dataclass(frozen=True, slots=True)
+class PooledFit:
+    """Networks fitted on the windows of many series, with each series' preparation.
+
+    Attributes:
+        models: The final models, one per ensemble member (refitted on every window
+            of every series when ``refit`` is on, else the holdout models).
+        holdout: The models fitted on the training parts only; they score the
+            validation and test parts.
+        preps: Each series' target transform and scaler, fitted on its training rows.
+        bounds: Each series' train/validation/test split.
+        fits: Loss history of each member's holdout fit.
+        config: The configuration used (window and horizon resolved).
+        values: Each series' unscaled rows (n_steps, n_features), as given.
+        device: The device the models trained on.
+    """
+
+    models: tuple[Any, ...]
+    holdout: tuple[Any, ...]
+    preps: tuple[Prep, ...]
+    bounds: tuple[SplitBounds, ...]
+    fits: tuple[FitResult, ...]
+    config: RunConfig
+    values: tuple[FloatArray, ...]
+    device: str
+
+    @property
+    def refitted(self) -> bool:
+        """Whether ``models`` were fitted again on all the history after validation."""
+        return self.models is not self.holdout
+
+    def fit_end(self, k: int) -> int:
+        """First row of series ``k`` the final models never trained on."""
+        b = self.bounds[k]
+        return b.n_steps if self.refitted else b.val_end
+
+    def predictor(self, *, holdout: bool = False) -> Predict:
+        """The ensemble's prediction function (the mean of every member's)."""
+        from seqcast.model.predict import KerasModel
+
+        chosen = self.holdout if holdout else self.models
+        return mean_predict([KerasModel(m).predict for m in chosen])
+
+    def predict_starts(self, k: int, starts: IntArray) -> FloatArray:
+        """Predict series ``k``'s windows at ``starts`` with the holdout models; unscaled."""
+        window, horizon = self.config.train.sizes
+        return predict_windows(
+            self.predictor(holdout=True),
+            self.preps[k],
+            self.values[k],
+            starts,
+            window,
+            horizon,
+            self.config.train.window_norm,
+        )
+
+
+def pad_rows(values: FloatArray, window: int) -> FloatArray:
+    """Return ``values`` with its first row repeated in front until it has ``window`` rows.
+
+    Example: rows [[5], [6]] with window 4 become [[5], [5], [5], [6]]. A series with
+    ``window`` rows or more is returned unchanged (the same object).
+    """
+    missing = window - len(values)
+    if missing <= 0:
+        return values
+    return np.concatenate([np.repeat(values[:1], missing, axis=0), values])
+
+
+def pool_bounds(
+    n_steps: int, window: int, horizon: int, val_fraction: float, test_fraction: float
+) -> SplitBounds:
+    """Split one series of a pool: as :func:`split_bounds`, dropping parts a short one lacks.
+
+    A series whose training part cannot hold one window keeps its validation part and
+    drops its test part; then both go, and the whole series is training rows (which
+    give no holdout window when it is shorter than window + horizon, but are still
+    learned from by the final fit and forecast).
+    """
+    from seqcast.errors import DataError
+
+    for val, test in ((val_fraction, test_fraction), (val_fraction, 0.0)):
+        try:
+            return split_bounds(n_steps, window, horizon, val, test)
+        except DataError:
+            continue
+    return SplitBounds(n_steps=n_steps, train_end=n_steps, val_end=n_steps)
+
+
+def fit_pooled(
+    series: Sequence[FloatArray],
+    config: RunConfig,
+    *,
+    season: int = 1,
+    progress: Callable[[str], None] | None = None,
+) -> PooledFit:
+    """Fit one set of networks on the windows of every series in ``series``.
+
+    Args:
+        series: Unscaled rows of each series, shape (n_steps_k, n_features); column 0
+            is the target. Lengths and start dates may differ.
+        config: Settings with window and horizon resolved (see
+            :func:`seqcast.prep.sizing.resolve_pool_sizes`).
+        season: Season length, for deseasonalisation.
+        progress: Called with one line per stage, member and epoch.
+
+    Raises:
+        DataError: If no series holds a single training window.
+    """
+    from seqcast import runtime
+    from seqcast.errors import DataError
+
+    runtime.import_keras_quietly()
+    tc = config.train
+    window, horizon = tc.sizes
+    preps: list[Prep] = []
+    bounds: list[SplitBounds] = []
+    scaled_parts: list[FloatArray] = []
+    parts: dict[str, list[IntArray]] = {"train": [], "validation": [], "all": []}
+    offset = 0
+    for values in series:
+        b = pool_bounds(len(values), window, horizon, tc.val_fraction, tc.test_fraction)
+        transform = fit_transform(
+            values[: b.train_end, 0],
+            transform=tc.transform,
+            deseasonalize=tc.deseasonalize,
+            season=season,
+        )
+        z = transform.forward_values(values)
+        prep = Prep(transform, Scaler(tc.scaler).fit(z[: b.train_end]))
+        preps.append(prep)
+        bounds.append(b)
+        scaled_parts.append(prep.scaler.transform(z))
+        n = len(values)
+        everything = SplitBounds(n_steps=n, train_end=n, val_end=n)
+        for name, (bb, part) in {
+            "train": (b, "train"),
+            "validation": (b, "validation"),
+            "all": (everything, "train"),
+        }.items():
+            if n >= window + horizon:
+                parts[name].append(bb.starts(part, window, horizon) + offset)  # type: ignore[arg-type]
+        offset += n
+    scaled = np.concatenate(scaled_parts)
+    starts = {
+        name: np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        for name, found in parts.items()
+    }
+    if not len(starts["train"]):
+        raise DataError(
+            f"None of the {len(series)} series holds a training window of window={window} + horizon={horizon} rows. Use a smaller --window or --horizon, or load more history."
+        )
+    device = runtime.device_description()
+    if progress:
+        progress(
+            f"training {config.model.model.value} on {len(starts['train'])} windows of {len(series)} series ({device})"
+        )
+    holdout, fits = train_members(
+        config, scaled, starts["train"], starts["validation"], progress
+    )
+    final = holdout
+    if tc.refit and len(starts["validation"]):
+        final = refit_members(config, scaled, starts["all"], fits, progress)
+    return PooledFit(
+        models=final,
+        holdout=holdout,
+        preps=tuple(preps),
+        bounds=tuple(bounds),
+        fits=fits,
+        config=config,
+        values=tuple(series),
+        device=device,
+    )
+
+
+def forecast_pooled(fitted: PooledFit, ks: Sequence[int] | None = None) -> list[FloatArray]:
+    """Forecast the next horizon of each series in ``ks`` (default: all) from its last window.
+
+    One forward pass covers every series. A series shorter than the window is padded
+    (:func:`pad_rows`). Returns one array of ``horizon`` values per series, in the
+    series' units.
+    """
+    from seqcast.prep.windows import denormalize, normalize_windows
+
+    window, horizon = fitted.config.train.sizes
+    chosen = range(len(fitted.values)) if ks is None else ks
+    inputs, rows = [], []
+    for k in chosen:
+        values = fitted.values[k]
+        # Row numbers count from the series' first row; padding sits at negative ones.
+        last = pad_rows(values, window)[-window:]
+        inputs.append(fitted.preps[k].apply(last, len(values) - window))
+        rows.append(len(values) + np.arange(horizon))
+    x = np.stack(inputs)
+    xn, _, offset = normalize_windows(x, None, fitted.config.train.window_norm)
+    predicted = denormalize(
+        np.asarray(fitted.predictor()(xn.astype(np.float32)), dtype=np.float64), offset
+    )
+    return [
+        fitted.preps[k].invert(predicted[j : j + 1], rows[j][None, :])[0]
+        for j, k in enumerate(chosen)
+    ]

@@ -1,0 +1,94 @@
+"""One global model over many series: padding, splits, sizing, pooled windows, forecasts."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from seqcast.config import RunConfig
+from seqcast.errors import DataError
+from seqcast.model.pooled import fit_pooled, forecast_pooled, pad_rows, pool_bounds
+from seqcast.prep.sizing import resolve_pool_sizes
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
+
+def test_pad_rows_repeats_the_first_row_in_front() -> None:
+    rows = np.array([[5.0], [6.0]])
+    np.testing.assert_array_equal(pad_rows(rows, 4), [[5.0], [5.0], [5.0], [6.0]])
+    assert pad_rows(rows, 2) is rows
+
+
+def test_pool_bounds_drop_the_parts_a_short_series_lacks() -> None:
+    # 40 rows, window 4, horizon 3, 15% + 15%: 6 + 6 held out, 28 train rows.
+    full = pool_bounds(40, 4, 3, 0.15, 0.15)
+    assert (full.train_end, full.val_end, full.n_steps) == (28, 34, 40)
+    # 12 rows: 3 + 3 held out leave 6 < 4 + 3, so the test part goes (train 9 rows).
+    no_test = pool_bounds(12, 4, 3, 0.15, 0.15)
+    assert (no_test.train_end, no_test.val_end) == (9, 12)
+    # 8 rows: not even train + validation fit; all of it is training rows.
+    none = pool_bounds(8, 4, 3, 0.15, 0.15)
+    assert (none.train_end, none.val_end) == (8, 8)
+
+
+def test_pool_window_follows_the_median_series() -> None:
+    base = RunConfig().train
+    # Yearly, horizon 6: wanted ceil(1.25 * 6) = 8. A 14-row series keeps 6 validation
+    # rows and 6 target rows: room for a window of 2. A 60-row one keeps 9: room for 45.
+    sized, notes = resolve_pool_sizes(base, [14, 14, 60, 60, 60], 1)
+    assert (sized.window, sized.horizon) == (8, 6) and notes == ()
+    sized, notes = resolve_pool_sizes(base, [14, 14, 14, 60, 60], 1)
+    assert sized.window == 2 and "half of the 5 series" in notes[0]
+    with pytest.raises(DataError, match="at least 7"):
+        resolve_pool_sizes(base, [5, 6], 1)
+
+
+def _periodic(level: float, n: int, phase: int = 0) -> np.ndarray:
+    pattern = np.array([1.0, 1.3, 0.8, 1.1])
+    return (level * pattern[(np.arange(n) + phase) % 4]).reshape(-1, 1)
+
+
+def test_pooled_fit_counts_windows_per_series_and_forecasts_each_in_its_units() -> None:
+    specs = [(10.0, 40, 0), (1000.0, 33, 1), (3.0, 9, 0)]
+    series = [_periodic(level, n, phase) for level, n, phase in specs]
+    config = RunConfig().with_overrides(
+        {"window": 5, "horizon": 4, "units": "4", "epochs": 2, "refit": True}
+    )
+    lines: list[str] = []
+    fitted = fit_pooled(series, config, season=4, progress=lines.append)
+    # Train windows per series: train_end - window - horizon + 1, from each split;
+    # the 9-row series is all training rows and holds 9 - 5 - 4 + 1 = 1 window.
+    expected = 0
+    for values in series:
+        b = pool_bounds(len(values), 5, 4, 0.15, 0.15)
+        expected += max(0, b.train_end - 5 - 4 + 1)
+    assert f"on {expected} windows of 3 series" in lines[0]
+    assert fitted.refitted
+    # A periodic positive series is constant after log and deseasonalisation, so the
+    # forecast is its periodic continuation, whatever little the network learned.
+    forecasts = forecast_pooled(fitted)
+    for (level, n, phase), got in zip(specs, forecasts, strict=True):
+        want = _periodic(level, n + 4, phase)[n:, 0]
+        np.testing.assert_allclose(got, want, rtol=0.05)
+
+
+def test_series_shorter_than_the_window_is_padded_and_forecast() -> None:
+    long = [_periodic(50.0, 30), _periodic(20.0, 30)]
+    config = RunConfig().with_overrides(
+        {"window": 8, "horizon": 4, "units": "4", "epochs": 1}
+    )
+    fitted = fit_pooled([*long, _periodic(7.0, 5)], config, season=4)
+    short = forecast_pooled(fitted, [2])[0]
+    assert short.shape == (4,) and np.all(np.isfinite(short)) and np.all(short > 0)
+
+
+def test_no_series_with_a_training_window_is_refused() -> None:
+    config = dataclasses.replace(
+        RunConfig(), train=dataclasses.replace(RunConfig().train, window=10, horizon=5)
+    )
+    with pytest.raises(DataError, match="None of the 2 series"):
+        fit_pooled([_periodic(1.0, 8), _periodic(2.0, 9)], config, season=4)
