@@ -46,12 +46,21 @@ def check_finite(
     )
 
 
-def check_against_training(art: Artifact, series: Series) -> None:
-    """Refuse data that ends before, or is off the time grid of, the training data."""
+def check_against_training(
+    art: Artifact, series: Series, series_id: str | None = None
+) -> None:
+    """Refuse data that ends before, or is off the time grid of, the training data.
+
+    ``series_id`` names the series of a model over several (None: its only one).
+    """
     import pandas as pd
 
     index = series.data.index
-    record = art.meta.one
+    record = (
+        next((r for r in art.meta.series if r.id == series_id), art.meta.one)
+        if series_id is not None
+        else art.meta.one
+    )
     train_last = pd.Timestamp(record.last_date)
     if index[-1] < train_last:
         raise DataError(

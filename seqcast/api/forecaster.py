@@ -25,6 +25,7 @@ from seqcast.data.calendar import iso_dates
 from seqcast.errors import ConfigError, DataError, SeqcastError
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.model.pipeline import Predict, Prep, mean_predict
+from seqcast.model.pooled import pad_rows
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.windows import denormalize, normalize_windows
 from seqcast.store.directory import (
@@ -37,6 +38,7 @@ if TYPE_CHECKING:
 
     from seqcast.data.frame import Series, SeriesSet
     from seqcast.evaluation.backtest import BacktestResult
+    from seqcast.store.schema import SeriesRecord
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class Forecast:
         engine: ``numpy`` or ``keras``.
         bands: Interval level label (``"80"``) mapped to (lower, upper) arrays of
             shape (steps,); see :mod:`seqcast.evaluation.intervals`.
+        series: The series' id, for a model over several series (else None).
+        id_col: The id column's name in the training data (with ``series``).
     """
 
     target: str
@@ -61,11 +65,16 @@ class Forecast:
     bands: dict[str, tuple[FloatArray, FloatArray]] = dataclasses.field(
         default_factory=dict
     )
+    series: str | None = None
+    id_col: str | None = None
 
     def rows(self) -> list[dict[str, Any]]:
         """Return one dict per step: ``{"date": ..., target: ..., "lower_80": ...}``."""
+        first: dict[str, Any] = {}
+        if self.series is not None:
+            first[self.id_col or "id"] = self.series
         rows: list[dict[str, Any]] = [
-            {"date": d, self.target: float(v)}
+            {**first, "date": d, self.target: float(v)}
             for d, v in zip(self.dates, self.values, strict=True)
         ]
         for label, (lower, upper) in self.bands.items():
@@ -81,6 +90,8 @@ class Forecast:
         frame = pd.DataFrame(
             {"date": pd.to_datetime(list(self.dates)), self.target: self.values}
         )
+        if self.series is not None:
+            frame.insert(0, self.id_col or "id", self.series)
         for label, (lower, upper) in self.bands.items():
             frame[f"lower_{label}"] = lower
             frame[f"upper_{label}"] = upper
@@ -122,6 +133,55 @@ class Forecaster:
         return Prep(record.transform, record.scaler)
 
     @property
+    def series_ids(self) -> tuple[str, ...]:
+        """Ids of the series a model over several series covers (empty for one series)."""
+        meta = self.artifact.meta
+        if len(meta.series) == 1 and meta.config.data.series is not None:
+            return ()
+        return (
+            tuple(r.id for r in meta.series if r.id is not None)
+            if len(meta.series) > 1
+            else ()
+        )
+
+    def record(self, series: str | None = None) -> SeriesRecord:
+        """The stored record of one series: the only one, or the one named ``series``.
+
+        Raises:
+            ConfigError: If the model covers several series and ``series`` is None.
+            DataError: If no series has id ``series``.
+        """
+        from seqcast.data.columns import listing, suggest
+
+        records = self.artifact.meta.series
+        if series is None:
+            if len(records) == 1:
+                return records[0]
+            raise ConfigError(
+                f"The model at {self.artifact.path} covers {len(records)} series; name one with --series (series=) or forecast them all."
+            )
+        for record in records:
+            if record.id == series:
+                return record
+        ids = [str(r.id) for r in records]
+        raise DataError(
+            f"The model at {self.artifact.path} has no series {series!r}. Series: {listing(ids)}.{suggest(series, ids)} Use --series with one of those."
+        )
+
+    def forecast_all(
+        self,
+        steps: int | None = None,
+        *,
+        intervals: Sequence[float] = (),
+        series: Sequence[str] | None = None,
+    ) -> list[Forecast]:
+        """Forecast every series of the model (or those named in ``series``), each from its stored window."""
+        if not self.series_ids:
+            return [self.forecast(steps, intervals=intervals)]
+        chosen = list(series) if series else list(self.series_ids)
+        return [self.forecast(steps, intervals=intervals, series=s) for s in chosen]
+
+    @property
     def engine_used(self) -> str:
         """Which engine ran the last prediction (empty before the first)."""
         return self._engine_used
@@ -140,6 +200,7 @@ class Forecaster:
         data: str | Path | pd.DataFrame | None = None,
         *,
         intervals: Sequence[float] = (),
+        series: str | None = None,
     ) -> Forecast:
         """Forecast ``steps`` values after the last observation.
 
@@ -149,6 +210,7 @@ class Forecaster:
             data: New data whose tail is the forecast's input; None uses the window stored
                 in the artifact at training time.
             intervals: Levels (such as 0.8, 0.95) of conformal prediction intervals.
+            series: Which series of a model over several series (see :meth:`record`).
 
         Raises:
             ConfigError: If steps < 1, or steps > horizon for a model with features,
@@ -162,23 +224,24 @@ class Forecaster:
             raise ConfigError(
                 f"steps={steps} must be at least 1. Use --steps 1 or more."
             )
+        record = self.record(series)
         if data is None:
-            raw_window = art.meta.one.last_window.array()
-            origin = art.meta.one.last_window.dates[-1]
-            first_row = art.meta.one.n_rows - art.window
+            raw_window = pad_rows(record.last_window.array(), art.window)
+            origin = record.last_window.dates[-1]
+            first_row = record.n_rows - art.window
         else:
-            _, series = self.matching_series(data)
-            if len(series.data) < art.window:
+            _, found = self.matching_series(data, series)
+            if len(found.data) < art.window:
                 raise DataError(
-                    f"The data has {len(series.data)} rows after preparation but the model needs window={art.window}. Give at least {art.window} rows."
+                    f"The data has {len(found.data)} rows after preparation but the model needs window={art.window}. Give at least {art.window} rows."
                 )
-            raw_window = series.data.to_numpy(dtype=np.float64)[-art.window :]
-            origin = iso_dates(series.data.index)[-1]
-            first_row = self._first_row(series.data.index[-art.window])
+            raw_window = found.data.to_numpy(dtype=np.float64)[-art.window :]
+            origin = iso_dates(found.data.index)[-1]
+            first_row = self._first_row(found.data.index[-art.window], record)
         with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
-            values = self._forecast_values(raw_window, steps, first_row)
+            values = self._forecast_values(raw_window, steps, first_row, record)
         check_finite(values, f"The forecast of {art.path}", raw_window)
-        bands = self.interval_bands(values, intervals)
+        bands = self.interval_bands(values, intervals, record)
         for label, band in bands.items():
             check_finite(np.concatenate(band), f"The {label}% interval of {art.path}")
         dates = _future_dates(origin, art.freq, steps)
@@ -189,10 +252,15 @@ class Forecaster:
             origin=origin,
             engine=self._engine_used,
             bands=bands,
+            series=series if self.series_ids else None,
+            id_col=art.config.data.id_col,
         )
 
     def interval_bands(
-        self, values: FloatArray, levels: Sequence[float]
+        self,
+        values: FloatArray,
+        levels: Sequence[float],
+        record: SeriesRecord | None = None,
     ) -> dict[str, tuple[FloatArray, FloatArray]]:
         """Return (lower, upper) around ``values`` for each level, keyed ``"80"``, ``"95"``.
 
@@ -212,7 +280,11 @@ class Forecaster:
         from seqcast.config import Transform
 
         n = calibration.n_residuals
-        positive = self.artifact.meta.one.transform.kind is Transform.LOG
+        record = record or self.artifact.meta.one
+        positive = record.transform.kind is Transform.LOG
+        scale = 1.0
+        if calibration.per_scale:
+            scale = record.mase.scale or record.mase.naive_scale or 0.0
         bands = {}
         for level in levels:
             check_level(level)
@@ -221,7 +293,7 @@ class Forecaster:
                     f"level={level} needs at least {math.ceil(level / (1 - level))} calibration windows, but the model kept {n}: its band is the widest calibration error and cannot promise {level_label(level)}%. Use a lower --level, or train on more history.",
                     name="level_unresolved",
                 )
-            lower, upper = calibration.bounds(values, level)
+            lower, upper = calibration.bounds(values, level, scale)
             if (
                 positive
             ):  # the training part was positive (log transform): so are bounds
@@ -333,7 +405,7 @@ class Forecaster:
         )
 
     def matching_series(
-        self, data: str | Path | pd.DataFrame
+        self, data: str | Path | pd.DataFrame, series: str | None = None
     ) -> tuple[SeriesSet, Series]:
         """Prepare ``data`` as the model's training data was prepared, and check it fits.
 
@@ -349,9 +421,11 @@ class Forecaster:
 
         art = self.artifact
         dc = art.config.data
+        if series is not None:
+            dc = dataclasses.replace(dc, series=series)
         raw = read_data(data)
         try:  # the data's own frequency, when it can be inferred
-            series_set, series = prepare_series(raw, dataclasses.replace(dc, freq=None))
+            series_set, found = prepare_series(raw, dataclasses.replace(dc, freq=None))
         except SeqcastError:
             series_set = None
         if series_set is not None and series_set.freq != art.freq:
@@ -360,7 +434,7 @@ class Forecaster:
             )
         if series_set is None:
             try:
-                series_set, series = prepare_series(
+                series_set, found = prepare_series(
                     raw, dataclasses.replace(dc, freq=art.freq)
                 )
             except MissingColumnError as exc:  # train's advice (--target) is not ours
@@ -371,24 +445,29 @@ class Forecaster:
                 raise DataError(
                     f"{exc.found}. The model was trained with fill={dc.fill.value}: fill or drop them in the data, or retrain with a fill policy (`seqcast train ... --fill ffill`)."
                 ) from None
-        check_against_training(art, series)
-        return series_set, series
+        check_against_training(art, found, series)
+        return series_set, found
 
-    def _first_row(self, timestamp: Any) -> int:
-        """Return the row of ``timestamp`` counted from the first training row."""
+    def _first_row(self, timestamp: Any, record: SeriesRecord | None = None) -> int:
+        """Return the row of ``timestamp`` counted from the series' first training row."""
         from seqcast.data.dates import periods_between
 
-        first = self.artifact.meta.one.first_date
+        first = (record or self.artifact.meta.one).first_date
         return periods_between(first, timestamp, self.artifact.freq)
 
     def _forecast_values(
-        self, raw_window: FloatArray, steps: int, first_row: int
+        self,
+        raw_window: FloatArray,
+        steps: int,
+        first_row: int,
+        record: SeriesRecord | None = None,
     ) -> FloatArray:
         from seqcast.model.predict import recursive_forecast
 
         art = self.artifact
         predict = self.predictor()
-        prep = self.prep
+        record = record or art.meta.one
+        prep = Prep(record.transform, record.scaler)
         scaled = prep.apply(raw_window, first_row)
         norm = art.config.train.window_norm
 

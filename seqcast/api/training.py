@@ -12,21 +12,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seqcast._types import FloatArray, IntArray
-from seqcast._version import __version__
+from seqcast.api.records import history, provenance, series_record
 from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
-from seqcast.data.source import Source, source_of
+from seqcast.data.source import Source
 from seqcast.errors import ArtifactError
 from seqcast.evaluation.backtest import DEFAULT_FOLDS, BacktestResult
 from seqcast.evaluation.baselines import season_for_freq
@@ -43,14 +41,7 @@ from seqcast.store.directory import (
 )
 from seqcast.store.schema import (
     Columns,
-    History,
-    LastWindow,
-    MaseScale,
-    Member,
     ModelMeta,
-    Provenance,
-    SeriesRecord,
-    Split,
 )
 
 __all__ = ["TrainResult", "backtest", "train"]
@@ -158,14 +149,28 @@ def _train(
     lock_timeout: float,
     stack: contextlib.ExitStack,
 ) -> TrainResult:
-    from seqcast import runtime
-    from seqcast.data.frame import prepare_series
+    from seqcast.data.frame import prepare, read_data
 
     config = (config or RunConfig()).with_overrides(options)
-    series_set, series = prepare_series(data, config.data)
+    series_set = prepare(read_data(data), config.data)
+    pooled = len(series_set.series) > 1 and config.data.series is None
+    series = series_set.series[0] if pooled else series_set.single(config.data.series)
     if out is not None:  # bad data leaves no lock; a busy --out fails before training
         check_replaceable(out)
         stack.enter_context(lock_out(out, lock_timeout))
+    if pooled:
+        from seqcast.api.pooled import train_pooled
+
+        return train_pooled(
+            series_set,
+            config,
+            data=data,
+            out=out,
+            progress=progress,
+            command=command,
+            source=source,
+            lock_timeout=lock_timeout,
+        )
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
@@ -185,7 +190,6 @@ def _train(
     tc = config.train
     fitted = fit_values(values, config, season=season, progress=progress)
     bounds, fit, device = fitted.bounds, fitted.fit, fitted.device
-    train_starts = bounds.starts("train", tc.sizes[0], tc.sizes[1])
     val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
     test_starts = bounds.starts("test", tc.sizes[0], tc.sizes[1])
 
@@ -202,7 +206,7 @@ def _train(
             scale=scale,
             dates=dates,
         )
-        _warn_verdict(validation, fit, tc.epochs)
+        warn_verdict(validation, fit, tc.epochs)
     evaluation = None
     if len(test_starts):
         predicted = fitted.predict_starts(test_starts)
@@ -218,45 +222,20 @@ def _train(
             dates=dates,
         )
 
-    record = SeriesRecord(
-        id=series.id,
-        n_rows=len(values),
-        first_date=dates[0],
-        last_date=dates[-1],
-        notes=tuple(series_set.notes),
-        split=Split(
-            train_end=bounds.train_end,
-            val_end=bounds.val_end,
-            n_steps=bounds.n_steps,
-            train_last_date=dates[bounds.train_end - 1],
-            fit_last_date=dates[fitted.fit_end - 1],
-            n_train_windows=len(train_starts),
-            n_val_windows=len(val_starts),
-            n_test_windows=len(test_starts),
-        ),
-        transform=fitted.prep.transform,
-        scaler=fitted.prep.scaler,
-        mase=MaseScale(
-            season=season,
-            scale=_finite_or_none(scale),
-            naive_scale=_finite_or_none(mase_scale(values[: bounds.train_end, 0], 1)),
-        ),
-        last_window=LastWindow(
-            dates=tuple(dates[-tc.sizes[0] :]),
-            values=tuple(
-                tuple(float(v) for v in row) for row in values[-tc.sizes[0] :]
-            ),
-        ),
+    record = series_record(
+        series.id,
+        values,
+        dates,
+        series_set.notes,
+        bounds=bounds,
+        fit_end=fitted.fit_end,
+        sizes=tc.sizes,
+        prep=fitted.prep,
+        season=season,
     )
     meta = ModelMeta(
-        provenance=Provenance(
-            created=datetime.now(UTC).isoformat(timespec="seconds"),
-            seqcast_version=__version__,
-            versions=tuple(runtime.versions().items()),
-            hardware=device,
-            command=tuple(command) if command is not None else tuple(sys.argv),
-            seed=tc.seed,
-            source=source or source_of(data),
+        provenance=provenance(
+            command=command, seed=tc.seed, device=device, source=source, data=data
         ),
         config=config,
         columns=Columns(
@@ -266,24 +245,7 @@ def _train(
             freq=series_set.freq,
         ),
         series=(record,),
-        history=History(
-            loss=tuple(fit.loss),
-            val_loss=tuple(fit.val_loss),
-            best_epoch=fit.best_epoch,
-            epochs_run=fit.epochs_run,
-            stopped_early=fit.stopped_early,
-            seconds=fit.seconds,
-            members=tuple(
-                Member(
-                    seed=tc.seed + i,
-                    file=member_file(i),
-                    best_epoch=f.best_epoch,
-                    epochs_run=f.epochs_run,
-                    seconds=f.seconds,
-                )
-                for i, f in enumerate(fitted.fits)
-            ),
-        ),
+        history=history(fitted.fits, tc.seed),
         test=evaluation,
         test_coverage=coverage,
         intervals=calibration,
@@ -375,7 +337,7 @@ def backtest(
     return dataclasses.replace(result, notes=notes, name=series_set.target)
 
 
-def _warn_verdict(validation: Evaluation, fit: FitResult, epochs: int) -> None:
+def warn_verdict(validation: Evaluation, fit: FitResult, epochs: int) -> None:
     """Say on stderr when the network learned nothing or loses on its validation windows."""
     from seqcast import logs
 
@@ -391,10 +353,6 @@ def _warn_verdict(validation: Evaluation, fit: FitResult, epochs: int) -> None:
             f"On its {validation.n_windows} validation windows the network (MASE {validation.scores['model'].mase:.4g}) loses to {best} (MASE {validation.scores[best].mase:.4g}). Compare them with `seqcast backtest` before relying on the network.",
             name="loses_on_validation",
         )
-
-
-def _finite_or_none(value: float) -> float | None:
-    return float(value) if np.isfinite(value) else None
 
 
 def _calibrate_intervals(

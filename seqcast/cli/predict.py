@@ -156,8 +156,17 @@ def forecast(
     timeout: TimeoutOpt = 30.0,
     level: LevelOpt = None,
     plot: PlotOpt = None,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            help="For a model over several series: the ids to forecast, comma-separated (default: all of them)."
+        ),
+    ] = None,
 ) -> None:
     """Forecast the next steps after the last observation.
+
+    A model trained on several series (--id-col) writes long format: the id column,
+    the date and the target, --steps rows per series.
 
     Example: seqcast forecast models/air --steps 12 --format csv --output next.csv
     """
@@ -178,7 +187,21 @@ def forecast(
     check_output(plot, data=data, model_dir=model_dir, option="--plot")
     with output_locked(output, lock_timeout):  # before the work, not after it
         forecaster, frame = _model_and_data(model_dir, engine, source)
-        result = forecaster.forecast(steps, frame, intervals=level or ())
+        ids = [s.strip() for s in series.split(",") if s.strip()] if series else []
+        if forecaster.series_ids and frame is None:
+            for name in ids:  # an unknown id fails before any forecast
+                forecaster.record(name)
+            results = forecaster.forecast_all(steps, intervals=level or (), series=ids)
+        else:
+            if len(ids) > 1:
+                raise ConfigError(
+                    f"--series names {len(ids)} series, but forecasting from data takes one. Give one id, or leave the data out to forecast every series from the model."
+                )
+            one = ids[0] if ids else None
+            results = [
+                forecaster.forecast(steps, frame, intervals=level or (), series=one)
+            ]
+        result = results[0]
         chosen = fmt or (
             OutputFormat.TABLE
             if output is None and stdout_is_terminal()
@@ -186,7 +209,8 @@ def forecast(
         )
         from seqcast.cli.render import records
 
-        emit(records(result.rows(), chosen), output, lock_timeout)
+        rows = [row for r in results for row in r.rows()]
+        emit(records(rows, chosen), output, lock_timeout)
     if plot is not None:
         written = forecaster.plot_forecast(plot, result, frame)
         typer.echo(f"wrote {written}", err=True)

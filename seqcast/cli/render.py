@@ -162,8 +162,9 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         f"created      {p.created} with seqcast {p.seqcast_version}",
         f"architecture {model.model.value} units={','.join(map(str, model.resolved_units))} bidirectional={model.bidirectional} dropout={model.dropout}",
         f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {record.first_date} to {record.last_date}",
+        *_series_lines(meta),
         f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
-        f"transform    {record.transform.describe()} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",
+        f"transform    {_transforms(meta)} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",
         f"training     epochs_run={hist.epochs_run} best_epoch={hist.best_epoch} seconds={number(hist.seconds, 4)} seed={p.seed}{ensemble} on {p.hardware}",
     ]
     if meta.test:
@@ -173,3 +174,30 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         )
     lines.append("versions     " + " ".join(f"{k}={v}" for k, v in p.versions))
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _series_lines(meta: ModelMeta) -> list[str]:
+    """One line naming the series of a model over several (none for one series)."""
+    if len(meta.series) == 1:
+        return []
+    ids = [str(r.id) for r in meta.series]
+    shown = ", ".join(ids[:10]) + (
+        f", ... ({len(ids) - 10} more)" if len(ids) > 10 else ""
+    )
+    rows = [r.n_rows for r in meta.series]
+    first = min(r.first_date for r in meta.series)
+    last = max(r.last_date for r in meta.series)
+    return [
+        f"series       {len(ids)} (id column {meta.config.data.id_col}): {shown}; {min(rows)} to {max(rows)} rows, {first} to {last}, one global model"
+    ]
+
+
+def _transforms(meta: ModelMeta) -> str:
+    """The fitted transform, or for many series how many got each one."""
+    described = [r.transform.describe() for r in meta.series]
+    if len(set(described)) == 1:
+        return described[0]
+    counts: dict[str, int] = {}
+    for d in described:
+        counts[d] = counts.get(d, 0) + 1
+    return "; ".join(f"{d} ({n} series)" for d, n in sorted(counts.items()))

@@ -70,10 +70,14 @@ class Calibration:
         residuals: ``residuals[h]`` holds the sorted absolute errors of step h (0-based)
             over the calibration windows, at most :data:`MAX_RESIDUALS` of them.
         n_windows: Windows the residuals came from (before any thinning).
+        per_scale: Whether the residuals are in units of each series' MASE scale
+            (a model over many series pools its series' errors that way); bounds
+            then take the series' scale.
     """
 
     residuals: tuple[tuple[float, ...], ...]
     n_windows: int
+    per_scale: bool = False
 
     @property
     def horizon(self) -> int:
@@ -103,19 +107,28 @@ class Calibration:
         grown = base[-1] * np.sqrt(extra / self.horizon)
         return np.concatenate([base, grown])
 
-    def bounds(self, values: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
-        """Return (lower, upper) around forecasts ``values`` of shape (steps,) or (n, steps)."""
+    def bounds(
+        self, values: FloatArray, level: float, scale: float = 1.0
+    ) -> tuple[FloatArray, FloatArray]:
+        """Return (lower, upper) around forecasts ``values`` of shape (steps,) or (n, steps).
+
+        ``scale`` multiplies the half-widths: the series' MASE scale when
+        ``per_scale``, else 1.
+        """
         data = np.asarray(values, dtype=np.float64)
-        width = self.half_widths(level, data.shape[-1])
+        width = self.half_widths(level, data.shape[-1]) * scale
         return data - width, data + width
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain numbers for ``seqcast.json``."""
-        return {
+        out: dict[str, Any] = {
             "method": "split-conformal absolute residuals per step",
             "n_windows": self.n_windows,
             "residuals": [list(r) for r in self.residuals],
         }
+        if self.per_scale:
+            out["per_scale"] = True
+        return out
 
     @classmethod
     def from_dict(cls, raw: dict[str, Any]) -> Calibration:
@@ -125,6 +138,7 @@ class Calibration:
                 tuple(sorted(float(v) for v in r)) for r in raw["residuals"]
             ),
             n_windows=int(raw["n_windows"]),
+            per_scale=bool(raw.get("per_scale", False)),
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
@@ -182,4 +183,45 @@ def score_windows(
             name: Scores.compute(y_true, pred, scale)
             for name, pred in forecasts.items()
         },
+    )
+
+
+def pool_evaluations(evaluations: Sequence[Evaluation]) -> Evaluation:
+    """Pool the evaluations of several series into one, weighting each by its points.
+
+    MAE, MAPE, sMAPE and MASE are means over every scored point, so the pooled value
+    is the mean of the series' values weighted by their windows (every window has
+    ``horizon`` points); RMSE pools the squared errors. MASE stays comparable across
+    series because each series' errors were scaled by its own training part. A
+    forecaster missing from one series (Theta where it could not be fitted) is pooled
+    over the series that have it.
+
+    Raises:
+        ValueError: If ``evaluations`` is empty.
+    """
+    if not evaluations:
+        raise ValueError("pool_evaluations needs at least one evaluation.")
+    if len(evaluations) == 1:
+        return evaluations[0]
+    first = evaluations[0]
+    names = [n for n in first.scores if all(n in e.scores for e in evaluations)]
+    names += sorted({n for e in evaluations for n in e.scores} - set(names))
+    scores = {}
+    for name in names:
+        having = [e for e in evaluations if name in e.scores]
+        weights = np.array([e.n_windows for e in having], dtype=np.float64)
+        table = {
+            metric: np.array([getattr(e.scores[name], metric) for e in having])
+            for metric in ("mae", "rmse", "mape", "smape", "mase")
+        }
+        means = {m: float(np.average(v, weights=weights)) for m, v in table.items()}
+        means["rmse"] = float(np.sqrt(np.average(table["rmse"] ** 2, weights=weights)))
+        scores[name] = Scores(**means)
+    return Evaluation(
+        n_windows=sum(e.n_windows for e in evaluations),
+        horizon=first.horizon,
+        season=first.season,
+        first_date=min(e.first_date for e in evaluations),
+        last_date=max(e.last_date for e in evaluations),
+        scores=scores,
     )

@@ -274,8 +274,11 @@ def _calibration(node: Node) -> Calibration:
         residuals.append(tuple(sorted(values)))
     if len({len(r) for r in residuals}) > 1:
         raise node.get("residuals").fail("rows of equal length")
+    per_scale = node.opt("per_scale")
     return Calibration(
-        residuals=tuple(residuals), n_windows=node.get("n_windows").integer(1)
+        residuals=tuple(residuals),
+        n_windows=node.get("n_windows").integer(1),
+        per_scale=False if per_scale is None else per_scale.flag(),
     )
 
 

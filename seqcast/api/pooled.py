@@ -1,0 +1,213 @@
+"""Training one global model on every series of a long-format file.
+
+``seqcast.train`` comes here when the data holds several series (``id_col``) and no
+``series`` picks one. Each series keeps its own transform, scaler, split and MASE scale
+(:mod:`seqcast.model.pooled`); the scores pool every series' windows, each error scaled
+by its own series; the intervals are calibrated on validation errors in units of each
+series' MASE scale, so that one calibration serves series of any size.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from seqcast.api.records import history, provenance, series_record
+from seqcast.config import RunConfig
+from seqcast.data.calendar import iso_dates
+from seqcast.evaluation.baselines import season_for_freq
+from seqcast.evaluation.metrics import mase_scale
+from seqcast.evaluation.scoring import Evaluation, pool_evaluations, score_windows
+from seqcast.model.pooled import PooledFit, fit_pooled
+from seqcast.prep.sizing import resolve_pool_sizes
+from seqcast.store.directory import member_file, save_artifact
+from seqcast.store.schema import Columns, ModelMeta
+
+if TYPE_CHECKING:
+    from seqcast.api.training import TrainResult
+    from seqcast.data.frame import SeriesSet
+    from seqcast.data.source import Source
+    from seqcast.evaluation.intervals import Calibration
+
+
+def train_pooled(
+    series_set: SeriesSet,
+    config: RunConfig,
+    *,
+    data: Any,
+    out: Path | None,
+    progress: Callable[[str], None] | None,
+    command: Sequence[str] | None,
+    source: Source | None,
+    lock_timeout: float,
+) -> TrainResult:
+    """Fit one model over every series of ``series_set``, score it, and save it to ``out``.
+
+    The caller holds the lock on ``out``. See :func:`seqcast.api.training.train`.
+    """
+    from seqcast.api.training import TrainResult, warn_verdict
+
+    config = dataclasses.replace(
+        config,
+        data=dataclasses.replace(
+            config.data,
+            target=series_set.target,
+            date_col=series_set.date_col,
+            features=series_set.features,
+            freq=series_set.freq,
+        ),
+    )
+    values = [s.data.to_numpy(dtype=np.float64) for s in series_set.series]
+    dates = [iso_dates(s.data.index) for s in series_set.series]
+    season = season_for_freq(series_set.freq)
+    sized, sizing_notes = resolve_pool_sizes(
+        config.train, [len(v) for v in values], season
+    )
+    config = dataclasses.replace(config, train=sized)
+    fitted = fit_pooled(values, config, season=season, progress=progress)
+    validation = _pooled_scores(fitted, dates, "validation", season)
+    if validation is not None:
+        warn_verdict(validation, fitted.fits[0], config.train.epochs)
+    evaluation = _pooled_scores(fitted, dates, "test", season)
+    calibration = _calibrate(fitted, season)
+    coverage = _coverage(fitted, calibration, season)
+
+    tc = config.train
+    records = tuple(
+        series_record(
+            s.id,
+            values[k],
+            dates[k],
+            [n for n in series_set.notes if s.id in n],
+            bounds=fitted.bounds[k],
+            fit_end=fitted.fit_end(k),
+            sizes=tc.sizes,
+            prep=fitted.preps[k],
+            season=season,
+        )
+        for k, s in enumerate(series_set.series)
+    )
+    meta = ModelMeta(
+        provenance=provenance(
+            command=command,
+            seed=tc.seed,
+            device=fitted.device,
+            source=source,
+            data=data,
+        ),
+        config=config,
+        columns=Columns(
+            target=series_set.target,
+            features=tuple(series_set.features),
+            date_col=series_set.date_col,
+            freq=series_set.freq,
+        ),
+        series=records,
+        history=history(fitted.fits, tc.seed),
+        test=evaluation,
+        test_coverage=coverage,
+        intervals=calibration,
+    )
+    path = None
+    if out is not None:
+        path = save_artifact(
+            out,
+            fitted.models[0].save,
+            meta,
+            lock_timeout=lock_timeout,
+            extra_files=[
+                (member_file(i), member.save)
+                for i, member in enumerate(fitted.models[1:], start=1)
+            ],
+        )
+    return TrainResult(
+        path=path,
+        config=config,
+        fit=fitted.fits[0],
+        evaluation=evaluation,
+        device=fitted.device,
+        notes=(*series_set.notes, *sizing_notes),
+        meta=meta,
+    )
+
+
+def _part_starts(fitted: PooledFit, k: int, part: str) -> np.ndarray:
+    window, horizon = fitted.config.train.sizes
+    if len(fitted.values[k]) < window + horizon:
+        return np.empty(0, dtype=np.int64)
+    return fitted.bounds[k].starts(part, window, horizon)  # type: ignore[arg-type]
+
+
+def _scale(fitted: PooledFit, k: int, season: int) -> float:
+    return mase_scale(fitted.values[k][: fitted.bounds[k].train_end, 0], season)
+
+
+def _pooled_scores(
+    fitted: PooledFit, dates: list[list[str]], part: str, season: int
+) -> Evaluation | None:
+    """Score every series' windows of ``part`` beside its baselines, pooled; None if none."""
+    window, horizon = fitted.config.train.sizes
+    found = []
+    for k, values in enumerate(fitted.values):
+        starts = _part_starts(fitted, k, part)
+        if not len(starts):
+            continue
+        found.append(
+            score_windows(
+                values[:, 0],
+                starts,
+                window,
+                horizon,
+                fitted.predict_starts(k, starts),
+                season=season,
+                scale=_scale(fitted, k, season),
+                dates=dates[k],
+            )
+        )
+    return pool_evaluations(found) if found else None
+
+
+def _scaled_errors(
+    fitted: PooledFit, part: str, season: int
+) -> tuple[np.ndarray, np.ndarray, list[float]]:
+    """Truths and predictions of ``part``'s windows, each series in units of its scale."""
+    window, horizon = fitted.config.train.sizes
+    truths, preds, scales = [], [], []
+    for k, values in enumerate(fitted.values):
+        starts = _part_starts(fitted, k, part)
+        scale = _scale(fitted, k, season)
+        if not len(starts) or not (np.isfinite(scale) and scale > 0):
+            continue
+        rows = starts[:, None] + window + np.arange(horizon)[None, :]
+        truths.append(values[rows, 0] / scale)
+        preds.append(fitted.predict_starts(k, starts) / scale)
+        scales.append(scale)
+    if not truths:
+        return np.empty((0, horizon)), np.empty((0, horizon)), []
+    return np.concatenate(truths), np.concatenate(preds), scales
+
+
+def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
+    """Conformal residuals of every validation window, in units of each series' scale."""
+    from seqcast.evaluation.intervals import calibrate
+
+    truth, pred, _ = _scaled_errors(fitted, "validation", season)
+    if not len(truth):
+        return None
+    return dataclasses.replace(calibrate(truth, pred), per_scale=True)
+
+
+def _coverage(
+    fitted: PooledFit, calibration: Calibration | None, season: int
+) -> dict[str, float] | None:
+    """Empirical coverage of the default levels on the test windows of every series."""
+    from seqcast.evaluation.intervals import coverages
+
+    truth, pred, _ = _scaled_errors(fitted, "test", season)
+    if calibration is None or not len(truth):
+        return None
+    return coverages(calibration, truth, pred)
