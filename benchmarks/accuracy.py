@@ -84,6 +84,17 @@ def run_refs(python: str, corpus: str, out: Path, *extra: str) -> dict[str, Any]
     return {"arrays": data, **json.loads(str(data["meta"]))}
 
 
+def cached_refs(path: Path, corpus: str, ids: list[int]) -> dict[str, Any]:
+    """The references of ``ids`` from a whole-corpus file of fcomp_refs.py."""
+    data = np.load(path)
+    meta = json.loads(str(data["meta"]))
+    keep = set(ids)
+    series = [m for m in meta["series"] if m["i"] in keep]
+    if len(series) != len(keep):
+        raise SystemExit(f"{path} lacks some of the {corpus} series asked for.")
+    return {"arrays": data, "series": series, "seconds": meta.get("seconds", {})}
+
+
 def stratified(meta: list[dict[str, Any]], per_category: int, seed: int) -> list[int]:
     """A fixed sample: ``per_category`` series of each category, drawn with ``seed``."""
     rng = np.random.default_rng(seed)
@@ -139,6 +150,63 @@ def train_and_forecast(
         "epochs_run": result.fit.epochs_run,
     }
     return np.asarray(forecast, dtype=np.float64), seconds, info
+
+
+def pooled_forecasts(
+    series: list[dict[str, Any]], arrays: Any, sets: dict[str, Any], tmp: Path
+) -> dict[int, tuple[np.ndarray, float, dict[str, Any]]]:
+    """One global seqcast model per category, trained on every selected series of it.
+
+    The series go to ``seqcast.train`` as one long-format frame (``id``, ``date``,
+    ``value``), exactly as ``seqcast train long.csv --id-col id`` reads them; each
+    series' forecast comes from ``Forecaster.forecast_all``. A series' seconds are the
+    category's training time divided by its series.
+    """
+    import pandas as pd
+
+    import seqcast
+
+    out: dict[int, tuple[np.ndarray, float, dict[str, Any]]] = {}
+    for category in sorted({m["category"] for m in series}):
+        rows = [m for m in series if m["category"] == category]
+        frame = pd.concat(
+            pd.DataFrame(
+                {
+                    "id": str(m["i"]),
+                    "date": pd.date_range(
+                        "2000-01-01",
+                        periods=len(arrays[f"x{m['i']}"]),
+                        freq=FREQ[category],
+                    ),
+                    "value": arrays[f"x{m['i']}"],
+                }
+            )
+            for m in rows
+        )
+        model = tmp / f"pooled-{category}"
+        started = time.perf_counter()
+        result = seqcast.train(
+            frame, out=model, id_col="id", horizon=rows[0]["horizon"], **sets
+        )
+        seconds = time.perf_counter() - started
+        info = {
+            "window": result.config.train.window,
+            "best_epoch": result.fit.best_epoch,
+            "epochs_run": result.fit.epochs_run,
+            "category_seconds": seconds,
+        }
+        print(
+            f"{category}: one model over {len(rows)} series, window {info['window']}, best epoch {info['best_epoch']} of {info['epochs_run']}, {seconds:.0f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        for forecast in seqcast.load(model).forecast_all(rows[0]["horizon"]):
+            out[int(str(forecast.series))] = (
+                np.asarray(forecast.values, dtype=np.float64),
+                seconds / len(rows),
+                info,
+            )
+    return out
 
 
 def scores(
@@ -224,6 +292,15 @@ def main() -> None:
         action="store_true",
         help="skip AutoARIMA (hours on long or weekly series)",
     )
+    parser.add_argument(
+        "--pooled",
+        action="store_true",
+        help="one global model per category over its selected series (long format)",
+    )
+    parser.add_argument(
+        "--refs",
+        help="an .npz that fcomp_refs.py wrote for the whole corpus, to reuse (it is slow)",
+    )
     parser.add_argument("--json", help="write per-series results here")
     parser.add_argument(
         "--write-docs", action="store_true", help="update docs/ACCURACY.md"
@@ -253,15 +330,21 @@ def main() -> None:
                 "series"
             ]
             ids = stratified(meta, args.quick, args.seed)
-            refs = run_refs(
-                python,
-                args.corpus,
-                tmp / "refs.npz",
-                "--ids",
-                ",".join(map(str, ids)),
-                *models,
-            )
+            if args.refs:
+                refs = cached_refs(Path(args.refs), args.corpus, ids)
+            else:
+                refs = run_refs(
+                    python,
+                    args.corpus,
+                    tmp / "refs.npz",
+                    "--ids",
+                    ",".join(map(str, ids)),
+                    *models,
+                )
         arrays = refs["arrays"]
+        pooled = (
+            pooled_forecasts(refs["series"], arrays, sets, tmp) if args.pooled else {}
+        )
         rows = []
         for k, m in enumerate(refs["series"]):
             i, h, season = m["i"], m["horizon"], m["season"]
@@ -275,7 +358,10 @@ def main() -> None:
                     "2000-01-01", periods=len(x), freq=FREQ[m["category"]]
                 )
                 frame = pd.DataFrame({"date": dates, "value": x})
-            forecast, seconds, info = train_and_forecast(frame, h, sets, tmp)
+            if args.pooled:
+                forecast, seconds, info = pooled[i]
+            else:
+                forecast, seconds, info = train_and_forecast(frame, h, sets, tmp)
             row: dict[str, Any] = {
                 "id": m["id"],
                 "category": m["category"],

@@ -1,0 +1,147 @@
+"""A long-format file trains one global model; forecast writes every series in long format."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+import seqcast
+from seqcast.cli import app
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+
+TINY = ["--units", "4", "--epochs", "2", "-q"]
+
+
+def _long_file(tmp_path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
+    """Three monthly series of different lengths, start dates and sizes."""
+    rng = np.random.default_rng(0)
+    parts = {}
+    for name, start, n, level in (
+        ("north", "2010-01-01", 60, 100.0),
+        ("south", "2012-07-01", 40, 5000.0),
+        ("east", "2011-03-01", 50, 20.0),
+    ):
+        t = np.arange(n)
+        y = level * (1 + 0.2 * np.sin(2 * np.pi * t / 12)) * (1 + 0.002 * t)
+        y *= 1 + 0.01 * rng.standard_normal(n)
+        dates = pd.date_range(start, periods=n, freq="MS")
+        parts[name] = pd.DataFrame({"store": name, "month": dates, "sales": y})
+    path = tmp_path / "long.csv"
+    pd.concat(parts.values()).to_csv(path, index=False, date_format="%Y-%m-%d")
+    return path, parts
+
+
+@pytest.fixture(scope="module")
+def trained(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, dict[str, pd.DataFrame], str]:
+    tmp_path = tmp_path_factory.mktemp("many")
+    path, parts = _long_file(tmp_path)
+    model = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return model, parts, result.output
+
+
+def test_one_model_covers_every_series_with_its_own_record(
+    trained: tuple[Path, dict[str, pd.DataFrame], str],
+) -> None:
+    model, parts, _ = trained
+    meta = json.loads((model / "seqcast.json").read_text())
+    records = {r["id"]: r for r in meta["series"]}
+    assert set(records) == set(parts)
+    for name, frame in parts.items():
+        assert records[name]["n_rows"] == len(frame)
+        assert records[name]["first_date"] == frame["month"].iloc[0].strftime(
+            "%Y-%m-%d"
+        )
+        assert records[name]["last_date"] == frame["month"].iloc[-1].strftime(
+            "%Y-%m-%d"
+        )
+    info = CliRunner().invoke(app, ["info", str(model)])
+    assert (
+        "series       3 (id column store): north, south, east; 40 to 60 rows"
+        in info.output
+    )
+
+
+def test_forecast_writes_long_format_continuing_each_series(
+    trained: tuple[Path, dict[str, pd.DataFrame], str],
+) -> None:
+    model, parts, _ = trained
+    result = CliRunner().invoke(
+        app,
+        ["forecast", str(model), "--steps", "3", "--format", "csv", "--level", "0.8"],
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout))
+    assert list(out.columns) == ["store", "date", "sales", "lower_80", "upper_80"]
+    assert list(out["store"]) == [n for n in parts for _ in range(3)]
+    for name, frame in parts.items():
+        rows = out[out["store"] == name]
+        want = pd.date_range(frame["month"].iloc[-1], periods=4, freq="MS")[1:]
+        assert list(rows["date"]) == [d.strftime("%Y-%m-%d") for d in want]
+        # Each series is forecast in its own units: within 30% of its last year's mean.
+        level = frame["sales"].iloc[-12:].mean()
+        assert np.all(np.abs(rows["sales"] / level - 1) < 0.3), (name, rows)
+        assert np.all(rows["lower_80"] < rows["sales"]) and np.all(
+            rows["sales"] < rows["upper_80"]
+        )
+    # The 80% bands scale with each series: south is 50x north's level.
+    width = (out["upper_80"] - out["lower_80"]).groupby(out["store"]).mean()
+    assert width["south"] > 10 * width["north"]
+
+
+def test_series_narrows_the_forecast_and_an_unknown_id_is_refused(
+    trained: tuple[Path, dict[str, pd.DataFrame], str],
+) -> None:
+    model, _, _ = trained
+    runner = CliRunner()
+    result = runner.invoke(
+        app, ["forecast", str(model), "--series", "east", "--format", "csv"]
+    )
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(io.StringIO(result.stdout))
+    assert set(out["store"]) == {"east"} and len(out) == 6
+    bad = runner.invoke(app, ["forecast", str(model), "--series", "eats"])
+    assert bad.exit_code != 0
+    assert "has no series 'eats'" in bad.output and "Did you mean 'east'?" in bad.output
+
+
+def test_python_api_matches_the_cli(
+    trained: tuple[Path, dict[str, pd.DataFrame], str],
+) -> None:
+    model, parts, _ = trained
+    forecaster = seqcast.load(model)
+    assert forecaster.series_ids == tuple(parts)
+    both = forecaster.forecast_all(2, series=["south", "north"])
+    assert [f.series for f in both] == ["south", "north"]
+    one = forecaster.forecast(2, series="south")
+    np.testing.assert_array_equal(one.values, both[0].values)
+    with pytest.raises(seqcast.ConfigError, match="covers 3 series"):
+        forecaster.forecast(2)
+
+
+def test_training_scores_pool_every_series(
+    trained: tuple[Path, dict[str, pd.DataFrame], str],
+) -> None:
+    model, parts, output = trained
+    meta = json.loads((model / "seqcast.json").read_text())
+    # Each series keeps 15% (at least one horizon of 6) for its test part, one window
+    # per start: windows = test rows - horizon + 1 per series.
+    expected = sum(max(6, round(0.15 * len(f))) - 6 + 1 for f in parts.values())
+    assert meta["metrics"]["test"]["n_windows"] == expected
+    assert meta["intervals"]["per_scale"] is True
+    assert "verdict:" in output
