@@ -15,14 +15,9 @@ import pytest
 from conftest import make_meta, tag_of
 
 from seqcast.errors import ArtifactError, ExitCode, LockError
-from seqcast.store.directory import (
-    META_FILE,
-    MODEL_FILE,
-    atomic_write_text,
-    load_artifact,
-    output_lock,
-    save_artifact,
-)
+from seqcast.store.directory import META_FILE, MODEL_FILE, load_artifact
+from seqcast.store.output import atomic_write_text, output_lock
+from seqcast.store.saving import save_artifact
 from seqcast.store.schema import SCHEMA_VERSION
 
 
@@ -279,7 +274,7 @@ _KILL_SCRIPT = textwrap.dedent(
     from pathlib import Path
     sys.path.insert(0, {root!r})
     sys.path.insert(0, {tests!r})
-    from seqcast.store.directory import save_artifact
+    from seqcast.store.saving import save_artifact
     from conftest import make_meta
     meta = make_meta("new")
     def slow(path):

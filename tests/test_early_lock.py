@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from seqcast.cli import app
 from seqcast.errors import ExitCode
-from seqcast.store.directory import output_lock
+from seqcast.store.output import output_lock
 
 
 @pytest.fixture
@@ -62,7 +62,8 @@ def test_the_save_nests_inside_the_lock_taken_before_training(tmp_path: Path) ->
     from conftest import make_meta
 
     from seqcast.api.training import lock_out
-    from seqcast.store.directory import load_artifact, save_artifact
+    from seqcast.store.directory import load_artifact
+    from seqcast.store.saving import save_artifact
 
     out = tmp_path / "sub" / "m"
     with lock_out(out, 0):

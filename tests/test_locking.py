@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from seqcast.cli import app
 from seqcast.errors import ExitCode
-from seqcast.store.directory import load_artifact, output_lock
+from seqcast.store.directory import load_artifact
+from seqcast.store.output import output_lock
 
 pytestmark = [
     pytest.mark.slow,

@@ -40,7 +40,7 @@ def test_printable_is_one_safe_line_and_idempotent(text: str) -> None:
 def _model(tmp_path: Path) -> Path:
     from conftest import make_meta
 
-    from seqcast.store.directory import save_artifact
+    from seqcast.store.saving import save_artifact
 
     meta = make_meta()
     meta = dataclasses.replace(

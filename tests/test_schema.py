@@ -17,7 +17,7 @@ from seqcast.errors import ExitCode
 def _saved(tmp_path: Path) -> Path:
     from conftest import make_meta
 
-    from seqcast.store.directory import save_artifact
+    from seqcast.store.saving import save_artifact
 
     return save_artifact(tmp_path / "m", lambda p: p.write_bytes(b"x"), make_meta())
 

@@ -106,7 +106,7 @@ def output_locked(
     """
     if output is None or output.is_dir() or not output.parent.is_dir():
         return contextlib.nullcontext()  # emit() reports these with its own message
-    from seqcast.store.directory import output_lock
+    from seqcast.store.output import output_lock
 
     return output_lock(output, lock_timeout)
 
@@ -121,7 +121,7 @@ def emit(text: str, output: Path | None, lock_timeout: float) -> None:
     if output is None:
         echo_data(text)
         return
-    from seqcast.store.directory import atomic_write_text
+    from seqcast.store.output import atomic_write_text
 
     atomic_write_text(output, text, lock_timeout=lock_timeout)
     typer.echo(f"wrote {output}", err=True)

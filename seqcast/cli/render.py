@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from seqcast.config import OutputFormat
 from seqcast.printable import printable, printable_lines
-from seqcast.store.directory import json_ready
+from seqcast.store.output import json_ready
 
 if TYPE_CHECKING:
     from seqcast.store.schema import ModelMeta

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -42,6 +42,9 @@ from seqcast.config import (
 )
 from seqcast.evaluation.backtest import DEFAULT_FOLDS
 from seqcast.printable import printable
+
+if TYPE_CHECKING:
+    from seqcast.api import TrainResult
 
 
 @with_config_options
@@ -126,6 +129,13 @@ def train(
         ),
         lock_timeout=lock_timeout,
     )
+    _report_training(result, fmt=fmt, quiet=quiet, plot=plot)
+
+
+def _report_training(
+    result: TrainResult, *, fmt: OutputFormat, quiet: bool, plot: Path | None
+) -> None:
+    """Log and show what ``train`` did: notes, epochs and path on stderr; scores on stdout."""
     for note in result.notes:
         logs.event("note", note)
     if result.path is not None:

@@ -32,24 +32,26 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from seqcast.data.answers import (
+    answer,
+    fall_back,
+    offline_answer,
+    read_cached,
+    stamp,
+    use_unwritable,
+)
 from seqcast.data.cache import (
-    INTRADAY_INTERVALS,
     LOCK_TIMEOUT_S,
     CachedPrices,
     CacheUnwritable,
-    age_option,
     cache_file,
     ensure_dir,
-    format_age,
-    read_cache,
     resolve_cache_dir,
     update_cache,
 )
@@ -62,14 +64,14 @@ from seqcast.data.prices import (
     freq_for_interval,
     price_table,
 )
+from seqcast.data.refresh import Plan, full_plan, plan_refresh, revised
 from seqcast.data.yahoo import (
     _classify,
-    _day,
     _FetchFailure,
     _timeout_failure,
 )
 from seqcast.data.yahoo import normalize_history as normalize_history
-from seqcast.errors import ConfigError, DataError, SourceError
+from seqcast.errors import SourceError
 
 __all__ = [
     "DEFAULT_TIMEOUT_S",
@@ -82,17 +84,6 @@ __all__ = [
     "normalize_history",
     "price_table",
 ]
-
-# How far before the last cached bar a refresh starts again (picks up revised bars).
-_OVERLAP = {
-    "1d": timedelta(days=7),
-    "5d": timedelta(days=15),
-    "1wk": timedelta(days=21),
-    "1mo": timedelta(days=62),
-    "3mo": timedelta(days=185),
-}
-_INTRADAY_OVERLAP = timedelta(days=1)
-_REVISION_RTOL = 1e-5
 
 
 def fetch_history(
@@ -142,87 +133,63 @@ def fetch_history(
     directory = resolve_cache_dir(cache_dir)
     path = cache_file(directory, query.ticker, query.interval)
     notes: list[str] = []
-    try:
-        cached = read_cache(path)
-    except DataError:
-        if offline:
-            raise
-        notes.append(
-            f"Ignored the damaged cache file {path}; fetching {query.ticker} ({query.interval}) afresh."
-        )
-        cached = None
-    if cached is not None and cached.frame.empty:
-        cached = None
-
+    cached = read_cached(path, query, offline=offline, notes=notes)
     if offline:
-        if cached is None:
-            hint = "" if query.interval == "1d" else f" --interval {query.interval}"
-            raise SourceError(
-                f"No cached data for {query.ticker} ({query.interval}) in {directory}. Run `seqcast data fetch {query.ticker}{hint}` while online, or drop --offline."
-            )
-        return _answer(
-            query,
-            cached,
-            from_cache=True,
-            stale=False,
-            notes=notes + _coverage_notes(query, cached),
-        )
-
+        return offline_answer(query, cached, directory=directory, notes=notes)
     if cached is None:
-        plan = _Plan(
-            query.start,
-            query.end,
-            covered_start=query.start,
-            incremental=False,
-            replace=False,
-        )
+        plan = full_plan(query)
     else:
-        update = _plan(cached, query, refresh=refresh)
+        update = plan_refresh(cached, query, refresh=refresh)
         if update is None:
-            return _answer(query, cached, from_cache=True, stale=False, notes=notes)
+            return answer(query, cached, from_cache=True, stale=False, notes=notes)
         plan = update
+    return _refresh(
+        query,
+        cached,
+        plan,
+        directory=directory,
+        path=path,
+        max_age=max_age,
+        timeout=timeout,
+        lock_timeout=lock_timeout,
+        notes=notes,
+    )
 
+
+def _refresh(
+    query: TickerQuery,
+    cached: CachedPrices | None,
+    plan: Plan,
+    *,
+    directory: Path,
+    path: Path,
+    max_age: timedelta | None,
+    timeout: float,
+    lock_timeout: float,
+    notes: list[str],
+) -> TickerData:
+    """Download what ``plan`` asks for and merge it into the cache.
+
+    When the download fails or the cache cannot be written, a cached copy is used if
+    ``max_age`` allows it (:mod:`seqcast.data.answers`); with nothing cached, the
+    error is raised.
+    """
     try:
         ensure_dir(directory / "yfinance")
     except CacheUnwritable as exc:
         if cached is None:
             raise
-        return _use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
-    deadline = time.monotonic() + timeout
-    covered_start, replace = plan.covered_start, plan.replace
+        return use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
     try:
-        fresh = _fetch(
-            query,
-            plan.start,
-            plan.end,
-            deadline=deadline,
-            timeout=timeout,
-            directory=directory,
+        fresh, covered_start, replace = _download_planned(
+            query, cached, plan, timeout=timeout, directory=directory, notes=notes
         )
-        if (
-            plan.incremental
-            and cached is not None
-            and cached.last is not None
-            and _revised(cached.frame, fresh, before=cached.last)
-        ):
-            notes.append(
-                f"{query.ticker} ({query.interval}) prices before {_stamp(cached.last, query.interval)} changed since the last fetch (a dividend or split); fetched the whole history again."
-            )
-            covered_start, replace = cached.meta.covered_start, True
-            fresh = _fetch(
-                query,
-                covered_start,
-                None,
-                deadline=deadline,
-                timeout=timeout,
-                directory=directory,
-            )
     except _FetchFailure as failure:
         if cached is None:
             raise SourceError(
                 failure.message(query.ticker, query.interval, plan.start, plan.end)
             ) from None
-        return _fall_back(
+        return fall_back(
             query, cached, failure, max_age=max_age, directory=directory, notes=notes
         )
 
@@ -239,8 +206,59 @@ def fetch_history(
     except CacheUnwritable as exc:
         if cached is None:
             raise
-        return _use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
-    return _answer(query, updated, from_cache=False, stale=False, notes=notes)
+        return use_unwritable(query, cached, exc, max_age=max_age, notes=notes)
+    return answer(query, updated, from_cache=False, stale=False, notes=notes)
+
+
+def _download_planned(
+    query: TickerQuery,
+    cached: CachedPrices | None,
+    plan: Plan,
+    *,
+    timeout: float,
+    directory: Path,
+    notes: list[str],
+) -> tuple[pd.DataFrame, date | None, bool]:
+    """Download the plan's bars within ``timeout`` seconds in total.
+
+    If an incremental download finds older cached bars revised (a dividend or split),
+    the whole history is downloaded again, with a note.
+
+    Returns:
+        The bars, and the ``covered_start`` and ``replace`` the cache update takes.
+
+    Raises:
+        _FetchFailure: If a download fails or runs out of time.
+    """
+    deadline = time.monotonic() + timeout
+    covered_start, replace = plan.covered_start, plan.replace
+    fresh = _fetch(
+        query,
+        plan.start,
+        plan.end,
+        deadline=deadline,
+        timeout=timeout,
+        directory=directory,
+    )
+    if (
+        plan.incremental
+        and cached is not None
+        and cached.last is not None
+        and revised(cached.frame, fresh, before=cached.last)
+    ):
+        notes.append(
+            f"{query.ticker} ({query.interval}) prices before {stamp(cached.last, query.interval)} changed since the last fetch (a dividend or split); fetched the whole history again."
+        )
+        covered_start, replace = cached.meta.covered_start, True
+        fresh = _fetch(
+            query,
+            covered_start,
+            None,
+            deadline=deadline,
+            timeout=timeout,
+            directory=directory,
+        )
+    return fresh, covered_start, replace
 
 
 def _download(
@@ -303,54 +321,8 @@ def _download(
     return frame if isinstance(frame, pd.DataFrame) else pd.DataFrame()
 
 
-@dataclass(frozen=True, slots=True)
-class _Plan:
-    start: date | None
-    end: date | None  # inclusive
-    covered_start: date | None
-    incremental: bool
-    replace: bool
-
-
 class _DeadlineExceeded(Exception):
     pass
-
-
-def _plan(cached: CachedPrices, query: TickerQuery, *, refresh: bool) -> _Plan | None:
-    """Decide what to add to a non-empty cache; None when it already answers the query."""
-    covered = cached.meta.covered_start
-    if covered is not None and (query.start is None or query.start < covered):
-        # Earlier history than ever fetched: fetch it all, so one adjustment basis holds.
-        return _Plan(
-            query.start,
-            None,
-            covered_start=query.start,
-            incremental=False,
-            replace=True,
-        )
-    last = cached.last
-    if last is None:
-        return _Plan(
-            query.start,
-            query.end,
-            covered_start=query.start,
-            incremental=False,
-            replace=False,
-        )
-    if query.end is not None:
-        end = pd.Timestamp(query.end)
-        if (
-            (last.normalize() > end)
-            if query.interval in INTRADAY_INTERVALS
-            else (last >= end)
-        ):
-            return None
-    if not refresh:
-        return None
-    start = (last - _OVERLAP.get(query.interval, _INTRADAY_OVERLAP)).date()
-    return _Plan(
-        start, query.end, covered_start=covered, incremental=True, replace=False
-    )
 
 
 def _fetch(
@@ -419,114 +391,3 @@ def _call_with_deadline(
     if errors:
         raise errors[0]
     return result[0]
-
-
-def _fall_back(
-    query: TickerQuery,
-    cached: CachedPrices,
-    failure: _FetchFailure,
-    *,
-    max_age: timedelta | None,
-    directory: Path,
-    notes: list[str],
-) -> TickerData:
-    """Use the cache after a failed refresh if ``max_age`` allows it, else raise."""
-    age = datetime.now(UTC) - cached.meta.fetched_at
-    last = _stamp(cached.last, query.interval)
-    if max_age is not None and age <= max_age:
-        notes.append(
-            f"Could not refresh {query.ticker} ({query.interval}): {failure.short_reason}; using the cached copy fetched {format_age(age)} ago (last bar {last})."
-        )
-        return _answer(query, cached, from_cache=True, stale=True, notes=notes)
-    limit = "" if max_age is None else f", older than the {format_age(max_age)} allowed"
-    raise SourceError(
-        f"Cannot refresh {query.ticker} ({query.interval}): {failure.short_reason}. The cached copy in {directory} was fetched {format_age(age)} ago{limit}; pass --max-stale {age_option(age)} to use it, or retry later."
-    )
-
-
-def _use_unwritable(
-    query: TickerQuery,
-    cached: CachedPrices,
-    error: CacheUnwritable,
-    *,
-    max_age: timedelta | None,
-    notes: list[str],
-) -> TickerData:
-    """Use a cache that cannot be updated (read-only) if ``max_age`` allows it, else raise."""
-    age = datetime.now(UTC) - cached.meta.fetched_at
-    if max_age is not None and age <= max_age:
-        notes.append(
-            f"Could not update the cache ({error.path}: {error.reason}); using the cached copy of {query.ticker} ({query.interval}) fetched {format_age(age)} ago (last bar {_stamp(cached.last, query.interval)})."
-        )
-        return _answer(query, cached, from_cache=True, stale=True, notes=notes)
-    raise ConfigError(
-        f"Cannot update the cache for {query.ticker} ({query.interval}): {error.path}: {error.reason}. Make the cache writable, pass --cache-dir with another folder, or pass --max-stale {age_option(age)} to use the copy fetched {format_age(age)} ago."
-    )
-
-
-def _answer(
-    query: TickerQuery,
-    prices: CachedPrices,
-    *,
-    from_cache: bool,
-    stale: bool,
-    notes: list[str],
-) -> TickerData:
-    """Cut the cached prices to the query's dates and column."""
-    table = price_table(prices.frame, adjusted=query.adjusted)
-    dates = table["date"]
-    keep = pd.Series(True, index=table.index)
-    if query.start is not None:
-        keep &= dates >= pd.Timestamp(query.start)
-    if query.end is not None:
-        keep &= dates < pd.Timestamp(query.end) + pd.Timedelta(days=1)
-    frame = table.loc[keep, ["date", query.column]].reset_index(drop=True)
-    if frame.empty:
-        raise SourceError(
-            f"No {query.interval} prices for {query.ticker} from {_day(query.start, 'the first trading day')} to {_day(query.end, 'today')}; the cached data runs from {_stamp(prices.first, query.interval)} to {_stamp(prices.last, query.interval)}. Change --start/--end to overlap it."
-        )
-    return TickerData(
-        query=query,
-        frame=frame,
-        from_cache=from_cache,
-        stale=stale,
-        last_fetched=prices.meta.fetched_at,
-        path=prices.path,
-        notes=tuple(notes),
-    )
-
-
-def _coverage_notes(query: TickerQuery, cached: CachedPrices) -> list[str]:
-    covered = cached.meta.covered_start
-    if query.start is None or covered is None or query.start >= covered:
-        return []
-    hint = "" if query.interval == "1d" else f" --interval {query.interval}"
-    return [
-        f"The cached {query.ticker} ({query.interval}) data starts on {_stamp(cached.first, query.interval)}, after start {query.start}; run `seqcast data fetch {query.ticker} --start {query.start}{hint}` while online to fill the gap."
-    ]
-
-
-def _revised(old: pd.DataFrame, new: pd.DataFrame, *, before: pd.Timestamp) -> bool:
-    """Whether bars both frames hold, older than ``before``, differ (a dividend or split)."""
-    left = old.set_index("date")
-    right = new.set_index("date")
-    common = left.index.intersection(right.index)
-    common = common[common < before]
-    if len(common) == 0:
-        return False
-    for col in ("Close", "Adj Close"):
-        a = left.loc[common, col].to_numpy(dtype=np.float64)
-        b = right.loc[common, col].to_numpy(dtype=np.float64)
-        if not np.allclose(a, b, rtol=_REVISION_RTOL, atol=0.0, equal_nan=True):
-            return True
-    return False
-
-
-def _stamp(value: pd.Timestamp | None, interval: str) -> str:
-    if value is None:
-        return "-"
-    return (
-        value.strftime("%Y-%m-%d %H:%M")
-        if interval in INTRADAY_INTERVALS
-        else value.strftime("%Y-%m-%d")
-    )

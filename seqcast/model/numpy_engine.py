@@ -4,8 +4,9 @@ The archive (``config.json`` and ``model.weights.h5``) is checked and opened by
 ``seqcast.model.archive`` (raising ``Unsafe``); nothing is unpickled.
 :func:`read_keras_bytes` accepts a chain of InputLayer, SimpleRNN, LSTM, GRU,
 Bidirectional, Dropout and Dense layers and raises :class:`Rejected`, with the reason,
-for anything else. ``seqcast.model.predict.NumpyModel``
-wraps the result. Only numpy is imported at module level; h5py is imported by the reader.
+for anything else. The layers themselves (weights and forward pass) are in
+``seqcast.model.numpy_layers``; ``seqcast.model.predict.NumpyModel`` wraps the result.
+Only numpy is imported at module level; h5py is imported by the reader.
 
 In ``model.weights.h5`` Keras 3 keys a layer's weights not by the layer's name but by its
 snake-cased class name and a per-class counter over ``model.layers`` (``layers/lstm``,
@@ -20,7 +21,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,8 +30,14 @@ import numpy as np
 
 from seqcast._types import Float32Array
 from seqcast.model.archive import Limits, Unsafe, audit_weights, open_archive
+from seqcast.model.numpy_layers import (
+    ACTIVATIONS,
+    BidirectionalLayer,
+    DenseLayer,
+    Layer,
+    RecurrentLayer,
+)
 
-Layer = Callable[[Float32Array], Float32Array]
 _Shapes = list[tuple[int, ...]]
 _GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 _MERGE_MODES = ("concat", "sum", "mul", "ave")
@@ -46,126 +53,6 @@ _READ_ERRORS = (
 
 class Rejected(Exception):
     """Why a safe model cannot run on NumPy (Keras may); ``NumpyModel`` wraps it."""
-
-
-def _sigmoid(x: Float32Array) -> Float32Array:
-    half = np.float32(0.5)
-    y: Float32Array = np.tanh(x * half)  # sigmoid(x) = (tanh(x / 2) + 1) / 2
-    y *= half  # in place: one temporary, and no overflow where exp(-x) would
-    y += half
-    return y
-
-
-def _hard_sigmoid(x: Float32Array) -> Float32Array:
-    y: Float32Array = np.clip(x + np.float32(3.0), 0.0, 6.0) / np.float32(6.0)
-    return y  # relu6(x + 3) / 6, as Keras computes it
-
-
-_ACTIVATIONS: dict[str, Layer] = {
-    "linear": lambda x: x,
-    "relu": lambda x: np.maximum(x, np.float32(0.0)),
-    "tanh": np.tanh,
-    "sigmoid": _sigmoid,
-    "hard_sigmoid": _hard_sigmoid,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class _Recurrent:
-    """A SimpleRNN, LSTM or GRU layer, with its weights as Keras stores them.
-
-    LSTM gate columns are reordered at load from Keras' (i, f, c, o) to (i, f, o, c),
-    so that one call applies the recurrent activation to all three sigmoid gates.
-    """
-
-    kind: str
-    kernel: Float32Array  # (n_in, gates * units)
-    recurrent_kernel: Float32Array  # (units, gates * units)
-    bias: Float32Array | None  # (gates * units,), or (2, 3 * units) for GRU reset_after
-    activation: Layer
-    recurrent_activation: Layer
-    return_sequences: bool
-    go_backwards: bool
-    reset_after: bool
-
-    def __call__(self, x: Float32Array) -> Float32Array:
-        """Map x (n, steps, n_in) to (n, steps, units) or, for the last step, (n, units)."""
-        n, steps, n_in = x.shape
-        u = self.recurrent_kernel.shape[0]
-        act, ract = self.activation, self.recurrent_activation
-        rk, bias = self.recurrent_kernel, self.bias
-        bias_in = np.zeros(rk.shape[1], np.float32) if bias is None else bias
-        bias_rec: Float32Array | None = None
-        if bias is not None and bias.ndim == 2:  # GRU reset_after: input, recurrent
-            bias_in, bias_rec = bias[0], bias[1]
-        # All input projections in one product, time-major: xk[t] is a contiguous block.
-        xs = np.ascontiguousarray(
-            (x[:, ::-1] if self.go_backwards else x).swapaxes(0, 1)
-        )
-        xk = (xs.reshape(-1, n_in) @ self.kernel).reshape(steps, n, -1)
-        xk += bias_in
-        h = np.zeros((n, u), dtype=np.float32)
-        c = np.zeros((n, u), dtype=np.float32)
-        out = np.empty((steps, n, u), np.float32) if self.return_sequences else None
-        one = np.float32(1.0)
-        for t in range(steps):
-            z = xk[t]  # updated in place: xk is this call's own buffer
-            if self.kind == "SimpleRNN":
-                z += h @ rk
-                h = act(z)
-            elif self.kind == "LSTM":  # reordered gates i, f, o, c
-                z += h @ rk
-                gates = ract(z[:, : 3 * u])
-                c = gates[:, u : 2 * u] * c + gates[:, :u] * act(z[:, 3 * u :])
-                h = gates[:, 2 * u :] * act(c)
-            elif self.reset_after:  # GRU gates z, r, h; reset applied after the product
-                inner = h @ rk if bias_rec is None else h @ rk + bias_rec
-                zr = ract(z[:, : 2 * u] + inner[:, : 2 * u])
-                hh = act(z[:, 2 * u :] + zr[:, u:] * inner[:, 2 * u :])
-                h = zr[:, :u] * h + (one - zr[:, :u]) * hh
-            else:  # GRU, reset_after=False: reset applied before the product
-                zr = ract(z[:, : 2 * u] + h @ rk[:, : 2 * u])
-                hh = act(z[:, 2 * u :] + np.matmul(zr[:, u:] * h, rk[:, 2 * u :]))
-                h = zr[:, :u] * h + (one - zr[:, :u]) * hh
-            if out is not None:
-                out[t] = h
-        return h if out is None else out.swapaxes(0, 1)
-
-
-@dataclass(frozen=True, slots=True)
-class _Bidirectional:
-    """Two recurrent layers merged as ``keras.layers.Bidirectional`` merges them."""
-
-    forward: _Recurrent
-    backward: _Recurrent
-    merge_mode: str
-
-    def __call__(self, x: Float32Array) -> Float32Array:
-        """Run both directions; backward sequences are flipped back into time order."""
-        y, y_rev = self.forward(x), self.backward(x)
-        if self.backward.return_sequences:
-            y_rev = y_rev[:, ::-1]
-        if self.merge_mode == "concat":
-            return np.concatenate([y, y_rev], axis=-1)
-        if self.merge_mode == "sum":
-            return y + y_rev
-        if self.merge_mode == "mul":
-            return y * y_rev
-        return (y + y_rev) / np.float32(2.0)  # "ave"
-
-
-@dataclass(frozen=True, slots=True)
-class _Dense:
-    """A Dense layer on the last axis: activation(x @ kernel + bias)."""
-
-    kernel: Float32Array
-    bias: Float32Array | None
-    activation: Layer
-
-    def __call__(self, x: Float32Array) -> Float32Array:
-        """Apply the layer."""
-        y = x @ self.kernel
-        return self.activation(y if self.bias is None else y + self.bias)
 
 
 def _snake_case(name: str) -> str:
@@ -193,11 +80,11 @@ def _unpack(spec: Any) -> tuple[str, str, dict[str, Any]]:
 
 def _activation(cfg: dict[str, Any], key: str, layer: str) -> Layer:
     name = cfg.get(key) or "linear"
-    if not isinstance(name, str) or name not in _ACTIVATIONS:
+    if not isinstance(name, str) or name not in ACTIVATIONS:
         raise Rejected(
-            f"layer '{layer}' uses {key}={name!r} (supported: {', '.join(_ACTIVATIONS)})"
+            f"layer '{layer}' uses {key}={name!r} (supported: {', '.join(ACTIVATIONS)})"
         )
-    return _ACTIVATIONS[name]
+    return ACTIVATIONS[name]
 
 
 def _read_vars(group: Any, name: str, expected: _Shapes) -> list[Float32Array]:
@@ -221,7 +108,7 @@ def _read_vars(group: Any, name: str, expected: _Shapes) -> list[Float32Array]:
     return [np.ascontiguousarray(ds[()]) for ds in datasets]
 
 
-def _recurrent(spec: Any, group: Any, n_in: int) -> _Recurrent:
+def _recurrent(spec: Any, group: Any, n_in: int) -> RecurrentLayer:
     """Build a recurrent layer from its spec and HDF5 group (weights in ``cell/vars``)."""
     cls, name, cfg = _unpack(spec)
     if cls not in _GATES or cfg.get("return_state") or cfg.get("stateful"):
@@ -236,10 +123,10 @@ def _recurrent(spec: Any, group: Any, n_in: int) -> _Recurrent:
     weights = _read_vars(
         group.get("cell") if group is not None else None, name, expected
     )
-    if cls == "LSTM":  # (i, f, c, o) -> (i, f, o, c), see _Recurrent
+    if cls == "LSTM":  # (i, f, c, o) -> (i, f, o, c), see RecurrentLayer
         order = np.r_[0 : 2 * units, 3 * units : 4 * units, 2 * units : 3 * units]
         weights = [w[..., order] for w in weights]
-    return _Recurrent(
+    return RecurrentLayer(
         kind=cls,
         kernel=weights[0],
         recurrent_kernel=weights[1],
@@ -254,7 +141,7 @@ def _recurrent(spec: Any, group: Any, n_in: int) -> _Recurrent:
 
 def _bidirectional(
     cfg: dict[str, Any], name: str, group: Any, n_in: int
-) -> _Bidirectional:
+) -> BidirectionalLayer:
     """Build a Bidirectional layer from its two inner layer specs."""
     mode = cfg.get("merge_mode")
     if mode not in _MERGE_MODES:
@@ -269,7 +156,7 @@ def _bidirectional(
         mode != "concat" and units != bwd.recurrent_kernel.shape
     ):
         raise Rejected(f"the two directions of layer '{name}' do not match")
-    return _Bidirectional(fwd, bwd, mode)
+    return BidirectionalLayer(fwd, bwd, mode)
 
 
 def _chain(config: Any) -> list[Any]:
@@ -359,7 +246,7 @@ def _build(
             )
             w = _read_vars(group, name, shapes)
             bias = w[1] if use_bias else None
-            layers.append(_Dense(w[0], bias, _activation(cfg, "activation", name)))
+            layers.append(DenseLayer(w[0], bias, _activation(cfg, "activation", name)))
             width = units
         else:
             raise Rejected(f"layer '{name}' ({cls}) is not supported")

@@ -3,9 +3,10 @@
 ``NumpyModel`` reads a ``.keras`` archive (``config.json`` and ``model.weights.h5``) with
 zipfile, json and h5py, and runs a chain of InputLayer, SimpleRNN, LSTM, GRU,
 Bidirectional, Dropout and Dense layers in float32 as Keras does, so ``seqcast forecast``
-needs neither TensorFlow nor Keras; the reader and the layers live in
-``seqcast.model.numpy_engine``. Anything else raises ``UnsupportedModelError`` and the
-caller falls back to ``KerasModel``. Nothing is unpickled.
+needs neither TensorFlow nor Keras; the reader lives in ``seqcast.model.numpy_engine``
+and the layers in ``seqcast.model.numpy_layers``. Anything else raises
+``UnsupportedModelError`` and the caller falls back to ``KerasModel``. Nothing is
+unpickled.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ import numpy as np
 from seqcast._types import Float32Array, FloatArray
 from seqcast.errors import ArtifactError, ConfigError, DataError
 from seqcast.model.archive import Limits, Unsafe, open_archive
-from seqcast.model.numpy_engine import Layer, Rejected, read_keras_bytes
+from seqcast.model.numpy_engine import Rejected, read_keras_bytes
+from seqcast.model.numpy_layers import Layer
 
 _SIZE_KEYS = ("units", "filters", "output_dim", "input_dim", "key_dim", "num_heads")
 _CHUNK = 256  # windows per forward pass in NumpyModel.predict: (256, 4 * units) float32 blocks stay in L2

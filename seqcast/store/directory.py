@@ -1,4 +1,4 @@
-"""Model directories: written atomically under a lock, verified by checksum on load, never unpickled.
+"""Model directories: the verified ``Artifact``, read through one directory handle.
 
 A model directory holds two files:
 
@@ -7,44 +7,41 @@ A model directory holds two files:
 - ``seqcast.json``: schema version, configuration, scaler parameters, columns, frequency,
   the last window, training history, metrics, versions and the SHA-256 of every other file.
 
-Saving builds the directory under a temporary sibling name and swaps it into place with one
-``renameat2(RENAME_EXCHANGE)`` call, so a reader (or a run killed at any moment) sees either
-the complete previous directory or the complete new one. Files the user keeps in the
-directory (notes, plots) are moved into the new one before the swap, never deleted.
+:func:`load_artifact` reads each file once and checks it against its recorded size and
+SHA-256 before anything is used; nothing is unpickled. Saving
+(:mod:`seqcast.store.saving`) builds the directory under a temporary sibling name and
+swaps it into place with one ``renameat2(RENAME_EXCHANGE)`` call, so a reader (or a run
+killed at any moment) sees either the complete previous directory or the complete new
+one. Files the user keeps in the directory (notes, plots) are moved into the new one
+before the swap, never deleted.
 """
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import hashlib
 import json
-import math
 import os
-import shutil
 import stat
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqcast import atomic
-from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
-from seqcast.errors import ArtifactError, SeqcastError
+from seqcast.errors import ArtifactError
 from seqcast.model.archive import Limits
-from seqcast.store import swap
 from seqcast.store.layout import META_FILE, MODEL_FILE, is_owned, member_file
-from seqcast.store.schema import SCHEMA_VERSION, ModelMeta
+from seqcast.store.output import output_lock
+from seqcast.store.saving import check_replaceable, save_artifact
+from seqcast.store.schema import ModelMeta
 
 __all__ = [
     "META_FILE",
     "MODEL_FILE",
     "Artifact",
-    "atomic_write_text",
     "check_replaceable",
     "is_owned",
-    "json_ready",
     "load_artifact",
     "member_file",
     "output_lock",
@@ -158,87 +155,6 @@ class Artifact:
         )
 
 
-def save_artifact(
-    out: Path,
-    write_model: Callable[[Path], None],
-    meta: ModelMeta,
-    *,
-    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
-    extra_files: Sequence[tuple[str, Callable[[Path], None]]] = (),
-) -> Path:
-    """Write a model directory atomically, replacing the previous model as a whole.
-
-    Entries of a previous directory that seqcast does not own (anything but
-    ``model.keras``, ``model-N.keras`` and ``seqcast.json``, such as a ``NOTES.txt``
-    or a ``plots/`` folder) are moved into the new directory before the swap, so
-    retraining never deletes them; a run killed in between leaves them in its
-    temporary sibling, from which the next save moves them back.
-
-    Args:
-        out: Destination directory. If it exists it must be a seqcast model directory.
-        write_model: Called with the path where ``model.keras`` must be written.
-        meta: The metadata; ``schema_version`` and ``files`` are added here.
-        lock_timeout: Seconds to wait for another process writing the same ``out``.
-        extra_files: (name, writer) pairs for further files, such as ensemble members
-            (``model-1.keras``); each writer is called with its file's path, and each
-            file is checksummed in ``files`` like ``model.keras``.
-
-    Returns:
-        The destination path.
-
-    Raises:
-        ArtifactError: If ``out`` is something other than a model directory, or cannot be written.
-        LockError: If another process holds the lock for longer than ``lock_timeout``.
-    """
-    out = Path(out)
-    names = [MODEL_FILE, *(name for name, _ in extra_files)]
-    if len(set(names)) != len(names) or any(
-        not name or "/" in name or name.startswith(".") or name == META_FILE
-        for name in names
-    ):
-        raise ValueError(f"extra_files names must be distinct plain names: {names}")
-    parent = out.parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise ArtifactError(
-            f"Cannot create the directory {parent}: {exc.strerror}. Choose an --out in a writable place."
-        ) from None
-    _check_replaceable(out)
-    with output_lock(out, lock_timeout):
-        swap.rescue_user_entries(out)
-        atomic.remove_stale_temporaries(out)
-        tmp = atomic.temporary_sibling(out)
-        try:
-            tmp.mkdir()
-            write_model(tmp / MODEL_FILE)
-            for name, write in extra_files:
-                write(tmp / name)
-            files = {name: _file_record(tmp / name) for name in names}
-            full_meta = {
-                "schema_version": SCHEMA_VERSION,
-                **meta.to_json(),
-                "files": files,
-            }
-            _write_json(tmp / META_FILE, full_meta)
-            carried = swap.carry_user_entries(out, tmp)
-            try:
-                atomic.fsync_dir(tmp)
-                swap.swap_into_place(tmp, out)
-            except BaseException:
-                swap.move_entries(tmp, out, carried)  # the swap failed: give them back
-                raise
-        except SeqcastError:
-            raise
-        except OSError as exc:
-            raise ArtifactError(
-                f"Cannot write the model to {out}: {exc.strerror or exc}. Check the disk space and permissions of {parent}."
-            ) from None
-        finally:
-            shutil.rmtree(tmp, ignore_errors=True)
-    return out
-
-
 def load_artifact(path: Path, *, limits: Limits | None = None) -> Artifact:
     """Read and verify a model directory, keeping every file's verified bytes in memory.
 
@@ -346,102 +262,6 @@ def _read_directory(
     return Artifact(path=path, meta=parsed, files=blobs, limits=limits)
 
 
-@contextlib.contextmanager
-def output_lock(target: Path, timeout: float) -> Iterator[None]:
-    """Hold the exclusive lock on ``target`` (see :func:`seqcast.atomic.locked`).
-
-    Raises:
-        LockError: If the lock is not acquired within ``timeout`` seconds.
-        ArtifactError: If the lock file cannot be created.
-    """
-    try:
-        with atomic.locked(target, timeout):
-            yield
-    except OSError as exc:
-        raise ArtifactError(
-            f"Cannot create the lock file {atomic.lock_path(target)}: {exc.strerror}. Choose an output in a writable directory."
-        ) from None
-
-
-def atomic_write_text(
-    path: Path, text: str, *, lock_timeout: float = DEFAULT_LOCK_TIMEOUT
-) -> None:
-    """Write ``text`` to ``path`` through a temporary sibling and ``os.replace``, under a lock.
-
-    Raises:
-        ArtifactError: If the file cannot be written; the previous file is left untouched.
-        LockError: If another process holds the lock for longer than ``lock_timeout``.
-    """
-    path = Path(path)
-    if path.is_dir():
-        raise ArtifactError(f"--output {path} is a directory. Give a file path.")
-    if not path.parent.is_dir():
-        raise ArtifactError(
-            f"Cannot write {path}: {path.parent} is not an existing directory. Create it first or choose another --output."
-        )
-    with output_lock(path, lock_timeout):
-        atomic.remove_stale_temporaries(path)
-        try:
-            atomic.replace_text(path, text)
-        except OSError as exc:
-            raise ArtifactError(
-                f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}."
-            ) from None
-
-
-def json_ready(value: Any) -> Any:
-    """Return ``value`` with NaN/inf floats as None and NumPy scalars as Python numbers."""
-    if isinstance(value, dict):
-        return {str(k): json_ready(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [json_ready(v) for v in value]
-    if (
-        hasattr(value, "item")
-        and callable(value.item)
-        and getattr(value, "ndim", 1) == 0
-    ):
-        value = value.item()
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    return value
-
-
-def check_replaceable(out: Path) -> None:
-    """Refuse an ``out`` that exists and is not a model directory (before any work).
-
-    Raises:
-        ArtifactError: Naming ``out`` and what to do.
-    """
-    _check_replaceable(out)
-
-
-def _check_replaceable(out: Path) -> None:
-    if not out.exists() and not out.is_symlink():
-        return
-    if not out.is_dir() or out.is_symlink():
-        raise ArtifactError(
-            f"--out {out} exists and is not a seqcast model directory. Choose another --out or remove it."
-        )
-    if (out / META_FILE).is_file():
-        return
-    if any(out.iterdir()):
-        raise ArtifactError(
-            f"--out {out} exists and is not a seqcast model directory (no {META_FILE}). Choose another --out or remove it."
-        )
-
-
-def _file_record(path: Path) -> dict[str, Any]:
-    return {"sha256": _sha256(path), "bytes": path.stat().st_size}
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _read_entry(dfd: int, directory: Path, name: str, limit: int) -> bytes | None:
     """Read the regular file ``name`` of the open directory ``dfd``; None if absent.
 
@@ -511,11 +331,3 @@ def _verified_bytes(
             f"{file} does not match the checksum in {META_FILE}: it was truncated, edited or comes from another model. Retrain with `seqcast train`."
         )
     return data
-
-
-def _write_json(path: Path, payload: dict[str, Any]) -> None:
-    text = json.dumps(json_ready(payload), indent=2, allow_nan=False) + "\n"
-    with open(path, "w", encoding="utf-8") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())

@@ -1,32 +1,28 @@
-"""Typed run configuration: closed choices, defaults, validation, and (de)serialisation.
+"""The three sections of a run configuration as frozen, validated dataclasses.
 
-A configuration is validated once, when it is built, and saved inside the artifact, so that
-the artifact alone is enough to reproduce a run. Field names are the CLI flag names and
-the JSON/TOML keys (``--window`` = ``window``).
+``DataConfig``, ``ModelConfig`` and ``TrainConfig`` check their values once, when built;
+every field is declared with :func:`seqcast.config.metadata.option`, so its help text,
+bounds and shown default live beside it. The limits they enforce are constants here.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import tomllib
-from dataclasses import dataclass, field, fields
-from enum import StrEnum
-from pathlib import Path
-from typing import Any, TypeVar
+from dataclasses import dataclass, fields
+from typing import Any
 
 from seqcast.choices import (
     Cell,
     Deseasonalize,
     DuplicatePolicy,
-    Engine,
     FillPolicy,
     Loss,
     ModelKind,
-    OutputFormat,
     ScalerKind,
     Transform,
     WindowNorm,
 )
+from seqcast.config.metadata import option
 from seqcast.errors import ConfigError
 
 __all__ = [
@@ -35,45 +31,11 @@ __all__ = [
     "MAX_ENSEMBLE",
     "MAX_LAYERS",
     "MAX_UNITS",
-    "Cell",
     "DataConfig",
-    "Deseasonalize",
-    "DuplicatePolicy",
-    "Engine",
-    "FillPolicy",
-    "Loss",
     "ModelConfig",
-    "ModelKind",
-    "OutputFormat",
-    "RunConfig",
-    "ScalerKind",
     "TrainConfig",
-    "Transform",
-    "WindowNorm",
     "config_fields",
-    "load_config_file",
-    "option",
 ]
-
-
-def option(
-    default: Any,
-    help: str,
-    *,
-    min: float | None = None,
-    max: float | None = None,
-    shown: str | None = None,
-) -> Any:
-    """Declare a configuration field with what its flag needs: help, bounds, shown default.
-
-    The field's name is the flag (``--batch-size``), the TOML key and the Python keyword
-    (``batch_size``); :mod:`seqcast.cli.options` builds every command's options from
-    these declarations, so help texts and defaults are written once, here.
-    """
-    return field(
-        default=default,
-        metadata={"help": help, "min": min, "max": max, "shown": shown},
-    )
 
 
 DEFAULT_STACKED_UNITS = (128, 64, 32)
@@ -357,196 +319,6 @@ class TrainConfig:
                 )
 
 
-@dataclass(frozen=True, slots=True)
-class RunConfig:
-    """Everything that defines a training run; saved in the artifact's ``seqcast.json``."""
-
-    data: DataConfig = field(default_factory=DataConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
-    train: TrainConfig = field(default_factory=TrainConfig)
-
-    def to_dict(self) -> dict[str, dict[str, Any]]:
-        """Return plain JSON-ready dicts, one per section."""
-        return {name: _section_to_dict(getattr(self, name)) for name in _SECTIONS}
-
-    @classmethod
-    def from_dict(cls, raw: dict[str, Any]) -> RunConfig:
-        """Build from nested (``{"train": {"window": 24}}``) or flat (``{"window": 24}``) keys.
-
-        Raises:
-            ConfigError: On an unknown key or a value of the wrong type.
-        """
-        by_section: dict[str, dict[str, Any]] = {name: {} for name in _SECTIONS}
-        for key, value in raw.items():
-            if key in _SECTIONS and isinstance(value, dict):
-                for sub_key, sub_value in value.items():
-                    _place(by_section, sub_key, sub_value, expected=key)
-            else:
-                _place(by_section, key, value, expected=None)
-        return cls(
-            data=_section_from_dict(DataConfig, by_section["data"]),
-            model=_section_from_dict(ModelConfig, by_section["model"]),
-            train=_section_from_dict(TrainConfig, by_section["train"]),
-        )
-
-    def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
-        """Return a copy with flat ``{field: value}`` overrides applied (None = keep)."""
-        merged = self.to_dict()
-        for key, value in overrides.items():
-            if value is None:
-                continue
-            section = _FIELD_SECTION.get(key)
-            if section is None:
-                raise ConfigError(
-                    f"Unknown option '{key}'. Known options: {', '.join(sorted(_FIELD_SECTION))}."
-                )
-            merged[section][key] = _plain(value)
-        return RunConfig.from_dict(merged)
-
-    def with_defaults(self, defaults: dict[str, Any]) -> RunConfig:
-        """Return a copy with flat ``defaults`` applied only to fields still at their default.
-
-        A data source's own suggestions (a ticker's frequency and fill policy) use this,
-        so that a value from a config file or the caller always wins over them.
-        """
-        pristine = RunConfig().to_dict()
-        current = self.to_dict()
-        keep = {
-            key: value
-            for key, value in defaults.items()
-            if current[_FIELD_SECTION[key]][key] == pristine[_FIELD_SECTION[key]][key]
-        }
-        return self.with_overrides(keep)
-
-
 def config_fields() -> list[dataclasses.Field[Any]]:
     """Return every field of DataConfig, ModelConfig and TrainConfig, in that order."""
     return [f for cls in (DataConfig, ModelConfig, TrainConfig) for f in fields(cls)]
-
-
-def load_config_file(path: Path) -> dict[str, Any]:
-    """Read a TOML options file: flat keys, or ``[data]``/``[model]``/``[train]`` tables.
-
-    Raises:
-        ConfigError: If the file is missing, unreadable or not valid TOML.
-    """
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise ConfigError(
-            f"Cannot read config file {path}: {exc.strerror}. Check the path given to --config."
-        ) from None
-    try:
-        parsed = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"Config file {path} is not valid TOML: {exc}. Fix the file or drop --config."
-        ) from None
-    RunConfig.from_dict(parsed)  # validate names and types early, with the file named
-    return parsed
-
-
-_SECTIONS = ("data", "model", "train")
-_SECTION_TYPES: dict[str, type[Any]] = {
-    "data": DataConfig,
-    "model": ModelConfig,
-    "train": TrainConfig,
-}
-_FIELD_SECTION: dict[str, str] = {
-    f.name: name for name, cls in _SECTION_TYPES.items() for f in fields(cls)
-}
-
-_S = TypeVar("_S")
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, StrEnum):
-        return value.value
-    if isinstance(value, tuple | list):
-        return [_plain(v) for v in value]
-    return value
-
-
-def _section_to_dict(section: Any) -> dict[str, Any]:
-    return {f.name: _plain(getattr(section, f.name)) for f in fields(section)}
-
-
-def _place(
-    by_section: dict[str, dict[str, Any]], key: str, value: Any, expected: str | None
-) -> None:
-    if key == "kind":  # the architecture's name before schema 2 (``--model``'s field)
-        key = "model"
-    section = _FIELD_SECTION.get(key)
-    if section is None or (expected is not None and section != expected):
-        where = f" in [{expected}]" if expected else ""
-        raise ConfigError(
-            f"Unknown option '{key}'{where}. Known options: {', '.join(sorted(_FIELD_SECTION))}."
-        )
-    by_section[section][key] = value
-
-
-def _section_from_dict(cls: type[_S], values: dict[str, Any]) -> _S:
-    kwargs: dict[str, Any] = {}
-    hints = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
-    for key, value in values.items():
-        kwargs[key] = _coerce(key, value, hints[key].default)
-    try:
-        return cls(**kwargs)
-    except TypeError as exc:  # pragma: no cover - guarded by _coerce
-        raise ConfigError(f"Invalid options: {exc}.") from None
-
-
-def _coerce(key: str, value: Any, default: Any) -> Any:
-    """Convert a JSON/TOML value to the field's type, judged from its default."""
-    enum_types: dict[str, type[StrEnum]] = {
-        "model": ModelKind,
-        "cell": Cell,
-        "loss": Loss,
-        "scaler": ScalerKind,
-        "fill": FillPolicy,
-        "duplicates": DuplicatePolicy,
-        "window_norm": WindowNorm,
-        "transform": Transform,
-        "deseasonalize": Deseasonalize,
-    }
-    if value is None:
-        return None
-    if key in enum_types:
-        enum = enum_types[key]
-        try:
-            return enum(value)
-        except ValueError:
-            choices = ", ".join(m.value for m in enum)
-            raise ConfigError(
-                f"{key}={value!r} is not one of: {choices}. Pick one of those."
-            ) from None
-    if key in ("features", "units"):
-        if isinstance(value, str):
-            value = [v.strip() for v in value.split(",") if v.strip()]
-        if not isinstance(value, list | tuple):
-            raise ConfigError(
-                f"{key}={value!r} must be a list. Use a comma-separated list such as a,b."
-            )
-        if key == "units":
-            try:
-                return tuple(int(v) for v in value)
-            except (TypeError, ValueError):
-                raise ConfigError(
-                    f"units={value!r} must be whole numbers. Use sizes such as 128,64,32."
-                ) from None
-        return tuple(str(v) for v in value)
-    if isinstance(default, bool):
-        if not isinstance(value, bool):
-            raise ConfigError(f"{key}={value!r} must be true or false.")
-        return value
-    if isinstance(default, int) or key in ("layers", "window", "horizon"):
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ConfigError(f"{key}={value!r} must be a whole number.")
-        return value
-    if isinstance(default, float):
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise ConfigError(f"{key}={value!r} must be a number.")
-        return float(value)
-    if not isinstance(value, str):
-        raise ConfigError(f"{key}={value!r} must be text.")
-    return value
