@@ -96,9 +96,8 @@ def test_forecast_writes_long_format_continuing_each_series(
         # Each series is forecast in its own units: within 30% of its last year's mean.
         level = frame["sales"].iloc[-12:].mean()
         assert np.all(np.abs(rows["sales"] / level - 1) < 0.3), (name, rows)
-        assert np.all(rows["lower_80"] < rows["sales"]) and np.all(
-            rows["sales"] < rows["upper_80"]
-        )
+        assert np.all(rows["lower_80"] < rows["sales"])
+        assert np.all(rows["sales"] < rows["upper_80"])
     # The 80% bands scale with each series: south is 50x north's level.
     width = (out["upper_80"] - out["lower_80"]).groupby(out["store"]).mean()
     assert width["south"] > 10 * width["north"]
@@ -114,10 +113,12 @@ def test_series_narrows_the_forecast_and_an_unknown_id_is_refused(
     )
     assert result.exit_code == 0, result.output
     out = pd.read_csv(io.StringIO(result.stdout))
-    assert set(out["store"]) == {"east"} and len(out) == 6
+    assert set(out["store"]) == {"east"}
+    assert len(out) == 6
     bad = runner.invoke(app, ["forecast", str(model), "--series", "eats"])
     assert bad.exit_code != 0
-    assert "has no series 'eats'" in bad.output and "Did you mean 'east'?" in bad.output
+    assert "has no series 'eats'" in bad.output
+    assert "Did you mean 'east'?" in bad.output
 
 
 def test_python_api_matches_the_cli(

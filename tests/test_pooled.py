@@ -40,9 +40,11 @@ def test_pool_window_follows_the_median_series() -> None:
     # Yearly, horizon 6: wanted ceil(1.25 * 6) = 8. A 14-row series keeps 6 validation
     # rows and 6 target rows: room for a window of 2. A 60-row one keeps 9: room for 45.
     sized, notes = resolve_pool_sizes(base, [14, 14, 60, 60, 60], 1)
-    assert (sized.window, sized.horizon) == (8, 6) and notes == ()
+    assert (sized.window, sized.horizon) == (8, 6)
+    assert notes == ()
     sized, notes = resolve_pool_sizes(base, [14, 14, 14, 60, 60], 1)
-    assert sized.window == 2 and "half of the 5 series" in notes[0]
+    assert sized.window == 2
+    assert "half of the 5 series" in notes[0]
     with pytest.raises(DataError, match="at least 7"):
         resolve_pool_sizes(base, [5, 6], 1)
 
@@ -83,7 +85,9 @@ def test_series_shorter_than_the_window_is_padded_and_forecast() -> None:
     )
     fitted = fit_pooled([*long, _periodic(7.0, 5)], config, season=4)
     short = forecast_pooled(fitted, [2])[0]
-    assert short.shape == (4,) and np.all(np.isfinite(short)) and np.all(short > 0)
+    assert short.shape == (4,)
+    assert np.all(np.isfinite(short))
+    assert np.all(short > 0)
 
 
 def test_no_series_with_a_training_window_is_refused() -> None:

@@ -214,7 +214,9 @@ def fit_pooled(
     )
 
 
-def forecast_pooled(fitted: PooledFit, ks: Sequence[int] | None = None) -> list[FloatArray]:
+def forecast_pooled(
+    fitted: PooledFit, ks: Sequence[int] | None = None
+) -> list[FloatArray]:
     """Forecast the next horizon of each series in ``ks`` (default: all) from its last window.
 
     One forward pass covers every series. A series shorter than the window is padded
