@@ -34,7 +34,7 @@ PINNED = [
     "--model", "lstm", "--units", "8", "--scaler", "standard", "--window-norm", "last",
     "--loss", "mse", "--epochs", "4", "--batch-size", "32", "--lr", "0.001",
     "--patience", "5", "--val-fraction", "0.15", "--test-fraction", "0.15",
-    "--seed", "0", "--transform", "none", "--deseasonalize", "none", "-q",
+    "--seed", "0", "--transform", "none", "--deseasonalize", "none", "--no-skip", "-q",
 ]  # fmt: skip
 
 CASES = {

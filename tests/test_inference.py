@@ -240,9 +240,71 @@ def test_branching_functional_model_is_rejected(tmp_path: Path) -> None:
     path = tmp_path / "branch.keras"
     keras.Model(inputs, keras.layers.Dense(1)(merged)).save(path)
     with pytest.raises(
-        UnsupportedModelError, match="layer 'b' is not fed by the layer before it alone"
+        UnsupportedModelError, match="layer 'add' is not fed by one layer alone"
     ):
         NumpyModel.from_keras_file(path)
+
+
+@pytest.mark.slow
+def test_two_summed_recurrent_branches_are_not_a_skip(tmp_path: Path) -> None:
+    import keras
+
+    inputs = keras.Input((5, 1))
+    a = keras.layers.Dense(2)(keras.layers.LSTM(2, name="a")(inputs))
+    b = keras.layers.Dense(2)(keras.layers.GRU(2, name="b")(inputs))
+    path = tmp_path / "sum.keras"
+    keras.Model(inputs, keras.layers.Add(name="add")([a, b])).save(path)
+    with pytest.raises(
+        UnsupportedModelError,
+        match=r"layer 'add' \(Add\) does not sum a Flatten -> Dense skip",
+    ):
+        NumpyModel.from_keras_file(path)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("with_names", [True, False])
+@pytest.mark.parametrize("model_kind", ["lstm", "stacked", "gru"])
+def test_skip_connection_model_matches_keras(
+    model_kind: str, with_names: bool, tmp_path: Path
+) -> None:
+    """build_model's skip (Flatten -> Dense, summed with the head) runs on NumPy too."""
+    from seqcast.config import ModelConfig, ModelKind
+    from seqcast.model.build import build_model
+    from seqcast.model.training import set_seed
+
+    set_seed(3)
+    config = ModelConfig(
+        model=ModelKind(model_kind),
+        units=(4, 3) if model_kind == "stacked" else (5,),
+        bidirectional=model_kind == "gru",
+        skip=True,
+    )
+    model = build_model(config, window=6, n_features=2, horizon=3)
+    # Make the skip matter: its kernel is far from zero, and differs from the head's.
+    skip = model.get_layer("skip_linear")
+    kernel, bias = skip.get_weights()
+    skip.set_weights([kernel + 0.5, bias + 0.25])
+    path = tmp_path / "skip.keras"
+    model.save(path)
+    if not with_names:
+        _strip_name_attrs(path)
+    x = np.random.default_rng(0).standard_normal((7, 6, 2)).astype(np.float32)
+    engine = NumpyModel.from_keras_file(path)
+    assert (engine.window, engine.n_features, engine.horizon) == (6, 2, 3)
+    expected = model.predict(x, verbose=0)
+    assert np.abs(engine.predict(x) - expected).max() <= 1e-5
+    # Without the skip's part the outputs differ: the reader did not drop it.
+    no_skip = keras_without_skip(model, x)
+    assert np.abs(no_skip - expected).max() > 0.1
+
+
+def keras_without_skip(model: Any, x: np.ndarray) -> np.ndarray:
+    """The model's output minus its skip branch, computed in Keras."""
+    skip = model.get_layer("skip_linear")
+    kernel, bias = skip.get_weights()
+    return np.asarray(model.predict(x, verbose=0)) - (
+        x.reshape(len(x), -1) @ kernel + bias
+    )
 
 
 @pytest.mark.slow

@@ -106,6 +106,10 @@ class ModelConfig:
         bidirectional: Wrap every recurrent layer in ``Bidirectional``.
         dropout: Dropout rate between layers (never recurrent dropout, which would
             forfeit the cuDNN kernels).
+        skip: Add a linear map of the whole input window to the forecast, beside the
+            recurrent layers: an autoregressive skip connection, so that the network
+            learns the linear part directly and the recurrent layers what is left.
+            Models saved before it existed have none.
     """
 
     model: ModelKind = option(ModelKind.LSTM, "Architecture: rnn, lstm, gru, stacked.")
@@ -121,6 +125,10 @@ class ModelConfig:
     bidirectional: bool = option(False, "Read each window in both directions.")
     dropout: float = option(
         0.0, "Dropout between layers (never recurrent dropout).", min=0.0, max=0.99
+    )
+    skip: bool = option(
+        True,
+        "Add a linear map of the input window to the forecast (an autoregressive skip connection beside the recurrent layers).",
     )
 
     def __post_init__(self) -> None:

@@ -18,6 +18,9 @@ if TYPE_CHECKING:
 
 MODEL_NAME = "seqcast"
 HEAD_NAME = "dense_head"
+SKIP_FLATTEN = "skip_flatten"
+SKIP_NAME = "skip_linear"
+SKIP_ADD = "skip_add"
 INPUT_NAME = "inputs"
 
 _LAYER_CLASS = {Cell.RNN: "SimpleRNN", Cell.LSTM: "LSTM", Cell.GRU: "GRU"}
@@ -82,7 +85,9 @@ def build_model(
     (every layer but the last returns sequences; each wrapped in
     ``Bidirectional(merge_mode="concat")`` when ``config.bidirectional``), each followed
     by ``dropout_{i}`` when ``config.dropout > 0`` -> ``dense_head`` (linear,
-    ``horizon`` outputs). For ``ModelConfig(model="stacked")`` that is LSTM 128 -> 64
+    ``horizon`` outputs). With ``config.skip`` the inputs also go through
+    ``skip_flatten`` -> ``skip_linear`` (linear, ``horizon`` outputs), and ``skip_add``
+    sums the two heads. For ``ModelConfig(model="stacked")`` that is LSTM 128 -> 64
     -> 32 -> Dense(horizon). Call ``seqcast.model.training.set_seed`` first for
     reproducible initial weights.
 
@@ -137,6 +142,10 @@ def build_model(
         if config.dropout > 0.0:
             x = keras.layers.Dropout(config.dropout, name=f"dropout_{i}")(x)
     outputs = keras.layers.Dense(horizon, activation="linear", name=HEAD_NAME)(x)
+    if config.skip:
+        flat = keras.layers.Flatten(name=SKIP_FLATTEN)(inputs)
+        linear = keras.layers.Dense(horizon, activation="linear", name=SKIP_NAME)(flat)
+        outputs = keras.layers.Add(name=SKIP_ADD)([outputs, linear])
     return keras.Model(inputs=inputs, outputs=outputs, name=MODEL_NAME)
 
 

@@ -3,7 +3,8 @@
 The archive (``config.json`` and ``model.weights.h5``) is checked and opened by
 ``seqcast.model.archive`` (raising ``Unsafe``); nothing is unpickled.
 :func:`read_keras_bytes` accepts a chain of InputLayer, SimpleRNN, LSTM, GRU,
-Bidirectional, Dropout and Dense layers and raises :class:`Rejected`, with the reason,
+Bidirectional, Dropout and Dense layers, optionally with a ``Flatten`` -> ``Dense`` skip
+from the input summed by a final ``Add``, and raises :class:`Rejected`, with the reason,
 for anything else. The layers themselves (weights and forward pass) are in
 ``seqcast.model.numpy_layers``; ``seqcast.model.predict.NumpyModel`` wraps the result.
 Only numpy is imported at module level; h5py is imported by the reader.
@@ -36,6 +37,7 @@ from seqcast.model.numpy_layers import (
     DenseLayer,
     Layer,
     RecurrentLayer,
+    SkipSum,
 )
 
 _Shapes = list[tuple[int, ...]]
@@ -159,29 +161,78 @@ def _bidirectional(
     return BidirectionalLayer(fwd, bwd, mode)
 
 
-def _chain(config: Any) -> list[Any]:
-    """Return the layer specs of a Sequential model or a Functional chain, in call order."""
+def _sources(spec: Any) -> list[str]:
+    """Names of the layers feeding ``spec``'s one call (an ``Add`` lists several)."""
+    nodes = spec.get("inbound_nodes") or [{}]
+    if len(nodes) != 1:
+        raise Rejected(f"layer '{spec.get('name')}' is called more than once")
+    args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
+    if not (set(kwargs) <= {"training", "mask"} and kwargs.get("mask") is None):
+        raise Rejected(f"layer '{spec.get('name')}' is called with a mask")
+    if len(args) == 1 and isinstance(args[0], list):  # Add([a, b])
+        args = args[0]
+    history = [arg.get("config", {}).get("keras_history") for arg in args]
+    if not all(isinstance(h, list) and h and h[1:] == [0, 0] for h in history):
+        raise Rejected(
+            f"layer '{spec.get('name')}' has inputs this reader does not follow"
+        )
+    return [str(h[0]) for h in history]
+
+
+def _path(by_name: dict[str, Any], last: str, first: str) -> list[Any]:
+    """The specs from just after ``first`` to ``last``, each fed by the one before alone."""
+    path: list[Any] = []
+    name = last
+    while name != first:
+        if name not in by_name or len(path) > len(by_name):
+            raise Rejected(f"layer '{name}' is not on a path from the input")
+        spec = by_name[name]
+        path.insert(0, spec)
+        sources = _sources(spec)
+        if len(sources) != 1:
+            raise Rejected(f"layer '{name}' is not fed by one layer alone")
+        name = sources[0]
+    return path
+
+
+def _graph(config: Any) -> tuple[list[Any], list[Any], list[Any] | None]:
+    """Return every layer spec, the chain (input first), and the skip path if there is one.
+
+    A Functional model is either a chain (each layer fed by the one before it alone)
+    or such a chain and a ``Flatten`` -> ``Dense`` skip from the input, summed by a
+    final ``Add`` (``seqcast.model.build`` with ``skip``).
+    """
     cls, inner = config.get("class_name"), config.get("config", {})
     layers: list[Any] = inner.get("layers") or [{}]
     if cls == "Sequential":
-        return layers
+        return layers, layers, None
     if cls not in ("Functional", "Model"):
         raise Rejected(f"the model is a {cls}, not a Sequential or Functional model")
-    names = [spec.get("name") for spec in layers]
     ends = [inner.get("input_layers"), inner.get("output_layers")]
     ends = [e[0] if isinstance(e, list) and len(e) == 1 else e for e in ends]
-    if ends != [[names[0], 0, 0], [names[-1], 0, 0]]:
+    if not all(isinstance(e, list) and len(e) == 3 for e in ends):
         raise Rejected("the model does not have exactly one input and one output")
-    for prev, spec in zip(names, layers[1:], strict=False):
-        nodes = spec.get("inbound_nodes") or [{}]
-        args, kwargs = nodes[0].get("args", []), nodes[0].get("kwargs", {})
-        sources = [arg.get("config", {}).get("keras_history") for arg in args]
-        plain = set(kwargs) <= {"training", "mask"} and kwargs.get("mask") is None
-        if len(nodes) != 1 or sources != [[prev, 0, 0]] or not plain:
-            raise Rejected(
-                f"layer '{spec.get('name')}' is not fed by the layer before it alone"
-            )
-    return layers
+    first, last = str(ends[0][0]), str(ends[1][0])
+    by_name = {str(spec.get("name")): spec for spec in layers}
+    if first not in by_name or last not in by_name:
+        raise Rejected("the model's input or output layer is missing")
+    if by_name[last].get("class_name") != "Add":
+        chain = _path(by_name, last, first)
+        if len(layers) != 1 + len(chain):
+            raise Rejected("the model has layers off the chain from its input")
+        return layers, [by_name[first], *chain], None
+    sources = _sources(by_name[last])
+    if len(sources) != 2:
+        raise Rejected(f"layer '{last}' (Add) does not sum two branches")
+    paths = [_path(by_name, source, first) for source in sources]
+    kinds = [[spec.get("class_name") for spec in path] for path in paths]
+    if ["Flatten", "Dense"] not in kinds:
+        raise Rejected(f"layer '{last}' (Add) does not sum a Flatten -> Dense skip")
+    skip = paths[kinds.index(["Flatten", "Dense"])]
+    chain = paths[1 - kinds.index(["Flatten", "Dense"])]
+    if len(layers) != 2 + len(chain) + len(skip):
+        raise Rejected("the model has layers off its chain and skip")
+    return layers, [by_name[first], *chain], skip
 
 
 def _weight_groups(root: Any, specs: list[Any]) -> list[Any]:
@@ -257,6 +308,26 @@ def _build(
     return layers, window, n_features, width
 
 
+def _skip_linear(
+    spec: Any, group: Any, window: int | None, n_features: int, horizon: int
+) -> DenseLayer:
+    """Read the skip's Dense layer: (window * n_features) -> horizon, linear."""
+    _, name, cfg = _unpack(spec)
+    if window is None:
+        raise Rejected("a skip connection needs a fixed window")
+    if cfg.get("lora_rank") or cfg.get("quantization_config"):
+        raise Rejected(f"layer '{name}' (Dense) is LoRA-adapted or quantised")
+    if int(cfg["units"]) != horizon:
+        raise Rejected(f"layer '{name}' has {cfg['units']} units, the head {horizon}")
+    use_bias = bool(cfg.get("use_bias", True))
+    width = window * n_features
+    shapes: _Shapes = [(width, horizon), (horizon,)] if use_bias else [(width, horizon)]
+    w = _read_vars(group, name, shapes)
+    return DenseLayer(
+        w[0], w[1] if use_bias else None, _activation(cfg, "activation", name)
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
     """Layers read from a ``.keras`` archive, and the shapes they map between.
@@ -322,11 +393,20 @@ def read_keras_bytes(data: bytes, limits: Limits) -> Network:
     with h5:
         audit_weights(h5, limits)
         try:
-            specs = _chain(archive.config)
+            every, chain, skip = _graph(archive.config)
             if "layers" not in h5:
                 raise Unsafe("the weights file has no 'layers' group")
-            groups = _weight_groups(h5["layers"], specs)
-            return Network(*_build(specs, groups))
+            found = _weight_groups(h5["layers"], every)
+            group = {id(spec): g for spec, g in zip(every, found, strict=True)}
+            layers, window, n_features, width = _build(
+                chain, [group[id(spec)] for spec in chain]
+            )
+            if skip is not None:
+                linear = _skip_linear(
+                    skip[1], group[id(skip[1])], window, n_features, width
+                )
+                layers = [SkipSum(tuple(layers), linear)]
+            return Network(layers, window, n_features, width)
         except _READ_ERRORS as exc:  # a config this reader does not understand
             detail = " ".join(str(exc).split())  # one line
             raise Rejected(

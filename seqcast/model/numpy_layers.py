@@ -20,6 +20,7 @@ __all__ = [
     "DenseLayer",
     "Layer",
     "RecurrentLayer",
+    "SkipSum",
 ]
 
 Layer = Callable[[Float32Array], Float32Array]
@@ -143,3 +144,22 @@ class DenseLayer:
         """Apply the layer."""
         y = x @ self.kernel
         return self.activation(y if self.bias is None else y + self.bias)
+
+
+@dataclass(frozen=True, slots=True)
+class SkipSum:
+    """A chain of layers plus a linear map of the flattened input, summed.
+
+    Keras' ``Flatten`` -> ``Dense`` -> ``Add`` beside the recurrent chain (see
+    ``seqcast.model.build``): ``chain(x) + linear(x.reshape(n, -1))``.
+    """
+
+    chain: tuple[Layer, ...]
+    linear: DenseLayer
+
+    def __call__(self, x: Float32Array) -> Float32Array:
+        """Apply the chain and the skip to windows (n, window, n_features)."""
+        y = x
+        for layer in self.chain:
+            y = layer(y)
+        return y + self.linear(x.reshape(len(x), -1))

@@ -98,7 +98,7 @@ def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
 
 def _parse(root: Node) -> ModelMeta:
     try:
-        config = RunConfig.from_dict(dict(root.get("config").mapping()))
+        config = RunConfig.from_dict(_with_old_defaults(root.get("config").mapping()))
         config.train.sizes  # noqa: B018 - a stored configuration is always resolved
     except ConfigError as exc:
         raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
@@ -157,6 +157,19 @@ _REQUIRED_CONFIG = {
     "train": ("window", "horizon", "scaler", "window_norm", "ensemble"),
 }
 """Fields that change what a forecast computes: a default in their place would be wrong."""
+
+
+def _with_old_defaults(raw: Any) -> dict[str, Any]:
+    """The stored config, with the values of options added since it was written.
+
+    A model saved before ``skip`` existed has no skip connection, whatever today's
+    default says.
+    """
+    out = dict(raw)
+    model = out.get("model")
+    if isinstance(model, dict) and "skip" not in model:
+        out["model"] = {**model, "skip": False}
+    return out
 
 
 def _check_config(node: Node, config: RunConfig) -> None:
