@@ -73,6 +73,7 @@ def test_stacked_bidirectional_layers_names_units_and_order() -> None:
         units=(4, 3, 2),
         bidirectional=True,
         dropout=0.1,
+        skip=False,
     )
     model = build_model(config, window=6, n_features=3, horizon=2)
     assert model.name == "seqcast"
@@ -291,3 +292,22 @@ def test_importing_the_modules_loads_no_keras() -> None:
         check=True,
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_skip_adds_a_linear_map_of_the_window_to_the_head() -> None:
+    model = build_model(ModelConfig(units=(3,)), window=5, n_features=2, horizon=4)
+    names = [layer.name for layer in model.layers]
+    assert {"skip_flatten", "skip_linear", "skip_add"} <= set(names)
+    assert model.get_layer("skip_linear").get_weights()[0].shape == (10, 4)
+    # The output is the recurrent head plus the skip: zero the head and the skip alone
+    # remains, x.flatten() @ kernel + bias.
+    head = model.get_layer("dense_head")
+    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+    x = np.random.default_rng(1).standard_normal((3, 5, 2)).astype(np.float32)
+    kernel, bias = model.get_layer("skip_linear").get_weights()
+    np.testing.assert_allclose(
+        model.predict(x, verbose=0),
+        x.reshape(3, -1) @ kernel + bias,
+        rtol=1e-5,
+        atol=1e-6,
+    )

@@ -151,8 +151,6 @@ class Forecaster:
             ConfigError: If the model covers several series and ``series`` is None.
             DataError: If no series has id ``series``.
         """
-        from seqcast.data.columns import listing, suggest
-
         records = self.artifact.meta.series
         if series is None:
             if len(records) == 1:
@@ -163,6 +161,8 @@ class Forecaster:
         for record in records:
             if record.id == series:
                 return record
+        from seqcast.data.columns import listing, suggest  # pandas: the error path only
+
         ids = [str(r.id) for r in records]
         raise DataError(
             f"The model at {self.artifact.path} has no series {series!r}. Series: {listing(ids)}.{suggest(series, ids)} Use --series with one of those."
