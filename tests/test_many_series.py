@@ -146,3 +146,19 @@ def test_training_scores_pool_every_series(
     assert meta["metrics"]["test"]["n_windows"] == expected
     assert meta["intervals"]["per_scale"] is True
     assert "verdict:" in output
+
+
+def test_a_long_file_without_id_col_names_the_key_column_and_never_suggests_merging(
+    tmp_path: Path,
+) -> None:
+    path, _ = _long_file(tmp_path)
+    result = CliRunner().invoke(
+        app, ["train", str(path), "--target", "sales", "--out", str(tmp_path / "m")]
+    )
+    assert result.exit_code != 0
+    assert (
+        "The file holds 3 series keyed by column 'store' (each date repeats once per series). Use --id-col store"
+        in result.output
+    )
+    assert "--duplicates" not in result.output
+    assert not (tmp_path / "m").exists()

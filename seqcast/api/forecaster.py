@@ -413,6 +413,7 @@ class Forecaster:
             DataError: If the frequency, columns or time grid differ from the model's.
         """
         from seqcast.data.frame import (
+            HiddenSeriesError,
             MissingColumnError,
             MissingValuesError,
             prepare_series,
@@ -440,6 +441,10 @@ class Forecaster:
             except MissingColumnError as exc:  # train's advice (--target) is not ours
                 raise DataError(
                     f"The data has no column {exc.column!r}, which the model reads. Columns: {exc.columns}. Give data with the columns the model was trained on (see `seqcast info`)."
+                ) from None
+            except HiddenSeriesError:  # nor is --id-col
+                raise DataError(
+                    f"The data holds several series, but the model at {art.path} was trained on one. Give that series' rows only."
                 ) from None
             except MissingValuesError as exc:  # nor is --fill, a training option
                 raise DataError(

@@ -129,6 +129,8 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     )
     values.index.name = "date"
     groups = _groups(table, config, target, rows)
+    if config.id_col is None and config.duplicates is DuplicatePolicy.ERROR:
+        _refuse_hidden_series(table, dates, date_col, value_cols)
     ordered = _order_each(values, rows, groups, date_col, config.duplicates, notes)
     offset = (
         _resolve_freq(config.freq)
@@ -161,6 +163,37 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         date_col,
         tuple(dict.fromkeys(notes)),
     )
+
+
+class HiddenSeriesError(DataError):
+    """A file of several series was read without ``id_col``; ``column`` keys them."""
+
+
+def _refuse_hidden_series(
+    table: pd.DataFrame, dates: pd.DatetimeIndex, date_col: str, used: list[str]
+) -> None:
+    """Refuse a long-format file read as one series: say which column keys the series.
+
+    When timestamps repeat and some other non-numeric column holds a few values that
+    make every (value, timestamp) pair unique, the file holds several series side by
+    side; combining their rows (``--duplicates mean``) would silently average them.
+    """
+    if not dates.duplicated().any():
+        return
+    for column in table.columns:
+        if column in used or column == date_col:
+            continue
+        keys = table[column].astype(str).str.strip()
+        if pd.to_numeric(keys, errors="coerce").notna().all():
+            continue
+        n_keys = keys.nunique()
+        if (
+            1 < n_keys < len(keys)
+            and not pd.Series(list(zip(keys, dates, strict=True))).duplicated().any()
+        ):
+            raise HiddenSeriesError(
+                f"The file holds {n_keys} series keyed by column {_q(str(column))} (each date repeats once per series). Use --id-col {column} to train one model over all of them, or --id-col {column} --series NAME for one."
+            )
 
 
 def _order_each(
