@@ -34,6 +34,21 @@ if TYPE_CHECKING:
     from seqcast.evaluation.intervals import Calibration
 
 
+POOLED_DEFAULTS: dict[str, Any] = {
+    "refit": True,
+    "patience": 20,
+    "epochs": 100,
+    "batch_size": 128,
+    "lr": 0.003,
+}
+"""Defaults of a model over several series where they differ from one series' (chosen on
+M1, see docs/ACCURACY.md): validation on the last horizon of hundreds of series is noisy
+from epoch to epoch, so early stopping waits longer; and the final fit learns from the
+newest rows of every series too; there are far more windows, so batches are larger
+(fewer steps per epoch) with a higher learning rate. A value given by the caller or a
+config file wins."""
+
+
 def train_pooled(
     series_set: SeriesSet,
     config: RunConfig,
@@ -51,6 +66,7 @@ def train_pooled(
     """
     from seqcast.api.training import TrainResult, warn_verdict
 
+    config = config.with_defaults(POOLED_DEFAULTS)
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
