@@ -295,7 +295,9 @@ def test_importing_the_modules_loads_no_keras() -> None:
 
 
 def test_skip_adds_a_linear_map_of_the_window_to_the_head() -> None:
-    model = build_model(ModelConfig(units=(3,)), window=5, n_features=2, horizon=4)
+    model = build_model(
+        ModelConfig(units=(3,), skip=True), window=5, n_features=2, horizon=4
+    )
     names = [layer.name for layer in model.layers]
     assert {"skip_flatten", "skip_linear", "skip_add"} <= set(names)
     assert model.get_layer("skip_linear").get_weights()[0].shape == (10, 4)

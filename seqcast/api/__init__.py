@@ -8,7 +8,8 @@ Example:
     >>> print(model.forecast(12).to_frame())
 """
 
-from seqcast.api.forecaster import Forecast, Forecaster, load
+from seqcast.api.forecast import Forecast
+from seqcast.api.forecaster import Forecaster, load
 from seqcast.api.training import TrainResult, backtest, train
 
 __all__ = ["Forecast", "Forecaster", "TrainResult", "backtest", "load", "train"]

@@ -1,5 +1,7 @@
 """Checks a trained model's inputs and outputs must pass: finite values, data on the model's grid.
 
+``matching_series`` prepares new data exactly as the model's training data was prepared.
+
 A non-finite forecast is an error with its own exit code (5), never an exit 0 with
 ``nan`` in the output; data that ends before the training data, or lies off its time
 grid, is refused; revised history is a warning.
@@ -7,16 +9,20 @@ grid, is refused; revised history is a warning.
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from seqcast._types import FloatArray
 from seqcast.data.calendar import iso_dates
-from seqcast.errors import DataError, NonFiniteError
+from seqcast.errors import DataError, NonFiniteError, SeqcastError
 
 if TYPE_CHECKING:
-    from seqcast.data.frame import Series
+    import pandas as pd
+
+    from seqcast.data.frame import Series, SeriesSet
     from seqcast.store.directory import Artifact
 
 
@@ -88,3 +94,52 @@ def check_against_training(
                 f"The data's '{art.target}' differs from the training data at {int(mismatch.sum())} of {len(overlap)} shared timestamps (first {iso_dates([first])[0]}); revised data? Forecasting from the data as given.",
                 name="data_mismatch",
             )
+
+
+def matching_series(
+    art: Artifact, data: str | Path | pd.DataFrame, series: str | None = None
+) -> tuple[SeriesSet, Series]:
+    """Prepare ``data`` as the model's training data was prepared, and check it fits.
+
+    Raises:
+        DataError: If the frequency, columns or time grid differ from the model's.
+    """
+    from seqcast.data.frame import (
+        HiddenSeriesError,
+        MissingColumnError,
+        MissingValuesError,
+        prepare_series,
+        read_data,
+    )
+
+    dc = art.config.data
+    if series is not None:
+        dc = dataclasses.replace(dc, series=series)
+    raw = read_data(data)
+    try:  # the data's own frequency, when it can be inferred
+        series_set, found = prepare_series(raw, dataclasses.replace(dc, freq=None))
+    except SeqcastError:
+        series_set = None
+    if series_set is not None and series_set.freq != art.freq:
+        raise DataError(
+            f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
+        )
+    if series_set is None:
+        try:
+            series_set, found = prepare_series(
+                raw, dataclasses.replace(dc, freq=art.freq)
+            )
+        except MissingColumnError as exc:  # train's advice (--target) is not ours
+            raise DataError(
+                f"The data has no column {exc.column!r}, which the model reads. Columns: {exc.columns}. Give data with the columns the model was trained on (see `seqcast info`)."
+            ) from None
+        except HiddenSeriesError:  # nor is --id-col
+            raise DataError(
+                f"The data holds several series, but the model at {art.path} was trained on one. Give that series' rows only."
+            ) from None
+        except MissingValuesError as exc:  # nor is --fill, a training option
+            raise DataError(
+                f"{exc.found}. The model was trained with fill={dc.fill.value}: fill or drop them in the data, or retrain with a fill policy (`seqcast train ... --fill ffill`)."
+            ) from None
+    check_against_training(art, found, series)
+    return series_set, found

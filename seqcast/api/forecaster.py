@@ -9,20 +9,19 @@ Example:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from seqcast._types import Float32Array, FloatArray
-from seqcast.api.checks import check_against_training, check_finite
+from seqcast.api.checks import check_finite, matching_series
+from seqcast.api.forecast import Forecast, future_dates
 from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
-from seqcast.errors import ConfigError, DataError, SeqcastError
+from seqcast.errors import ConfigError, DataError
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.model.pipeline import Predict, Prep, mean_predict
 from seqcast.model.pooled import pad_rows
@@ -39,63 +38,6 @@ if TYPE_CHECKING:
     from seqcast.data.frame import Series, SeriesSet
     from seqcast.evaluation.backtest import BacktestResult
     from seqcast.store.schema import SeriesRecord
-
-
-@dataclass(frozen=True, slots=True)
-class Forecast:
-    """Forecast values with their timestamps, continuing the series' frequency.
-
-    Attributes:
-        target: Name of the forecast column.
-        dates: ISO timestamps, one per step.
-        values: Forecast values in the series' own units, shape (steps,).
-        origin: Timestamp of the last observation the forecast starts from.
-        engine: ``numpy`` or ``keras``.
-        bands: Interval level label (``"80"``) mapped to (lower, upper) arrays of
-            shape (steps,); see :mod:`seqcast.evaluation.intervals`.
-        series: The series' id, for a model over several series (else None).
-        id_col: The id column's name in the training data (with ``series``).
-    """
-
-    target: str
-    dates: tuple[str, ...]
-    values: FloatArray
-    origin: str
-    engine: str
-    bands: dict[str, tuple[FloatArray, FloatArray]] = dataclasses.field(
-        default_factory=dict
-    )
-    series: str | None = None
-    id_col: str | None = None
-
-    def rows(self) -> list[dict[str, Any]]:
-        """Return one dict per step: ``{"date": ..., target: ..., "lower_80": ...}``."""
-        first: dict[str, Any] = {}
-        if self.series is not None:
-            first[self.id_col or "id"] = self.series
-        rows: list[dict[str, Any]] = [
-            {**first, "date": d, self.target: float(v)}
-            for d, v in zip(self.dates, self.values, strict=True)
-        ]
-        for label, (lower, upper) in self.bands.items():
-            for row, lo, hi in zip(rows, lower, upper, strict=True):
-                row[f"lower_{label}"] = float(lo)
-                row[f"upper_{label}"] = float(hi)
-        return rows
-
-    def to_frame(self) -> pd.DataFrame:
-        """Return a DataFrame with ``date``, the target and any interval columns."""
-        import pandas as pd
-
-        frame = pd.DataFrame(
-            {"date": pd.to_datetime(list(self.dates)), self.target: self.values}
-        )
-        if self.series is not None:
-            frame.insert(0, self.id_col or "id", self.series)
-        for label, (lower, upper) in self.bands.items():
-            frame[f"lower_{label}"] = lower
-            frame[f"upper_{label}"] = upper
-        return frame
 
 
 def load(path: str | Path, *, engine: Engine = Engine.AUTO) -> Forecaster:
@@ -244,7 +186,7 @@ class Forecaster:
         bands = self.interval_bands(values, intervals, record)
         for label, band in bands.items():
             check_finite(np.concatenate(band), f"The {label}% interval of {art.path}")
-        dates = _future_dates(origin, art.freq, steps)
+        dates = future_dates(origin, art.freq, steps)
         return Forecast(
             target=art.target,
             dates=tuple(dates),
@@ -409,49 +351,12 @@ class Forecaster:
     ) -> tuple[SeriesSet, Series]:
         """Prepare ``data`` as the model's training data was prepared, and check it fits.
 
+        ``series`` picks one series of a model over several (see :meth:`record`).
+
         Raises:
             DataError: If the frequency, columns or time grid differ from the model's.
         """
-        from seqcast.data.frame import (
-            HiddenSeriesError,
-            MissingColumnError,
-            MissingValuesError,
-            prepare_series,
-            read_data,
-        )
-
-        art = self.artifact
-        dc = art.config.data
-        if series is not None:
-            dc = dataclasses.replace(dc, series=series)
-        raw = read_data(data)
-        try:  # the data's own frequency, when it can be inferred
-            series_set, found = prepare_series(raw, dataclasses.replace(dc, freq=None))
-        except SeqcastError:
-            series_set = None
-        if series_set is not None and series_set.freq != art.freq:
-            raise DataError(
-                f"The data has frequency {series_set.freq} but the model was trained on {art.freq}. Give data at the model's frequency."
-            )
-        if series_set is None:
-            try:
-                series_set, found = prepare_series(
-                    raw, dataclasses.replace(dc, freq=art.freq)
-                )
-            except MissingColumnError as exc:  # train's advice (--target) is not ours
-                raise DataError(
-                    f"The data has no column {exc.column!r}, which the model reads. Columns: {exc.columns}. Give data with the columns the model was trained on (see `seqcast info`)."
-                ) from None
-            except HiddenSeriesError:  # nor is --id-col
-                raise DataError(
-                    f"The data holds several series, but the model at {art.path} was trained on one. Give that series' rows only."
-                ) from None
-            except MissingValuesError as exc:  # nor is --fill, a training option
-                raise DataError(
-                    f"{exc.found}. The model was trained with fill={dc.fill.value}: fill or drop them in the data, or retrain with a fill policy (`seqcast train ... --fill ffill`)."
-                ) from None
-        check_against_training(art, found, series)
-        return series_set, found
+        return matching_series(self.artifact, data, series)
 
     def _first_row(self, timestamp: Any, record: SeriesRecord | None = None) -> int:
         """Return the row of ``timestamp`` counted from the series' first training row."""
@@ -508,17 +413,3 @@ def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
     return mean_predict(
         [KerasModel(artifact.keras_model(i)).predict for i in members]
     ), "keras"
-
-
-def _future_dates(origin: str, freq: str, steps: int) -> list[str]:
-    """Timestamps after ``origin``: NumPy for common aliases, pandas for the rest."""
-    from seqcast.data.calendar import UnsupportedFrequencyError, future_dates
-
-    try:
-        return future_dates(origin, freq, steps)
-    except UnsupportedFrequencyError:
-        import pandas as pd
-
-        from seqcast.data.frame import future_index
-
-        return iso_dates(future_index(pd.Timestamp(origin), freq, steps))

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqcast.api.records import history, provenance, series_record
+from seqcast.api.records import model_meta, resolved_data, save_models, series_record
 from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
 from seqcast.evaluation.baselines import season_for_freq
@@ -24,8 +24,6 @@ from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, pool_evaluations, score_windows
 from seqcast.model.pooled import PooledFit, fit_pooled
 from seqcast.prep.sizing import resolve_pool_sizes
-from seqcast.store.directory import member_file, save_artifact
-from seqcast.store.schema import Columns, ModelMeta
 
 if TYPE_CHECKING:
     from seqcast.api.training import TrainResult
@@ -40,12 +38,15 @@ POOLED_DEFAULTS: dict[str, Any] = {
     "epochs": 100,
     "batch_size": 128,
     "lr": 0.003,
+    "skip": True,
 }
 """Defaults of a model over several series where they differ from one series' (chosen on
 M1, see docs/ACCURACY.md): validation on the last horizon of hundreds of series is noisy
 from epoch to epoch, so early stopping waits longer; and the final fit learns from the
 newest rows of every series too; there are far more windows, so batches are larger
-(fewer steps per epoch) with a higher learning rate. A value given by the caller or a
+(fewer steps per epoch) with a higher learning rate; and a linear skip connection
+beside the recurrent layers (it helped the global model on M1's yearly and quarterly
+series). A value given by the caller or a
 config file wins."""
 
 
@@ -67,16 +68,7 @@ def train_pooled(
     from seqcast.api.training import TrainResult, warn_verdict
 
     config = config.with_defaults(POOLED_DEFAULTS)
-    config = dataclasses.replace(
-        config,
-        data=dataclasses.replace(
-            config.data,
-            target=series_set.target,
-            date_col=series_set.date_col,
-            features=series_set.features,
-            freq=series_set.freq,
-        ),
-    )
+    config = resolved_data(config, series_set, None)
     values = [s.data.to_numpy(dtype=np.float64) for s in series_set.series]
     dates = [iso_dates(s.data.index) for s in series_set.series]
     season = season_for_freq(series_set.freq)
@@ -107,41 +99,17 @@ def train_pooled(
         )
         for k, s in enumerate(series_set.series)
     )
-    meta = ModelMeta(
-        provenance=provenance(
-            command=command,
-            seed=tc.seed,
-            device=fitted.device,
-            source=source,
-            data=data,
-        ),
-        config=config,
-        columns=Columns(
-            target=series_set.target,
-            features=tuple(series_set.features),
-            date_col=series_set.date_col,
-            freq=series_set.freq,
-        ),
-        series=records,
-        history=history(fitted.fits, tc.seed),
-        test=evaluation,
-        test_coverage=coverage,
-        intervals=calibration,
+    meta = model_meta(
+        config,
+        series_set,
+        records,
+        fitted.fits,
+        device=fitted.device,
+        origin=(command, source, data),
+        scores=(evaluation, coverage, calibration),
     )
-    path = None
-    if out is not None:
-        path = save_artifact(
-            out,
-            fitted.models[0].save,
-            meta,
-            lock_timeout=lock_timeout,
-            extra_files=[
-                (member_file(i), member.save)
-                for i, member in enumerate(fitted.models[1:], start=1)
-            ],
-        )
     return TrainResult(
-        path=path,
+        path=save_models(out, fitted.models, meta, lock_timeout),
         config=config,
         fit=fitted.fits[0],
         evaluation=evaluation,

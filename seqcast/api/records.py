@@ -18,18 +18,26 @@ from seqcast._types import FloatArray
 from seqcast._version import __version__
 from seqcast.data.source import Source, source_of
 from seqcast.evaluation.metrics import mase_scale
-from seqcast.store.directory import member_file
+from seqcast.store.directory import member_file, save_artifact
 from seqcast.store.schema import (
+    Columns,
     History,
     LastWindow,
     MaseScale,
     Member,
+    ModelMeta,
     Provenance,
     SeriesRecord,
     Split,
 )
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
+    from seqcast.config import RunConfig
+    from seqcast.data.frame import SeriesSet
+    from seqcast.evaluation.intervals import Calibration
+    from seqcast.evaluation.scoring import Evaluation
     from seqcast.model.pipeline import Prep
     from seqcast.model.training import FitResult
     from seqcast.prep.windows import SplitBounds
@@ -145,4 +153,78 @@ def history(fits: Sequence[FitResult], seed: int) -> History:
             )
             for i, f in enumerate(fits)
         ),
+    )
+
+
+def resolved_data(
+    config: RunConfig, series_set: SeriesSet, series: str | None
+) -> RunConfig:
+    """``config`` with the columns and frequency the data preparation found filled in."""
+    import dataclasses
+
+    return dataclasses.replace(
+        config,
+        data=dataclasses.replace(
+            config.data,
+            target=series_set.target,
+            date_col=series_set.date_col,
+            features=series_set.features,
+            freq=series_set.freq,
+            series=series,
+        ),
+    )
+
+
+def model_meta(
+    config: RunConfig,
+    series_set: SeriesSet,
+    records: tuple[SeriesRecord, ...],
+    fits: Sequence[FitResult],
+    *,
+    device: str,
+    origin: tuple[Sequence[str] | None, Source | None, Any],
+    scores: tuple[Evaluation | None, dict[str, float] | None, Calibration | None],
+) -> ModelMeta:
+    """Assemble the whole ``seqcast.json``.
+
+    ``origin`` is (command, source, data); ``scores`` is (test evaluation, test
+    coverage, interval calibration).
+    """
+    command, source, data = origin
+    test, coverage, calibration = scores
+    seed = config.train.seed
+    return ModelMeta(
+        provenance=provenance(
+            command=command, seed=seed, device=device, source=source, data=data
+        ),
+        config=config,
+        columns=Columns(
+            target=series_set.target,
+            features=tuple(series_set.features),
+            date_col=series_set.date_col,
+            freq=series_set.freq,
+        ),
+        series=records,
+        history=history(fits, seed),
+        test=test,
+        test_coverage=coverage,
+        intervals=calibration,
+    )
+
+
+def save_models(
+    out: Path | None, models: Sequence[Any], meta: ModelMeta, lock_timeout: float
+) -> Path | None:
+    """Write the model directory atomically (member 0 and the others); None without ``out``."""
+    if out is None:
+        return None
+    return save_artifact(
+        out,
+        models[0].save,
+        meta,
+        lock_timeout=lock_timeout,
+        extra_files=[
+            (member_file(i), member.save)
+            for i, member in enumerate(models[1:], start=1)
+        ],
     )

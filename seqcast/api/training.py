@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from seqcast._types import FloatArray, IntArray
-from seqcast.api.records import history, provenance, series_record
+from seqcast.api.records import model_meta, resolved_data, save_models, series_record
 from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
@@ -31,16 +31,13 @@ from seqcast.evaluation.baselines import season_for_freq
 from seqcast.evaluation.intervals import DEFAULT_LEVELS
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, score_windows
-from seqcast.model.pipeline import fit_values
+from seqcast.model.pipeline import Fitted, fit_values
 from seqcast.prep.sizing import default_horizon, resolve_sizes
 from seqcast.store.directory import (
     check_replaceable,
-    member_file,
     output_lock,
-    save_artifact,
 )
 from seqcast.store.schema import (
-    Columns,
     ModelMeta,
 )
 
@@ -49,6 +46,7 @@ __all__ = ["TrainResult", "backtest", "train"]
 if TYPE_CHECKING:
     import pandas as pd
 
+    from seqcast.data.frame import Series, SeriesSet
     from seqcast.model.training import FitResult
 
 
@@ -171,106 +169,102 @@ def _train(
             source=source,
             lock_timeout=lock_timeout,
         )
-    config = dataclasses.replace(
+    return _train_one(
+        series_set,
+        series,
         config,
-        data=dataclasses.replace(
-            config.data,
-            target=series_set.target,
-            date_col=series_set.date_col,
-            features=series_set.features,
-            freq=series_set.freq,
-            series=series.id if len(series_set.series) > 1 else config.data.series,
-        ),
+        progress=progress,
+        origin=(command, source, data),
+        out=out,
+        lock_timeout=lock_timeout,
+    )
+
+
+def _train_one(
+    series_set: SeriesSet,
+    series: Series,
+    config: RunConfig,
+    *,
+    progress: Callable[[str], None] | None,
+    origin: tuple[Sequence[str] | None, Source | None, Any],
+    out: Path | None,
+    lock_timeout: float,
+) -> TrainResult:
+    """Fit, score and save a model of one series (the caller holds the lock on ``out``)."""
+    several = len(series_set.series) > 1
+    config = resolved_data(
+        config, series_set, series.id if several else config.data.series
     )
     values = series.data.to_numpy(dtype=np.float64)
     dates = iso_dates(series.data.index)
     season = season_for_freq(series_set.freq)
     sized, sizing_notes = resolve_sizes(config.train, len(values), season)
     config = dataclasses.replace(config, train=sized)
-    tc = config.train
     fitted = fit_values(values, config, season=season, progress=progress)
-    bounds, fit, device = fitted.bounds, fitted.fit, fitted.device
-    val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
-    test_starts = bounds.starts("test", tc.sizes[0], tc.sizes[1])
+    scores = _score_one(fitted, values, dates, season)
+    record = series_record(
+        series.id,
+        values,
+        dates,
+        series_set.notes,
+        bounds=fitted.bounds,
+        fit_end=fitted.fit_end,
+        sizes=config.train.sizes,
+        prep=fitted.prep,
+        season=season,
+    )
+    meta = model_meta(
+        config,
+        series_set,
+        (record,),
+        fitted.fits,
+        device=fitted.device,
+        origin=origin,
+        scores=scores,
+    )
+    return TrainResult(
+        path=save_models(out, fitted.models, meta, lock_timeout),
+        config=config,
+        fit=fitted.fit,
+        evaluation=scores[0],
+        device=fitted.device,
+        notes=(*series_set.notes, *sizing_notes),
+        meta=meta,
+    )
 
-    scale = mase_scale(values[: bounds.train_end, 0], season)
+
+def _score_one(
+    fitted: Fitted, values: FloatArray, dates: list[str], season: int
+) -> tuple[Evaluation | None, dict[str, float] | None, Any]:
+    """Warn on the validation verdict; return test scores, test coverage, calibration."""
+    tc = fitted.config.train
+    window, horizon = tc.sizes
+    val_starts = fitted.bounds.starts("validation", window, horizon)
+    test_starts = fitted.bounds.starts("test", window, horizon)
+    scale = mase_scale(values[: fitted.bounds.train_end, 0], season)
     calibration, coverage = _calibrate_intervals(fitted, values)
-    if len(val_starts):
-        validation = score_windows(
+
+    def scored(starts: IntArray, predicted: FloatArray) -> Evaluation:
+        return score_windows(
             values[:, 0],
-            val_starts,
-            tc.sizes[0],
-            tc.sizes[1],
-            fitted.predict_starts(val_starts),
-            season=season,
-            scale=scale,
-            dates=dates,
-        )
-        warn_verdict(validation, fit, tc.epochs)
-    evaluation = None
-    if len(test_starts):
-        predicted = fitted.predict_starts(test_starts)
-        coverage = _test_coverage(calibration, values, test_starts, tc, predicted)
-        evaluation = score_windows(
-            values[:, 0],
-            test_starts,
-            tc.sizes[0],
-            tc.sizes[1],
+            starts,
+            window,
+            horizon,
             predicted,
             season=season,
             scale=scale,
             dates=dates,
         )
 
-    record = series_record(
-        series.id,
-        values,
-        dates,
-        series_set.notes,
-        bounds=bounds,
-        fit_end=fitted.fit_end,
-        sizes=tc.sizes,
-        prep=fitted.prep,
-        season=season,
-    )
-    meta = ModelMeta(
-        provenance=provenance(
-            command=command, seed=tc.seed, device=device, source=source, data=data
-        ),
-        config=config,
-        columns=Columns(
-            target=series_set.target,
-            features=tuple(series_set.features),
-            date_col=series_set.date_col,
-            freq=series_set.freq,
-        ),
-        series=(record,),
-        history=history(fitted.fits, tc.seed),
-        test=evaluation,
-        test_coverage=coverage,
-        intervals=calibration,
-    )
-    path = None
-    if out is not None:
-        path = save_artifact(
-            out,
-            fitted.models[0].save,
-            meta,
-            lock_timeout=lock_timeout,
-            extra_files=[
-                (member_file(i), member.save)
-                for i, member in enumerate(fitted.models[1:], start=1)
-            ],
-        )
-    return TrainResult(
-        path=path,
-        config=config,
-        fit=fit,
-        evaluation=evaluation,
-        device=device,
-        notes=(*series_set.notes, *sizing_notes),
-        meta=meta,
-    )
+    if len(val_starts):
+        validation = scored(val_starts, fitted.predict_starts(val_starts))
+        warn_verdict(validation, fitted.fit, tc.epochs)
+    evaluation = None
+    if len(test_starts):
+        predicted = fitted.predict_starts(test_starts)
+        coverage = _test_coverage(calibration, values, test_starts, tc, predicted)
+        evaluation = scored(test_starts, predicted)
+    return evaluation, coverage, calibration
 
 
 def backtest(

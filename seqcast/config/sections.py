@@ -109,7 +109,8 @@ class ModelConfig:
         skip: Add a linear map of the whole input window to the forecast, beside the
             recurrent layers: an autoregressive skip connection, so that the network
             learns the linear part directly and the recurrent layers what is left.
-            Models saved before it existed have none.
+            Off for one series (not measured to help there); on for a model over
+            several series. Models saved before it existed have none.
     """
 
     model: ModelKind = option(ModelKind.LSTM, "Architecture: rnn, lstm, gru, stacked.")
@@ -127,7 +128,7 @@ class ModelConfig:
         0.0, "Dropout between layers (never recurrent dropout).", min=0.0, max=0.99
     )
     skip: bool = option(
-        True,
+        False,
         "Add a linear map of the input window to the forecast (an autoregressive skip connection beside the recurrent layers).",
     )
 
