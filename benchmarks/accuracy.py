@@ -143,13 +143,56 @@ def train_and_forecast(
     started = time.perf_counter()
     result = seqcast.train(frame, out=out, horizon=horizon, **sets)
     seconds = time.perf_counter() - started
-    forecast = seqcast.load(out).forecast(horizon).values
+    forecast = with_bands(
+        lambda levels: seqcast.load(out).forecast(horizon, intervals=levels)
+    )
     info = {
         "window": result.config.train.window,
         "best_epoch": result.fit.best_epoch,
         "epochs_run": result.fit.epochs_run,
+        "bands": bands_of(forecast),
     }
-    return np.asarray(forecast, dtype=np.float64), seconds, info
+    return np.asarray(forecast.values, dtype=np.float64), seconds, info
+
+
+LEVELS = (0.8, 0.95)
+
+
+def with_bands(make: Any) -> Any:
+    """The forecast with its 80% and 95% bands, or without where none were calibrated."""
+    import seqcast
+
+    try:
+        return make(LEVELS)
+    except seqcast.ConfigError:  # no calibration (no validation windows)
+        return make(())
+
+
+def bands_of(forecast: Any) -> dict[str, list[list[float]]]:
+    return {
+        k: [list(map(float, lo)), list(map(float, hi))]
+        for k, (lo, hi) in forecast.bands.items()
+    }
+
+
+def coverage_line(rows: list[dict[str, Any]]) -> str:
+    """Share of held-out points inside each level's band, per category and overall."""
+    parts = []
+    for label in ("80", "95"):
+        cells = []
+        for c in [*sorted({r["category"] for r in rows}), None]:
+            got = [
+                r["inside"][label]
+                for r in rows
+                if label in r["inside"] and (c is None or r["category"] == c)
+            ]
+            if got:
+                cells.append(
+                    f"{c or 'all'} {100 * statistics.fmean(got):.1f}% (n={len(got)})"
+                )
+        if cells:
+            parts.append(f"{label}% intervals cover " + ", ".join(cells))
+    return "; ".join(parts) if parts else "no intervals (no calibration)"
 
 
 def pooled_forecasts(
@@ -200,11 +243,16 @@ def pooled_forecasts(
             file=sys.stderr,
             flush=True,
         )
-        for forecast in seqcast.load(model).forecast_all(rows[0]["horizon"]):
+        loaded = seqcast.load(model)
+        for forecast in with_bands(
+            lambda levels, loaded=loaded, h=rows[0]["horizon"]: loaded.forecast_all(
+                h, intervals=levels
+            )
+        ):
             out[int(str(forecast.series))] = (
                 np.asarray(forecast.values, dtype=np.float64),
                 seconds / len(rows),
-                info,
+                {**info, "bands": bands_of(forecast)},
             )
     return out
 
@@ -374,6 +422,10 @@ def main() -> None:
             for name in ("seqcast", *REFERENCES):
                 f = forecast if name == "seqcast" else arrays[f"{name}{i}"]
                 row["smape"][name], row["mase"][name] = scores(x, xx, f, season)
+            row["inside"] = {
+                label: float(np.mean((xx >= np.array(lo)) & (xx <= np.array(hi))))
+                for label, (lo, hi) in row.pop("bands").items()
+            }
             rows.append(row)
             print(
                 f"{k + 1}/{len(refs['series'])} {m['id']} ({m['category']}, n={len(x)}): seqcast MASE {row['mase']['seqcast']:.3f}, seasonal naive {row['mase']['seasonal_naive']:.3f}, AutoETS {row['mase']['ets']:.3f} in {seconds:.1f} s",
@@ -391,7 +443,7 @@ def main() -> None:
         + ", ".join(f"{k} {v:.0f} s" for k, v in refs["seconds"].items())
     )
     command = "python benchmarks/accuracy.py " + " ".join(sys.argv[1:])
-    text = table(summary) + "\n\n" + timing + "\n"
+    text = table(summary) + "\n\n" + timing + "\n\n" + coverage_line(rows) + "\n"
     print(
         f"\n{command}\n\nGeometric mean of relative MASE (vs seasonal naive; below 1 beats it):\n\n{text}"
     )
