@@ -154,39 +154,7 @@ def fit_pooled(
     runtime.import_keras_quietly()
     tc = config.train
     window, horizon = tc.sizes
-    preps: list[Prep] = []
-    bounds: list[SplitBounds] = []
-    scaled_parts: list[FloatArray] = []
-    parts: dict[str, list[IntArray]] = {"train": [], "validation": [], "all": []}
-    offset = 0
-    for values in series:
-        b = pool_bounds(len(values), window, horizon, tc.val_fraction, tc.test_fraction)
-        transform = fit_transform(
-            values[: b.train_end, 0],
-            transform=tc.transform,
-            deseasonalize=tc.deseasonalize,
-            season=season,
-        )
-        z = transform.forward_values(values)
-        prep = Prep(transform, Scaler(tc.scaler).fit(z[: b.train_end]))
-        preps.append(prep)
-        bounds.append(b)
-        scaled_parts.append(prep.scaler.transform(z))
-        n = len(values)
-        everything = SplitBounds(n_steps=n, train_end=n, val_end=n)
-        for name, (bb, part) in {
-            "train": (b, "train"),
-            "validation": (b, "validation"),
-            "all": (everything, "train"),
-        }.items():
-            if n >= window + horizon:
-                parts[name].append(bb.starts(part, window, horizon) + offset)  # type: ignore[arg-type]
-        offset += n
-    scaled = np.concatenate(scaled_parts)
-    starts = {
-        name: np.concatenate(found) if found else np.empty(0, dtype=np.int64)
-        for name, found in parts.items()
-    }
+    preps, bounds, scaled, starts = _prepare(series, config, season)
     if not len(starts["train"]):
         raise DataError(
             f"None of the {len(series)} series holds a training window of window={window} + horizon={horizon} rows. Use a smaller --window or --horizon, or load more history."
@@ -205,13 +173,56 @@ def fit_pooled(
     return PooledFit(
         models=final,
         holdout=holdout,
-        preps=tuple(preps),
-        bounds=tuple(bounds),
+        preps=preps,
+        bounds=bounds,
         fits=fits,
         config=config,
         values=tuple(series),
         device=device,
     )
+
+
+def _prepare(
+    series: Sequence[FloatArray], config: RunConfig, season: int
+) -> tuple[tuple[Prep, ...], tuple[SplitBounds, ...], FloatArray, dict[str, IntArray]]:
+    """Split, transform and scale each series on its own; lay them end to end.
+
+    Returns each series' preparation and split, the scaled rows of every series in
+    one array, and the window starts into it: ``train`` and ``validation`` (the
+    holdout fit) and ``all`` (every window, for the final fit).
+    """
+    tc = config.train
+    window, horizon = tc.sizes
+    preps: list[Prep] = []
+    bounds: list[SplitBounds] = []
+    scaled_parts: list[FloatArray] = []
+    parts: dict[str, list[IntArray]] = {"train": [], "validation": [], "all": []}
+    offset = 0
+    for values in series:
+        n = len(values)
+        b = pool_bounds(n, window, horizon, tc.val_fraction, tc.test_fraction)
+        transform = fit_transform(
+            values[: b.train_end, 0],
+            transform=tc.transform,
+            deseasonalize=tc.deseasonalize,
+            season=season,
+        )
+        z = transform.forward_values(values)
+        prep = Prep(transform, Scaler(tc.scaler).fit(z[: b.train_end]))
+        preps.append(prep)
+        bounds.append(b)
+        scaled_parts.append(prep.scaler.transform(z))
+        if n >= window + horizon:  # shorter series hold no window, only a forecast
+            everything = SplitBounds(n_steps=n, train_end=n, val_end=n)
+            parts["train"].append(b.starts("train", window, horizon) + offset)
+            parts["validation"].append(b.starts("validation", window, horizon) + offset)
+            parts["all"].append(everything.starts("train", window, horizon) + offset)
+        offset += n
+    starts = {
+        name: np.concatenate(found) if found else np.empty(0, dtype=np.int64)
+        for name, found in parts.items()
+    }
+    return tuple(preps), tuple(bounds), np.concatenate(scaled_parts), starts
 
 
 def forecast_pooled(

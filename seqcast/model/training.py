@@ -116,23 +116,9 @@ def fit(
             _batches_per_epoch(train, config.batch_size) * config.epochs
         ),
     )
-    monitor = "loss" if validation is None else "val_loss"
-    guard = _make_divergence_guard(keras)
-    callbacks: list[Any] = []
-    if progress is not None:
-        callbacks.append(_make_progress(keras, progress, config.epochs))
-    callbacks.append(guard)
-    early_stopping = None
-    if config.patience > 0:
-        early_stopping = keras.callbacks.EarlyStopping(
-            monitor=monitor,
-            mode="min",
-            patience=config.patience,
-            restore_best_weights=True,
-            verbose=0,
-        )
-        callbacks.append(early_stopping)
-
+    callbacks, guard, early_stopping = _callbacks(
+        keras, config, "loss" if validation is None else "val_loss", progress
+    )
     kwargs: dict[str, Any] = {
         "epochs": config.epochs,
         "callbacks": callbacks,
@@ -156,12 +142,44 @@ def fit(
         raise ConfigError(
             f"Training diverged: {name} became {value} at epoch {epoch} with lr={config.lr}. Lower --lr, or use --scaler standard."
         )
-    loss = tuple(float(v) for v in history.history.get("loss", ()))
-    val_loss = tuple(float(v) for v in history.history.get("val_loss", ()))
+    return _result(history.history, early_stopping, config.epochs, seconds)
+
+
+def _callbacks(
+    keras: Any,
+    config: TrainConfig,
+    monitor: str,
+    progress: Callable[[str], None] | None,
+) -> tuple[list[Any], Any, Any]:
+    """Progress lines, the divergence guard and early stopping (None when patience is 0)."""
+    guard = _make_divergence_guard(keras)
+    callbacks: list[Any] = []
+    if progress is not None:
+        callbacks.append(_make_progress(keras, progress, config.epochs))
+    callbacks.append(guard)
+    early_stopping = None
+    if config.patience > 0:
+        early_stopping = keras.callbacks.EarlyStopping(
+            monitor=monitor,
+            mode="min",
+            patience=config.patience,
+            restore_best_weights=True,
+            verbose=0,
+        )
+        callbacks.append(early_stopping)
+    return callbacks, guard, early_stopping
+
+
+def _result(
+    history: dict[str, Any], early_stopping: Any, epochs: int, seconds: float
+) -> FitResult:
+    """Summarise Keras' history and how early stopping ended training."""
+    loss = tuple(float(v) for v in history.get("loss", ()))
+    val_loss = tuple(float(v) for v in history.get("val_loss", ()))
     epochs_run = len(loss)
     if early_stopping is not None and early_stopping.best_weights is not None:
         best_epoch = int(early_stopping.best_epoch) + 1
-        stopped_early = epochs_run < config.epochs
+        stopped_early = epochs_run < epochs
     else:
         best_epoch = epochs_run
         stopped_early = False
