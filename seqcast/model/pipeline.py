@@ -171,6 +171,7 @@ def fit_values(
         transform=tc.transform,
         deseasonalize=tc.deseasonalize,
         season=season,
+        later=values[bounds.train_end :, 0],
     )
     z = transform.forward_values(values)
     prep = Prep(transform, Scaler(tc.scaler).fit(z[: bounds.train_end]))

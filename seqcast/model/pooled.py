@@ -206,6 +206,7 @@ def _prepare(
             transform=tc.transform,
             deseasonalize=tc.deseasonalize,
             season=season,
+            later=values[b.train_end :, 0],
         )
         z = transform.forward_values(values)
         prep = Prep(transform, Scaler(tc.scaler).fit(z[: b.train_end]))

@@ -136,6 +136,7 @@ def fit_transform(
     transform: Transform,
     deseasonalize: Deseasonalize,
     season: int,
+    later: npt.ArrayLike = (),
 ) -> TargetTransform:
     """Fit the target transform on the training part of a series.
 
@@ -148,12 +149,17 @@ def fit_transform(
             ``auto`` (classical whenever the training part holds two seasons: on M1 it
             beat the test, which leaves too many seasonal series alone).
         season: Season length ``m``; 1 turns deseasonalisation off.
+        later: The target's rows after the training part, which the model reads as
+            inputs (validation windows, the final fit, the stored last window). Only
+            their sign is looked at: log needs them positive too, or a zero there
+            would become -inf. Nothing is fitted on them.
 
     Returns:
         The fitted transform.
     """
     y = np.asarray(train_target, dtype=np.float64)
-    positive = bool(len(y)) and bool(np.all(y > 0.0))
+    rest = np.asarray(later, dtype=np.float64)
+    positive = bool(len(y)) and bool(np.all(y > 0.0)) and bool(np.all(rest > 0.0))
     if transform is Transform.AUTO:
         kind = Transform.LOG if positive else Transform.NONE
     elif transform is Transform.LOG and not positive:
