@@ -114,3 +114,35 @@ def test_round_trip_through_json() -> None:
     assert TargetTransform.from_dict(tr.to_dict()) == tr
     with pytest.raises(Exception, match="3 seasonal indices for season 4"):
         TargetTransform.from_dict({"kind": "log", "season": 4, "indices": [0, 0, 0]})
+
+
+def test_a_zero_after_the_training_part_rules_out_the_log() -> None:
+    train = np.arange(1.0, 25.0)
+    positive_later = fit_transform(
+        train, transform=Transform.AUTO, deseasonalize=Deseasonalize.NONE, season=1,
+        later=np.array([3.0, 4.0]),
+    )  # fmt: skip
+    zero_later = fit_transform(
+        train, transform=Transform.AUTO, deseasonalize=Deseasonalize.NONE, season=1,
+        later=np.array([3.0, 0.0]),
+    )  # fmt: skip
+    assert positive_later.kind is Transform.LOG
+    assert zero_later.kind is Transform.NONE
+    # The model reads those later rows as inputs: under the log, 0 would be -inf.
+    assert np.all(np.isfinite(zero_later.forward(np.array([3.0, 0.0]))))
+
+
+def test_a_global_model_trains_when_one_series_has_a_zero_late() -> None:
+    from seqcast.config import RunConfig
+    from seqcast.model.pooled import fit_pooled, forecast_pooled
+
+    t = np.arange(40.0)
+    ok = (10 + t).reshape(-1, 1)
+    late_zero = (5 + t).reshape(-1, 1)
+    late_zero[-3, 0] = 0.0  # in the test part: the training part is positive
+    config = RunConfig().with_overrides(
+        {"window": 4, "horizon": 2, "units": "3", "epochs": 1, "patience": 0}
+    )
+    fitted = fit_pooled([ok, late_zero], config, season=1)
+    assert [p.transform.kind for p in fitted.preps] == [Transform.LOG, Transform.NONE]
+    assert all(np.all(np.isfinite(f)) for f in forecast_pooled(fitted))
