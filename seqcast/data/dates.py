@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections import Counter
@@ -323,9 +324,25 @@ def _pandas_alias(index: pd.DatetimeIndex) -> str | None:
     """Return ``pd.infer_freq``'s alias for 3 or more dates, or None."""
     if len(index) < 3:
         return None
-    with pd.option_context("future.infer_freq_returns_offset", True):
+    with contextlib.ExitStack() as stack:
+        if _OFFSET_OPTION_KNOWN:  # pandas 3 warns without it; pandas 2.2 lacks it
+            stack.enter_context(pd.option_context(_OFFSET_OPTION, True))
         found: object = pd.infer_freq(index)
+    if isinstance(found, str):  # pandas 2.2 answers with the alias
+        found = to_offset(found)
     return found.freqstr if isinstance(found, BaseOffset) else None
+
+
+def _option_known(name: str) -> bool:
+    try:
+        pd.get_option(name)
+    except KeyError:  # pandas' OptionError
+        return False
+    return True
+
+
+_OFFSET_OPTION = "future.infer_freq_returns_offset"
+_OFFSET_OPTION_KNOWN = _option_known(_OFFSET_OPTION)
 
 
 def _coverage(index: pd.DatetimeIndex, offset: BaseOffset) -> float | None:
