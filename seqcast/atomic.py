@@ -5,14 +5,19 @@ One mechanism serves the model directory (``store``), the ticker cache (``data``
 flush and fsync it, ``os.replace`` it over the target and fsync the folder, all under an
 exclusive lock on the target. A reader, or a run killed at any moment, sees the complete
 old file or the complete new one; the next writer removes what a killed run left behind.
+
+The lock is an OS lock (``flock``) on ``.NAME.lock`` beside the target, which its holder
+deletes before letting go, so no lock file stays behind (see :func:`locked`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import shutil
 import threading
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -22,6 +27,17 @@ from seqcast.errors import LockError
 
 DEFAULT_LOCK_TIMEOUT = 60.0
 """Seconds a writer waits for another process holding the same lock (``--lock-timeout``)."""
+
+_POLL_S = 0.05
+"""Seconds between two tries at a lock another process holds."""
+
+_NO_FLOCK = frozenset({errno.ENOLCK, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP})
+"""``flock`` errors meaning the file system does not lock: ``filelock`` takes over."""
+
+
+class _Busy(Exception):
+    """Another process held the lock for the whole timeout."""
+
 
 BUSY_MESSAGE = "Another seqcast process is writing {target} (lock {lock} still held after {timeout:g} s). Wait for it to finish, or raise --lock-timeout."
 
@@ -50,6 +66,14 @@ def locked(
     enters at once and leaves the lock held for the outer block. Another thread or
     process waits, as before.
 
+    The lock file exists only while a lock is held. On POSIX the holder deletes it
+    before releasing its ``flock``, and every process that wins the ``flock`` checks
+    that the file it locked is still the one at the lock's path, else it tries again on
+    the one there now. So a waiter that had opened the deleted file never runs beside
+    the process that created the next one. A killed holder's lock is released by the
+    kernel; its file stays until the next writer of ``target`` deletes it. Where
+    ``flock`` is missing (Windows, some network file systems) ``filelock`` takes over.
+
     Args:
         target: The file or directory being written.
         timeout: Seconds to wait for another holder; 0 tries once.
@@ -61,8 +85,6 @@ def locked(
         LockError: If the lock is not acquired within ``timeout`` seconds.
         OSError: If the lock file cannot be created.
     """
-    import filelock
-
     path = lock or lock_path(target)
     key = (os.path.abspath(path), threading.get_ident())
     if key in _held:
@@ -72,10 +94,11 @@ def locked(
         finally:
             _held[key] -= 1
         return
-    handle = filelock.FileLock(str(path), timeout=max(timeout, 0.0))
     try:
-        handle.acquire()
-    except filelock.Timeout:
+        release = _acquire_flock(path, max(timeout, 0.0)) or _acquire_filelock(
+            path, max(timeout, 0.0)
+        )
+    except _Busy:
         raise LockError(
             busy.format(target=target, lock=path, timeout=timeout)
         ) from None
@@ -84,7 +107,108 @@ def locked(
         yield
     finally:
         del _held[key]
-        handle.release()
+        release()
+
+
+def _acquire_flock(path: Path, timeout: float) -> Callable[[], None] | None:
+    """Take ``flock`` on the lock file at ``path``, waiting up to ``timeout`` seconds.
+
+    Returns:
+        The function that deletes the lock file and releases the lock, or None where
+        ``flock`` is unavailable.
+
+    Raises:
+        _Busy: If another process held the lock for the whole ``timeout``.
+        OSError: If the lock file cannot be created.
+    """
+    try:
+        import fcntl
+    except ImportError:  # Windows
+        return None
+    deadline = time.monotonic() + timeout
+    while True:
+        fd, created = _open_lock_file(path)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise _Busy from None
+            time.sleep(min(_POLL_S, left))
+            continue
+        except OSError as exc:
+            os.close(fd)
+            if exc.errno in _NO_FLOCK:
+                if created:  # leave no file that filelock would take for a marker
+                    with contextlib.suppress(OSError):
+                        os.unlink(path)
+                return None
+            raise
+        except BaseException:
+            os.close(fd)
+            raise
+        if _is_linked_at(fd, path):
+            return _release_flock(fd, path)
+        os.close(fd)  # the previous holder deleted this file: lock the one there now
+
+
+def _open_lock_file(path: Path) -> tuple[int, bool]:
+    """Open the lock file at ``path``, creating it if needed; say whether it was created."""
+    flags = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
+    while True:
+        try:
+            return os.open(path, flags | os.O_CREAT | os.O_EXCL, 0o644), True
+        except FileExistsError:
+            pass
+        try:
+            return os.open(path, flags), False
+        except FileNotFoundError:  # its holder deleted it in between: create it
+            continue
+
+
+def _is_linked_at(fd: int, path: Path) -> bool:
+    """Return whether the open file ``fd`` is still the file at ``path``."""
+    opened = os.fstat(fd)
+    try:
+        current = os.stat(path)
+    except FileNotFoundError:
+        return False
+    return (opened.st_dev, opened.st_ino) == (current.st_dev, current.st_ino)
+
+
+def _release_flock(fd: int, path: Path) -> Callable[[], None]:
+    """Return the release of a held ``flock``: delete the lock file first, then unlock."""
+    import fcntl
+
+    def release() -> None:
+        try:
+            with contextlib.suppress(OSError):  # a read-only folder keeps the file
+                os.unlink(path)
+            fcntl.flock(fd, fcntl.LOCK_UN)  # also for children forked meanwhile
+        finally:
+            os.close(fd)
+
+    return release
+
+
+def _acquire_filelock(path: Path, timeout: float) -> Callable[[], None]:
+    """Take the lock through ``filelock`` where ``flock`` is unavailable.
+
+    Returns:
+        The function that releases the lock.
+
+    Raises:
+        _Busy: If another process held the lock for the whole ``timeout``.
+    """
+    import filelock
+
+    handle = filelock.FileLock(str(path), timeout=timeout)
+    try:
+        handle.acquire()
+    except filelock.Timeout:
+        raise _Busy from None
+    return lambda: handle.release()
 
 
 def temporary_sibling(target: Path) -> Path:

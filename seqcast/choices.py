@@ -100,3 +100,15 @@ class OutputFormat(StrEnum):
     CSV = "csv"
     JSON = "json"
     TABLE = "table"
+
+
+class DateFormat(StrEnum):
+    """How the input wrote its dates, so output writes future dates the same way.
+
+    ``YEAR``: plain integer years (``1749``); ``QUARTER``: quarters (``1959Q1``);
+    ``ISO``: anything else, written ``YYYY-MM-DD[THH:MM:SS]``.
+    """
+
+    ISO = "iso"
+    YEAR = "year"
+    QUARTER = "quarter"

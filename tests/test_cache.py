@@ -236,10 +236,7 @@ def test_failed_write_keeps_the_old_file(
         == f"Cannot write the cache file {path}: No space left on device. Free some disk space or make {path.parent} writable, or pass --cache-dir with another folder."
     )
     assert path.read_bytes() == before
-    assert sorted(p.name for p in path.parent.iterdir()) == [
-        "AAPL_1d.csv",
-        "AAPL_1d.csv.lock",
-    ]
+    assert sorted(p.name for p in path.parent.iterdir()) == ["AAPL_1d.csv"]
 
 
 def test_unwritable_cache_dir_is_a_config_error(tmp_path: Path) -> None:

@@ -12,11 +12,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from seqcast.config import DateFormat
 from seqcast.data.calendar import (
     MONTHS,
     UnsupportedFrequencyError,
     future_dates,
     iso_dates,
+    plain_dates,
 )
 from seqcast.data.frame import future_index
 from seqcast.errors import ConfigError
@@ -157,3 +159,32 @@ def test_iso_dates_hand_examples() -> None:
     stamps = np.array(["2024-03-01", "2024-03-02T12:00:05"], dtype="datetime64[s]")
     assert iso_dates(stamps) == ["2024-03-01T00:00:00", "2024-03-02T12:00:05"]
     assert iso_dates(np.array([], dtype="datetime64[s]")) == []
+
+
+@pytest.mark.parametrize(
+    ("dates", "layout", "expected"),
+    [
+        (["2009-01-01", "2010-01-01"], DateFormat.YEAR, ["2009", "2010"]),
+        (["0999-01-01"], DateFormat.YEAR, ["0999"]),
+        (
+            ["1961-01-01", "1961-04-01", "1961-07-01", "1961-10-01"],
+            DateFormat.QUARTER,
+            ["1961Q1", "1961Q2", "1961Q3", "1961Q4"],
+        ),
+        (["2009-01-01", "2010-01-01"], DateFormat.ISO, ["2009-01-01", "2010-01-01"]),
+        # One date off the year (quarter) grid keeps every date ISO: no mixed layouts.
+        (["2009-01-01", "2009-02-01"], DateFormat.YEAR, ["2009-01-01", "2009-02-01"]),
+        (["2009-01-01T06:00:00"], DateFormat.YEAR, ["2009-01-01T06:00:00"]),
+        (["1961-02-01"], DateFormat.QUARTER, ["1961-02-01"]),
+        ([], DateFormat.YEAR, []),
+    ],
+)
+def test_plain_dates_hand_examples(
+    dates: list[str], layout: DateFormat, expected: list[str]
+) -> None:
+    assert plain_dates(dates, layout) == expected
+
+
+def test_plain_years_continue_a_yearly_forecast() -> None:
+    dates = future_dates("2008-01-01", "YS-JAN", 3)
+    assert plain_dates(dates, DateFormat.YEAR) == ["2009", "2010", "2011"]

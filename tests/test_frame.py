@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seqcast.config import DataConfig, DuplicatePolicy, FillPolicy
+from seqcast.config import DataConfig, DateFormat, DuplicatePolicy, FillPolicy
 from seqcast.data.csv import read_csv
 from seqcast.data.frame import Series, SeriesSet, future_index, prepare
 from seqcast.errors import ConfigError, DataError
@@ -353,6 +353,37 @@ def test_integer_years_in_a_year_column(load: Load) -> None:
     result = load(lines("year,sunspots", "1749,80.9", "1750,83.4", "1751,47.7"))
     assert result.date_col == "year"
     assert result.single().data.index[0] == pd.Timestamp("1749-01-01")
+    assert result.date_format is DateFormat.YEAR
+
+
+@pytest.mark.parametrize(
+    ("dates", "options", "layout"),
+    [
+        (["1749", "1750", "1751"], {}, DateFormat.YEAR),
+        (["1750", "1752", "1754"], {}, DateFormat.YEAR),  # every second year
+        (["1959Q1", "1959Q2", "1959Q3"], {}, DateFormat.QUARTER),
+        (["1959-q3", "1959-q4", "1960-q1"], {}, DateFormat.QUARTER),
+        (["1959Q1", "1959Q3", "1960Q1"], {}, DateFormat.QUARTER),  # half years
+        (["1749-01-01", "1750-01-01", "1751-01-01"], {}, DateFormat.ISO),
+        (["20200131", "20200201", "20200202"], {}, DateFormat.ISO),
+        # Years on a monthly grid: the future months cannot be written as years.
+        (
+            ["2000", "2001", "2002"],
+            {"freq": "MS", "fill": FillPolicy.FFILL},
+            DateFormat.ISO,
+        ),
+        (
+            ["1959Q1", "1959Q2"],
+            {"freq": "MS", "fill": FillPolicy.FFILL},
+            DateFormat.ISO,
+        ),
+    ],
+)
+def test_the_input_date_layout_is_kept_for_output(
+    load: Load, dates: list[str], options: dict[str, object], layout: DateFormat
+) -> None:
+    text = lines("period,y", *(f"{d},{i}" for i, d in enumerate(dates)))
+    assert load(text, **options).date_format is layout
 
 
 def test_unix_seconds(load: Load) -> None:

@@ -151,9 +151,26 @@ def test_two_trains_on_one_directory_both_finish_one_model_wins(
     assert codes == [0, 0], [p.stderr.read() for p in procs if p.stderr]
     assert load_artifact(model).meta.provenance.seed in {1, 2}
     assert _leftovers(model) == []
+    assert not (model.parent / ".m.lock").exists()
 
 
 def test_lock_timeout_must_not_be_negative(model: Path) -> None:
     result = CliRunner().invoke(app, ["forecast", str(model), "--lock-timeout", "-1"])
     assert result.exit_code == ExitCode.USAGE
     assert "--lock-timeout" in result.stderr
+
+
+def test_train_and_forecast_leave_no_lock_files(
+    trained: tuple[Path, Path], tmp_path: Path
+) -> None:
+    csv = tmp_path / "s.csv"
+    shutil.copy(trained[0], csv)
+    model, output = tmp_path / "m", tmp_path / "f.csv"
+    for seed in (0, 1):  # a new model, then one replacing it
+        result = CliRunner().invoke(app, _train_args(csv, model, seed=seed))
+        assert result.exit_code == 0, result.output
+        args = ["forecast", str(model), "--format", "csv", "--output", str(output)]
+        result = CliRunner().invoke(app, args)
+        assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["f.csv", "m", "s.csv"]
+    assert not [p.name for p in model.iterdir() if p.name.endswith(".lock")]

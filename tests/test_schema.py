@@ -73,6 +73,11 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "metrics.test_coverage.80 must be a fraction between 0 and 1",
     ),
     (
+        "unknown date format",
+        lambda d: d["columns"].update(date_format="roman"),
+        "columns.date_format must be one of iso, year, quarter, got 'roman'",
+    ),
+    (
         "rows disagree with the split",
         lambda d: d["series"][0].update(n_rows=99),
         "series[0].n_rows must be split.n_steps (2)",
@@ -102,3 +107,39 @@ def test_inconsistent_documents_are_refused(
     assert result.stderr.startswith(f"error: {meta}: {expected}"), result.stderr
     assert result.stderr.endswith("Retrain with `seqcast train`.\n")
     assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("layout", ["year", "quarter", "iso"])
+def test_the_date_format_round_trips_through_the_directory(
+    tmp_path: Path, layout: str
+) -> None:
+    import dataclasses
+
+    from conftest import make_meta
+
+    from seqcast.config import DateFormat
+    from seqcast.store.directory import load_artifact
+    from seqcast.store.saving import save_artifact
+
+    meta = make_meta()
+    meta = dataclasses.replace(
+        meta, columns=dataclasses.replace(meta.columns, date_format=DateFormat(layout))
+    )
+    out = save_artifact(tmp_path / "m", lambda p: p.write_bytes(b"x"), meta)
+    doc = json.loads((out / "seqcast.json").read_text())
+    assert doc["columns"]["date_format"] == layout
+    assert load_artifact(out).meta.columns.date_format is DateFormat(layout)
+
+
+def test_a_directory_written_before_date_formats_reads_iso_dates(
+    tmp_path: Path,
+) -> None:
+    from seqcast.config import DateFormat
+    from seqcast.store.directory import load_artifact
+
+    model = _saved(tmp_path)
+    meta = model / "seqcast.json"
+    doc = json.loads(meta.read_text())
+    del doc["columns"]["date_format"]
+    meta.write_text(json.dumps(doc))
+    assert load_artifact(model).meta.columns.date_format is DateFormat.ISO

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
+import socket
 import subprocess
 import sys
 import textwrap
@@ -27,7 +29,7 @@ from seqcast.data.ticker import (
     normalize_history,
     price_table,
 )
-from seqcast.errors import ConfigError, DataError, SourceError
+from seqcast.errors import ConfigError, DataError, ExitCode, SourceError
 
 FIXTURES = Path(__file__).parent / "fixtures" / "yfinance"
 REPO = Path(__file__).resolve().parents[1]
@@ -532,6 +534,28 @@ class _HTTPError(OSError):
         self.response = type("Response", (), {"status_code": status})()
 
 
+def _curl_dns_error() -> BaseException:
+    """What curl_cffi raises with no network: a DNSError whose response has status 0."""
+    from curl_cffi.requests import Response
+    from curl_cffi.requests.exceptions import DNSError
+
+    response = Response()
+    response.status_code = 0
+    return DNSError(
+        "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com (Domain name not found). See https://curl.se/libcurl/c/libcurl-errors.html first for more details.",
+        6,
+        response,
+    )
+
+
+def _wrapped(cause: BaseException) -> BaseException:
+    """A library's own error raised from the socket error that caused it."""
+    try:
+        raise RuntimeError("download failed") from cause
+    except RuntimeError as exc:
+        return exc
+
+
 def test_failures_map_to_one_line_source_errors(
     monkeypatch: pytest.MonkeyPatch, cache_dir: Path
 ) -> None:
@@ -547,7 +571,14 @@ def test_failures_map_to_one_line_source_errors(
         ): "Cannot download AAPL (1d): Yahoo Finance is rate-limiting requests from this machine (HTTP 429). Wait a few minutes and retry, and refresh fewer tickers at once.",
         requests.exceptions.ConnectionError(
             "Failed to resolve 'query2.finance.yahoo.com'\n(more)"
-        ): "Cannot download AAPL (1d): network error (ConnectionError: Failed to resolve 'query2.finance.yahoo.com' (more)). Check the network connection and retry.",
+        ): "Cannot download AAPL (1d): could not resolve the host query2.finance.yahoo.com (the DNS lookup failed). Check the network connection and DNS settings, and retry.",
+        _curl_dns_error(): "Cannot download AAPL (1d): could not resolve the host query2.finance.yahoo.com (the DNS lookup failed). Check the network connection and DNS settings, and retry.",
+        _wrapped(
+            socket.gaierror(-2, "Name or service not known")
+        ): "Cannot download AAPL (1d): could not resolve the host of Yahoo Finance (the DNS lookup failed). Check the network connection and DNS settings, and retry.",
+        requests.exceptions.ConnectionError(
+            "Connection refused"
+        ): "Cannot download AAPL (1d): network error (ConnectionError: Connection refused). Check the network connection and retry.",
         CurlTimeout(
             "Operation timed out after 30001 milliseconds"
         ): "Cannot download AAPL (1d): no complete answer within 30 s. Check the network connection and retry, or raise --timeout.",
@@ -915,3 +946,54 @@ def test_cache_dir_that_is_a_file_is_named_as_such(
     assert str(info.value) == (
         f"The cache directory {blocker} is a file, not a folder. Pass --cache-dir or set SEQCAST_CACHE_DIR to a folder (seqcast creates it if needed)."
     )
+
+
+def test_without_network_stderr_carries_seqcasts_line_only(tmp_path: Path) -> None:
+    # A real process: under pytest, its logging plugin would catch yfinance's line
+    # before Python's last-resort handler could print it on stderr.
+    log, cache = tmp_path / "run.log", tmp_path / "cache"
+    script = textwrap.dedent(
+        f"""
+        import logging, sys
+        from curl_cffi.requests import Response
+        from curl_cffi.requests.exceptions import DNSError
+        import seqcast.data.ticker as ticker
+
+        def offline(*args, **kwargs):
+            # What yfinance 1.x does with no network: warn through its logger, then raise.
+            logging.getLogger("yfinance").warning(
+                "Cookie/crumb fetch failed (DNSError), continuing without crumb"
+            )
+            response = Response()
+            response.status_code = 0
+            raise DNSError(
+                "Failed to perform, curl: (6) Could not resolve host: query2.finance.yahoo.com (Domain name not found).",
+                6,
+                response,
+            )
+
+        ticker._download = offline
+        from seqcast.cli import main
+        sys.argv = ["seqcast", "--log-file", {str(log)!r}, "data", "fetch", "AAPL", "--cache-dir", {str(cache)!r}]
+        main()
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == ExitCode.SOURCE_UNAVAILABLE, done.stderr
+    assert done.stdout == ""
+    assert done.stderr == (
+        "error: Cannot download AAPL (1d): could not resolve the host query2.finance.yahoo.com (the DNS lookup failed). Check the network connection and DNS settings, and retry.\n"
+    )
+    assert "yfinance: Cookie/crumb fetch failed (DNSError)" in log.read_text()
+
+
+def test_quiet_yfinance_restores_the_logger() -> None:
+    from seqcast.data.yahoo import quiet_yfinance
+
+    yf_logger = logging.getLogger("yfinance")
+    before = list(yf_logger.handlers)
+    with quiet_yfinance(), quiet_yfinance():
+        assert len(yf_logger.handlers) == len(before) + 1
+    assert yf_logger.handlers == before

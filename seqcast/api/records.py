@@ -203,6 +203,7 @@ def model_meta(
             features=tuple(series_set.features),
             date_col=series_set.date_col,
             freq=series_set.freq,
+            date_format=series_set.date_format,
         ),
         series=records,
         history=history(fits, seed),

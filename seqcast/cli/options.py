@@ -159,6 +159,16 @@ LockTimeout = Annotated[
         help="Seconds to wait for another seqcast writing the same output.",
     ),
 ]
+Precision = Annotated[
+    int | None,
+    typer.Option(
+        "--precision",
+        min=0,
+        max=15,
+        help="Decimal places of every number (default: enough for 6 significant digits of the largest).",
+        show_default=False,
+    ),
+]
 EngineOpt = Annotated[
     Engine,
     typer.Option(

@@ -15,6 +15,7 @@ from seqcast.cli.options import (
     ModelArg,
     OptionalDataArg,
     PlotOpt,
+    Precision,
     check_output,
     emit,
     output_locked,
@@ -162,6 +163,7 @@ def forecast(
             help="For a model over several series: the ids to forecast, comma-separated (default: all of them)."
         ),
     ] = None,
+    precision: Precision = None,
 ) -> None:
     """Forecast the next steps after the last observation.
 
@@ -207,10 +209,16 @@ def forecast(
             if output is None and stdout_is_terminal()
             else OutputFormat.CSV
         )
-        from seqcast.cli.render import records
+        from seqcast.cli.render import forecast_records
 
         rows = [row for r in results for row in r.rows()]
-        emit(records(rows, chosen), output, lock_timeout)
+        text = forecast_records(
+            rows,
+            chosen,
+            precision=precision,
+            date_format=forecaster.artifact.meta.columns.date_format,
+        )
+        emit(text, output, lock_timeout)
     if plot is not None:
         written = forecaster.plot_forecast(plot, result, frame)
         typer.echo(f"wrote {written}", err=True)

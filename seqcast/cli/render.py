@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from seqcast.config import OutputFormat
+from seqcast.config import DateFormat, OutputFormat
 from seqcast.printable import printable, printable_lines
 from seqcast.store.output import json_ready
 
@@ -46,9 +46,82 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def records(rows: Sequence[dict[str, Any]], fmt: OutputFormat) -> str:
-    """Render a list of flat records (same keys) as CSV, JSON or a table."""
+SIGNIFICANT_DIGITS = 6
+"""Significant digits of a forecast's largest number unless ``--precision`` is given."""
+
+
+def fixed(value: Any, decimals: int) -> str:
+    """Format a float with ``decimals`` decimals, never ``-0.00``; NaN as ``nan``."""
+    if not isinstance(value, float):
+        return number(value)
+    if not math.isfinite(value):
+        return number(value)
+    text = format(value, f".{decimals}f")
+    return text.lstrip("-") if float(text) == 0 else text
+
+
+def auto_decimals(rows: Sequence[dict[str, Any]]) -> int:
+    """Return the decimals that give the largest float in ``rows`` 6 significant digits.
+
+    Every number of a forecast (values and interval bounds, all in the target's units)
+    then has the same decimals: 407.992 and 409.069 for a series in the hundreds,
+    0.0123457 for one in hundredths; 6 for rows without a nonzero finite float.
+    """
+    sizes = [
+        abs(v)
+        for row in rows
+        for v in row.values()
+        if isinstance(v, float) and math.isfinite(v) and v != 0
+    ]
+    if not sizes:
+        return SIGNIFICANT_DIGITS
+    exponent = math.floor(math.log10(max(sizes)))
+    return min(max(SIGNIFICANT_DIGITS - 1 - exponent, 0), 15)
+
+
+def forecast_records(
+    rows: Sequence[dict[str, Any]],
+    fmt: OutputFormat,
+    *,
+    precision: int | None = None,
+    date_format: DateFormat = DateFormat.ISO,
+) -> str:
+    """Render forecast rows at one precision, dates written as the input wrote them.
+
+    Args:
+        rows: ``Forecast.rows()`` of one or more forecasts.
+        fmt: CSV, JSON or table.
+        precision: Decimals of every number (``--precision``); None for
+            :func:`auto_decimals`. JSON numbers are rounded to as many.
+        date_format: How the model's training data wrote its dates; plain years
+            (``2009``) and quarters (``1961Q2``) are written so (see
+            :func:`seqcast.data.calendar.plain_dates`).
+    """
+    from seqcast.data.calendar import plain_dates
+
+    decimals = auto_decimals(rows) if precision is None else precision
+    shown = [dict(row) for row in rows]
+    if shown and "date" in shown[0]:
+        dates = plain_dates([row["date"] for row in shown], date_format)
+        for row, date in zip(shown, dates, strict=True):
+            row["date"] = date
+    return records(shown, fmt, decimals=decimals)
+
+
+def records(
+    rows: Sequence[dict[str, Any]], fmt: OutputFormat, *, decimals: int | None = None
+) -> str:
+    """Render a list of flat records (same keys) as CSV, JSON or a table.
+
+    Args:
+        rows: The records, each with the same keys.
+        fmt: CSV, JSON or table.
+        decimals: Decimals of every float; None for compact numbers (10 significant
+            digits in CSV, 6 in a table, JSON as computed).
+    """
     headers = list(rows[0]) if rows else []
+    if decimals is not None:
+        return _fixed_records(rows, fmt, headers, decimals)
     if fmt is OutputFormat.JSON:
         return (
             json.dumps([json_ready(r) for r in rows], indent=2, allow_nan=False) + "\n"
@@ -61,6 +134,20 @@ def records(rows: Sequence[dict[str, Any]], fmt: OutputFormat) -> str:
     for r in rows:
         writer.writerow([number(r[h]) for h in headers])
     return buffer.getvalue()
+
+
+def _fixed_records(
+    rows: Sequence[dict[str, Any]], fmt: OutputFormat, headers: list[str], decimals: int
+) -> str:
+    """Render records with every float at ``decimals`` decimals (JSON: rounded)."""
+    if fmt is OutputFormat.JSON:
+        rounded = [
+            {k: round(v, decimals) if isinstance(v, float) else v for k, v in r.items()}
+            for r in rows
+        ]
+        return records(rounded, fmt)
+    cells = [[fixed(r[h], decimals) for h in headers] for r in rows]
+    return records([dict(zip(headers, row, strict=True)) for row in cells], fmt)
 
 
 def document(payload: dict[str, Any]) -> str:
@@ -157,11 +244,14 @@ def info_text(path: Path, meta: ModelMeta) -> str:
     model, train = cfg.model, cfg.train
     ensemble = f" ensemble={train.ensemble}" if train.ensemble > 1 else ""
     cols = meta.columns
+    from seqcast.data.calendar import plain_dates
+
+    first, last = plain_dates([record.first_date, record.last_date], cols.date_format)
     lines = [
         f"model        {path}",
         f"created      {p.created} with seqcast {p.seqcast_version}",
         f"architecture {model.model.value} units={','.join(map(str, model.resolved_units))} bidirectional={model.bidirectional} dropout={model.dropout}",
-        f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {record.first_date} to {record.last_date}",
+        f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {first} to {last}",
         *_series_lines(meta),
         f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
         f"transform    {_transforms(meta)} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",

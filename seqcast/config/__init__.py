@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from seqcast.choices import (
     Cell,
+    DateFormat,
     Deseasonalize,
     DuplicatePolicy,
     Engine,
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_UNITS",
     "Cell",
     "DataConfig",
+    "DateFormat",
     "Deseasonalize",
     "DuplicatePolicy",
     "Engine",

@@ -4,7 +4,7 @@ Layout under the cache directory (``--cache-dir``, else ``$SEQCAST_CACHE_DIR``, 
 ``platformdirs.user_cache_dir("seqcast")``)::
 
     tickers/AAPL_1d.csv        # the prices; readable with any CSV tool after line 1
-    tickers/AAPL_1d.csv.lock   # filelock's lock file (an OS lock, released if a process dies)
+    tickers/AAPL_1d.csv.lock   # only while a process updates it (see seqcast.atomic.locked)
     yfinance/                  # yfinance's own timezone/cookie SQLite caches
 
 A cache file starts with one metadata line, then a plain CSV with the raw (unadjusted)

@@ -18,11 +18,13 @@ Anchored aliases follow pandas: the first stamp is the first on the grid strictl
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 
+from seqcast.choices import DateFormat
 from seqcast.errors import ConfigError
 
 # Anchor names as pandas spells them (W-SUN, QS-JAN, YE-DEC).
@@ -228,3 +230,35 @@ def iso_dates(stamps: Any, *, sep: str = "T", timespec: str = "auto") -> list[st
         timespec = "date" if midnight else "seconds"
     pattern = _TIMESPECS[timespec].format(sep=sep)
     return [s.strftime(pattern) for s in listed]
+
+
+_YEAR_START_RE = re.compile(r"(\d{4})-01-01")
+_QUARTER_START_RE = re.compile(r"(\d{4})-(01|04|07|10)-01")
+
+
+def plain_dates(dates: Sequence[str], date_format: DateFormat) -> list[str]:
+    """Write ISO dates the way the input wrote them: plain years or quarters.
+
+    Args:
+        dates: ``YYYY-MM-DD`` strings as :func:`iso_dates` gives them.
+        date_format: How the model's input wrote its dates.
+
+    Returns:
+        For ``DateFormat.YEAR``, ``["2009", "2010"]`` from ``["2009-01-01",
+        "2010-01-01"]``; for ``DateFormat.QUARTER``, ``["1961Q2"]`` from
+        ``["1961-04-01"]``. The dates unchanged for ``DateFormat.ISO``, or when any
+        of them is not the first day of a year (a quarter), so one list never mixes
+        two layouts.
+    """
+    listed = [str(d) for d in dates]
+    if date_format is DateFormat.YEAR:
+        years = [_YEAR_START_RE.fullmatch(d) for d in listed]
+        if all(years):
+            return [m.group(1) for m in years if m]
+    elif date_format is DateFormat.QUARTER:
+        quarters = [_QUARTER_START_RE.fullmatch(d) for d in listed]
+        if all(quarters):
+            return [
+                f"{m.group(1)}Q{(int(m.group(2)) - 1) // 3 + 1}" for m in quarters if m
+            ]
+    return listed

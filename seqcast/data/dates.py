@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import warnings
 from collections import Counter
@@ -13,6 +14,7 @@ from pandas.api.types import is_datetime64_any_dtype
 from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, Day, Tick
 
+from seqcast.choices import DateFormat
 from seqcast.data.calendar import MONTHS, WEEKDAYS
 from seqcast.errors import ConfigError, DataError
 
@@ -60,8 +62,15 @@ _MAX_FILL_ROWS = 10_000_000
 
 def _parse_dates(
     values: pd.Series, column: str, rows: np.ndarray, notes: list[str]
-) -> pd.DatetimeIndex:
-    """Parse a date column to a tz-naive DatetimeIndex, naming the first bad row."""
+) -> tuple[pd.DatetimeIndex, DateFormat]:
+    """Parse a date column to a tz-naive DatetimeIndex, naming the first bad row.
+
+    Returns:
+        The dates, and how the column wrote them: plain years (``1749``) and quarters
+        (``1959Q1``) are read as the first day of the year or quarter, and reported
+        as ``DateFormat.YEAR`` or ``DateFormat.QUARTER`` so output can write future
+        dates the same way; every other layout is ``DateFormat.ISO``.
+    """
     how = ""
     if is_datetime64_any_dtype(values.dtype):
         dates = pd.DatetimeIndex(values)
@@ -112,7 +121,10 @@ def _parse_dates(
                 f"dropped the time zone ({dates.tz}) from {_q(column)}, keeping local times"
             )
             dates = dates.tz_localize(None)
-    return pd.DatetimeIndex(dates.as_unit("us"), name="date")
+    layout = {"years": DateFormat.YEAR, "quarters": DateFormat.QUARTER}.get(
+        how, DateFormat.ISO
+    )
+    return pd.DatetimeIndex(dates.as_unit("us"), name="date"), layout
 
 
 _YEAR_FIRST_RE = re.compile(r"^\d{4}[-/.]\d{1,2}[-/.]\d{1,2}")
@@ -137,16 +149,17 @@ def _parse_date_text(text: pd.Series) -> tuple[pd.DatetimeIndex, str]:
     """Parse unique date strings; return NaT for unreadable ones and how they were read.
 
     Tries, in order: integers (4-digit years, YYYYMMDD, Unix seconds/milliseconds),
-    quarters (``1959Q1``), ISO 8601, common day/month layouts, then dateutil.
+    quarters (``1959Q1``), ISO 8601, common day/month layouts, then dateutil. How
+    they were read is ``"years"`` or ``"quarters"`` for those two layouts.
     """
     strings = text.astype(str)
     if strings.str.fullmatch(_INT_RE).all():
         width = strings.str.lstrip("+-").str.len()
-        for size, layout in ((4, "%Y"), (8, "%Y%m%d")):
+        for size, layout, how in ((4, "%Y", "years"), (8, "%Y%m%d", "")):
             if (width == size).all():
                 return pd.DatetimeIndex(
                     pd.to_datetime(strings, format=layout, errors="coerce")
-                ), ""
+                ), how
         if (width == 10).all():
             stamps = pd.to_datetime(strings.astype(np.int64).to_numpy(), unit="s")
             return pd.DatetimeIndex(stamps), "Unix time in seconds"
@@ -158,7 +171,7 @@ def _parse_date_text(text: pd.Series) -> tuple[pd.DatetimeIndex, str]:
     if quarters.notna().all().all() and (quarters[0] > "0000").all():
         return pd.PeriodIndex(
             quarters[0] + "Q" + quarters[1], freq="Q"
-        ).to_timestamp(), ""
+        ).to_timestamp(), "quarters"
     try:
         return pd.DatetimeIndex(pd.to_datetime(strings, format="ISO8601")), ""
     except (ValueError, OverflowError) as exc:
@@ -311,9 +324,25 @@ def _pandas_alias(index: pd.DatetimeIndex) -> str | None:
     """Return ``pd.infer_freq``'s alias for 3 or more dates, or None."""
     if len(index) < 3:
         return None
-    with pd.option_context("future.infer_freq_returns_offset", True):
+    with contextlib.ExitStack() as stack:
+        if _OFFSET_OPTION_KNOWN:  # pandas 3 warns without it; pandas 2.2 lacks it
+            stack.enter_context(pd.option_context(_OFFSET_OPTION, True))
         found: object = pd.infer_freq(index)
+    if isinstance(found, str):  # pandas 2.2 answers with the alias
+        found = to_offset(found)
     return found.freqstr if isinstance(found, BaseOffset) else None
+
+
+def _option_known(name: str) -> bool:
+    try:
+        pd.get_option(name)
+    except KeyError:  # pandas' OptionError
+        return False
+    return True
+
+
+_OFFSET_OPTION = "future.infer_freq_returns_offset"
+_OFFSET_OPTION_KNOWN = _option_known(_OFFSET_OPTION)
 
 
 def _coverage(index: pd.DatetimeIndex, offset: BaseOffset) -> float | None:

@@ -16,7 +16,7 @@ from pandas.api.types import (
     is_numeric_dtype,
 )
 
-from seqcast.config import DataConfig, DuplicatePolicy
+from seqcast.config import DataConfig, DateFormat, DuplicatePolicy
 from seqcast.data.columns import (
     MissingColumnError as MissingColumnError,
 )
@@ -35,6 +35,9 @@ from seqcast.data.gaps import (
 )
 from seqcast.data.gaps import order_rows, regularise
 from seqcast.errors import ConfigError, DataError
+
+_YEARLY_RE = re.compile(r"\d*YS-JAN")
+_QUARTERLY_RE = re.compile(r"\d*QS-(JAN|APR|JUL|OCT)")
 
 __all__ = ["MISSING_TOKENS", "Series", "SeriesSet", "future_index", "prepare"]
 
@@ -65,6 +68,9 @@ class SeriesSet:
         freq: Pandas frequency alias as pandas spells it (``D``, ``MS``, ``W-SUN``...).
         date_col: Name of the source column that held the dates.
         notes: Human-readable notes on what was changed (filled, sorted, trimmed...).
+        date_format: How the input wrote its dates, kept for output: ``YEAR`` for plain
+            years (``1749``) on a yearly grid starting in January, ``QUARTER`` for
+            quarters (``1959Q1``) on a quarterly grid, else ``ISO``.
     """
 
     series: tuple[Series, ...]
@@ -73,6 +79,7 @@ class SeriesSet:
     freq: str
     date_col: str
     notes: tuple[str, ...]
+    date_format: DateFormat = DateFormat.ISO
 
     def single(self, series_id: str | None = None) -> Series:
         """Return one series: the only one, or the one whose id is ``series_id``.
@@ -123,7 +130,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     date_col, target = choose_columns(table, config)
     value_cols = [target, *config.features]
     notes: list[str] = []
-    dates = _parse_dates(table[date_col], date_col, rows, notes)
+    dates, layout = _parse_dates(table[date_col], date_col, rows, notes)
     values = pd.DataFrame(
         {c: _parse_numbers(table[c], c, rows) for c in value_cols}, index=dates
     )
@@ -162,6 +169,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         offset.freqstr,
         date_col,
         tuple(dict.fromkeys(notes)),
+        _date_format(layout, offset.freqstr),
     )
 
 
@@ -194,6 +202,16 @@ def _refuse_hidden_series(
             raise HiddenSeriesError(
                 f"The file holds {n_keys} series keyed by column {_q(str(column))} (each date repeats once per series). Use --id-col {column} to train one model over all of them, or --id-col {column} --series NAME for one."
             )
+
+
+def _date_format(layout: DateFormat, freq: str) -> DateFormat:
+    """Keep plain years or quarters for output only where every future date is one.
+
+    Years read with ``--freq MS``, say, get monthly future dates, which a year cannot
+    name: those are written as ISO dates.
+    """
+    grid = {DateFormat.YEAR: _YEARLY_RE, DateFormat.QUARTER: _QUARTERLY_RE}.get(layout)
+    return layout if grid is not None and grid.fullmatch(freq) else DateFormat.ISO
 
 
 def _order_each(

@@ -69,6 +69,7 @@ from seqcast.data.yahoo import (
     _classify,
     _FetchFailure,
     _timeout_failure,
+    quiet_yfinance,
 )
 from seqcast.data.yahoo import normalize_history as normalize_history
 from seqcast.errors import SourceError
@@ -340,15 +341,16 @@ def _fetch(
         raise _timeout_failure(timeout)
     end_exclusive = None if end is None else end + timedelta(days=1)
 
-    def call() -> pd.DataFrame:
-        return _download(
-            query.ticker,
-            start,
-            end_exclusive,
-            query.interval,
-            timeout=remaining,
-            yf_cache_dir=directory / "yfinance",
-        )
+    def call() -> pd.DataFrame:  # runs in the download thread, so an abandoned one
+        with quiet_yfinance():  # stays quiet too
+            return _download(
+                query.ticker,
+                start,
+                end_exclusive,
+                query.interval,
+                timeout=remaining,
+                yf_cache_dir=directory / "yfinance",
+            )
 
     try:
         raw = _call_with_deadline(call, remaining)

@@ -8,6 +8,12 @@ form, so that ``data.ticker`` deals only with the cache and the query.
 
 from __future__ import annotations
 
+import contextlib
+import logging
+import re
+import socket
+import threading
+from collections.abc import Iterator
 from datetime import date
 
 import numpy as np
@@ -15,6 +21,7 @@ import pandas as pd
 
 from seqcast.data.cache import INTRADAY_INTERVALS, PRICE_COLUMNS
 from seqcast.errors import SourceError
+from seqcast.logs import event
 
 
 def normalize_history(raw: pd.DataFrame, ticker: str, interval: str) -> pd.DataFrame:
@@ -152,12 +159,23 @@ class _FetchFailure(Exception):
 
 
 def _classify(exc: BaseException, timeout: float) -> _FetchFailure:
-    """Map an exception from yfinance, requests or curl_cffi to a failure kind, by duck typing."""
+    """Map an exception from yfinance, requests or curl_cffi to a failure kind, by duck typing.
+
+    A failed DNS lookup is named as such: curl_cffi raises it with a response whose
+    status is 0 (no answer at all), which is not an HTTP status.
+    """
     names = {cls.__name__ for cls in type(exc).__mro__}
     response = getattr(exc, "response", None)
     status = getattr(response, "status_code", None)
-    status = status if isinstance(status, int) else None
+    status = status if isinstance(status, int) and 100 <= status <= 599 else None
     detail = _one_line(exc)
+    host = _unresolved_host(exc)
+    if host is not None:
+        return _FetchFailure(
+            "network",
+            f"could not resolve the host {host} (the DNS lookup failed)",
+            "Check the network connection and DNS settings, and retry.",
+        )
     if "YFRateLimitError" in names or status == 429:
         return _FetchFailure(
             "rate_limit",
@@ -188,6 +206,78 @@ def _classify(exc: BaseException, timeout: float) -> _FetchFailure:
         f"unexpected answer from Yahoo Finance ({type(exc).__name__}: {detail})",
         "Retry later; if it keeps failing, upgrade yfinance (pip install -U yfinance).",
     )
+
+
+_DNS_NAMES = frozenset({"DNSError", "NameResolutionError", "gaierror"})
+_DNS_TEXT = re.compile(
+    r"Could not resolve host|Failed to resolve|Name or service not known|"
+    r"Temporary failure in name resolution|nodename nor servname|getaddrinfo failed",
+    re.IGNORECASE,
+)
+_HOST = re.compile(
+    r"(?:resolve host:?|Failed to resolve|host=)\s*'?([A-Za-z0-9][A-Za-z0-9.-]*[A-Za-z0-9])"
+)
+
+
+def _unresolved_host(exc: BaseException) -> str | None:
+    """Return the host a failed DNS lookup named ("the host" if none), else None.
+
+    Looks through the exception and its causes: requests wraps urllib3's
+    ``NameResolutionError`` in a ``ConnectionError``, curl_cffi raises ``DNSError``.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        names = {cls.__name__ for cls in type(current).__mro__}
+        text = str(current)
+        if (
+            names & _DNS_NAMES
+            or isinstance(current, socket.gaierror)
+            or _DNS_TEXT.search(text)
+        ):
+            found = _HOST.search(text)
+            return found.group(1) if found else "of Yahoo Finance"
+        current = current.__cause__ or current.__context__
+    return None
+
+
+class _ToLogFile(logging.Handler):
+    """Pass yfinance's records to the ``seqcast`` log (``--log-file``), never to stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        with contextlib.suppress(Exception):  # logging must never break a download
+            event("yfinance", f"yfinance: {record.getMessage()}", level=logging.INFO)
+
+
+_TO_LOG_FILE = _ToLogFile()
+_quiet_lock = threading.Lock()
+_quiet_depth = [0]  # blocks inside quiet_yfinance, across threads
+
+
+@contextlib.contextmanager
+def quiet_yfinance() -> Iterator[None]:
+    """Keep yfinance's own log lines off stderr while the block runs.
+
+    yfinance logs warnings such as "Cookie/crumb fetch failed (DNSError), continuing
+    without crumb" through the ``yfinance`` logger, which has no handler, so Python's
+    last-resort handler prints them on stderr before seqcast's own one-line error.
+    Inside the block that logger has a handler passing them to the ``seqcast`` log at
+    INFO level instead (the ``--log-file``, if any). A caller who configured logging
+    still gets them through the root logger. Re-entrant and thread-safe.
+    """
+    yf_logger = logging.getLogger("yfinance")
+    with _quiet_lock:
+        if _quiet_depth[0] == 0:
+            yf_logger.addHandler(_TO_LOG_FILE)
+        _quiet_depth[0] += 1
+    try:
+        yield
+    finally:
+        with _quiet_lock:
+            _quiet_depth[0] -= 1
+            if _quiet_depth[0] == 0:
+                yf_logger.removeHandler(_TO_LOG_FILE)
 
 
 def _timeout_failure(timeout: float) -> _FetchFailure:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from seqcast._types import FloatArray
-from seqcast.config import RunConfig
+from seqcast.config import DateFormat, RunConfig
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError
 from seqcast.evaluation.intervals import Calibration
@@ -42,12 +42,16 @@ class Columns:
         features: Covariate columns read besides the target.
         date_col: The timestamp column.
         freq: Pandas frequency alias of every series.
+        date_format: How the training data wrote its dates (plain years, quarters or
+            ISO dates), which forecasts follow; ISO in directories written before
+            seqcast recorded it.
     """
 
     target: str
     features: tuple[str, ...]
     date_col: str
     freq: str
+    date_format: DateFormat = DateFormat.ISO
 
 
 @dataclass(frozen=True, slots=True)

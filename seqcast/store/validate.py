@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from seqcast.config import RunConfig
+from seqcast.config import DateFormat, RunConfig
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError, ConfigError
 from seqcast.evaluation.intervals import Calibration
@@ -296,12 +296,21 @@ def _calibration(node: Node) -> Calibration:
 
 
 def _columns(node: Node) -> Columns:
+    layout = node.opt("date_format")  # absent before seqcast recorded it: ISO dates
     return Columns(
         target=node.get("target").text(empty=False),
         features=node.get("features").texts(),
         date_col=node.get("date_col").text(empty=False),
         freq=node.get("freq").text(empty=False),
+        date_format=DateFormat.ISO if layout is None else _date_format(layout),
     )
+
+
+def _date_format(node: Node) -> DateFormat:
+    try:
+        return DateFormat(node.value)
+    except ValueError:
+        raise node.fail(f"one of {', '.join(DateFormat)}") from None
 
 
 def _series(node: Node, config: RunConfig, columns: Columns) -> SeriesRecord:
