@@ -27,6 +27,10 @@ from seqcast.printable import printable
 
 LOGGER_NAME = "seqcast"
 logger = logging.getLogger(LOGGER_NAME)
+# A library's logger gets a NullHandler, so that a warning logged before configure()
+# is not printed a second time by logging's last-resort handler (warn() writes it).
+_NULL = logging.NullHandler()
+logger.addHandler(_NULL)
 
 _RESERVED = {"ts", "level", "event", "message"}
 _context: dict[str, Any] = {}
@@ -135,6 +139,8 @@ def configure(
 def reset() -> None:
     """Remove and close the handlers :func:`configure` installed."""
     for handler in list(logger.handlers):
+        if handler is _NULL:
+            continue
         logger.removeHandler(handler)
         handler.close()
     _context.clear()

@@ -210,3 +210,24 @@ def test_a_forecast_warning_reaches_stderr_and_the_log_not_stdout(
     assert events["data_mismatch"]["level"] == "warning"
     assert events["exit"]["exit_code"] == 0
     assert events["exit"]["command"] == "forecast"
+
+
+def test_a_warning_before_configure_is_written_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import logging
+
+    from seqcast import logs
+
+    logs.reset()
+    saved = logging.lastResort
+    try:
+        # The last-resort handler writes to the real stderr of its creation; point it
+        # at the captured one so that a second copy would be seen.
+        logging.lastResort = logging.StreamHandler(sys.stderr)
+        logs.warn("only once, please", name="test_once")
+    finally:
+        logging.lastResort = saved
+    err = capsys.readouterr().err
+    assert err.count("only once, please") == 1
+    assert err == "warning: only once, please\n"
