@@ -79,7 +79,10 @@ class DataConfig:
     duplicates: DuplicatePolicy = option(
         DuplicatePolicy.ERROR, "Repeated timestamps: error, first, last, mean."
     )
-    id_col: str | None = option(None, "Column keying several series in one file.")
+    id_col: str | None = option(
+        None,
+        "Column keying several series in one file: one global model learns from all of them (--series picks one).",
+    )
     series: str | None = option(None, "Which series (value of --id-col) to train on.")
 
     def __post_init__(self) -> None:
