@@ -62,11 +62,7 @@ def check_against_training(
     import pandas as pd
 
     index = series.data.index
-    record = (
-        next((r for r in art.meta.series if r.id == series_id), art.meta.one)
-        if series_id is not None
-        else art.meta.one
-    )
+    record = next((r for r in art.meta.series if r.id == series_id), art.meta.one)
     train_last = pd.Timestamp(record.last_date)
     if index[-1] < train_last:
         raise DataError(

@@ -77,14 +77,8 @@ class Forecaster:
     @property
     def series_ids(self) -> tuple[str, ...]:
         """Ids of the series a model over several series covers (empty for one series)."""
-        meta = self.artifact.meta
-        if len(meta.series) == 1 and meta.config.data.series is not None:
-            return ()
-        return (
-            tuple(r.id for r in meta.series if r.id is not None)
-            if len(meta.series) > 1
-            else ()
-        )
+        records = self.artifact.meta.series
+        return tuple(str(r.id) for r in records) if len(records) > 1 else ()
 
     def record(self, series: str | None = None) -> SeriesRecord:
         """The stored record of one series: the only one, or the one named ``series``.

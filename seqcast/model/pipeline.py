@@ -166,16 +166,7 @@ def fit_values(
     bounds = split_bounds(
         len(values), tc.sizes[0], tc.sizes[1], tc.val_fraction, tc.test_fraction
     )
-    transform = fit_transform(
-        values[: bounds.train_end, 0],
-        transform=tc.transform,
-        deseasonalize=tc.deseasonalize,
-        season=season,
-        later=values[bounds.train_end :, 0],
-    )
-    z = transform.forward_values(values)
-    prep = Prep(transform, Scaler(tc.scaler).fit(z[: bounds.train_end]))
-    scaled = prep.scaler.transform(z)
+    prep, scaled = fit_prep(values, bounds.train_end, config, season)
     train_starts = bounds.starts("train", tc.sizes[0], tc.sizes[1])
     val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
 
@@ -201,6 +192,29 @@ def fit_values(
         values=values,
         device=device,
     )
+
+
+def fit_prep(
+    values: FloatArray, train_end: int, config: RunConfig, season: int
+) -> tuple[Prep, FloatArray]:
+    """Fit the target transform and scaler on rows ``[0, train_end)``; scale every row.
+
+    Later rows are only checked for sign (see :func:`fit_transform`'s ``later``).
+
+    Returns:
+        The preparation and the scaled rows, shape (n_steps, n_features).
+    """
+    tc = config.train
+    transform = fit_transform(
+        values[:train_end, 0],
+        transform=tc.transform,
+        deseasonalize=tc.deseasonalize,
+        season=season,
+        later=values[train_end:, 0],
+    )
+    z = transform.forward_values(values)
+    prep = Prep(transform, Scaler(tc.scaler).fit(z[:train_end]))
+    return prep, prep.scaler.transform(z)
 
 
 def train_members(

@@ -26,13 +26,12 @@ from seqcast.config import RunConfig
 from seqcast.model.pipeline import (
     Predict,
     Prep,
+    fit_prep,
     mean_predict,
     predict_windows,
     refit_members,
     train_members,
 )
-from seqcast.prep.scaling import Scaler
-from seqcast.prep.transforms import fit_transform
 from seqcast.prep.windows import SplitBounds, split_bounds
 
 if TYPE_CHECKING:
@@ -201,18 +200,10 @@ def _prepare(
     for values in series:
         n = len(values)
         b = pool_bounds(n, window, horizon, tc.val_fraction, tc.test_fraction)
-        transform = fit_transform(
-            values[: b.train_end, 0],
-            transform=tc.transform,
-            deseasonalize=tc.deseasonalize,
-            season=season,
-            later=values[b.train_end :, 0],
-        )
-        z = transform.forward_values(values)
-        prep = Prep(transform, Scaler(tc.scaler).fit(z[: b.train_end]))
+        prep, scaled = fit_prep(values, b.train_end, config, season)
         preps.append(prep)
         bounds.append(b)
-        scaled_parts.append(prep.scaler.transform(z))
+        scaled_parts.append(scaled)
         if n >= window + horizon:  # shorter series hold no window, only a forecast
             everything = SplitBounds(n_steps=n, train_end=n, val_end=n)
             parts["train"].append(b.starts("train", window, horizon) + offset)
