@@ -162,3 +162,30 @@ def test_a_long_file_without_id_col_names_the_key_column_and_never_suggests_merg
     )
     assert "--duplicates" not in result.output
     assert not (tmp_path / "m").exists()
+
+
+def test_a_series_shorter_than_the_window_is_saved_whole_and_forecast(
+    tmp_path: Path,
+) -> None:
+    path, parts = _long_file(tmp_path)  # south has 40 rows, fewer than the window
+    model = tmp_path / "model"
+    trained = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", "--window", "45", *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    meta = json.loads((model / "seqcast.json").read_text())
+    south = next(r for r in meta["series"] if r["id"] == "south")
+    np.testing.assert_allclose(
+        [row[0] for row in south["last_window"]["values"]], parts["south"]["sales"]
+    )
+    assert len(south["last_window"]["dates"]) == 40
+    out = tmp_path / "forecast.csv"
+    result = CliRunner().invoke(
+        app, ["forecast", str(model), "--steps", "6", "--output", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    forecast = pd.read_csv(out)
+    counts = forecast.groupby("store").size().to_dict()
+    assert counts == {"east": 6, "north": 6, "south": 6}
+    assert np.isfinite(forecast["sales"]).all()

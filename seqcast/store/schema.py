@@ -126,7 +126,8 @@ class SeriesRecord:
             models of schema 1).
         scaler: Fitted on the transformed training part.
         mase: MASE denominators of the training part.
-        last_window: The last ``window`` rows.
+        last_window: The last ``window`` rows, or every row of a series (of a model
+            over several) shorter than the window.
     """
 
     id: str | None

@@ -324,8 +324,12 @@ def _series(node: Node, config: RunConfig, columns: Columns) -> SeriesRecord:
         if len(cells) != n_features:
             raise row.fail(f"a row of {n_features} numbers")
         values.append(tuple(c.number() for c in cells))
-    if len(dates) != window or len(values) != window:
-        raise lw.fail(f"{window} dates and {window} rows (window={window})")
+    # A series of a pool shorter than the window keeps all its rows (padded when forecast).
+    wanted = min(window, node.get("n_rows").integer(1))
+    if len(dates) != wanted or len(values) != wanted:
+        raise lw.fail(
+            f"{wanted} dates and {wanted} rows (window={window}, or all the rows of a shorter series)"
+        )
     scaler = node.get("scaler").built(Scaler.from_dict)
     if scaler.n_features_in_ != n_features:
         raise node.get("scaler").fail(f"parameters for {n_features} columns")
