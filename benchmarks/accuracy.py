@@ -349,6 +349,12 @@ def main() -> None:
         "--refs",
         help="an .npz that fcomp_refs.py wrote for the whole corpus, to reuse (it is slow)",
     )
+    parser.add_argument(
+        "--category",
+        action="append",
+        default=[],
+        help="only this category (yearly, quarterly, monthly); repeat for several",
+    )
     parser.add_argument("--json", help="write per-series results here")
     parser.add_argument(
         "--write-docs", action="store_true", help="update docs/ACCURACY.md"
@@ -378,6 +384,16 @@ def main() -> None:
                 "series"
             ]
             ids = stratified(meta, args.quick, args.seed)
+            if args.category:
+                ids = [
+                    m["i"]
+                    for m in meta
+                    if m["i"] in set(ids) and m["category"] in args.category
+                ]
+                if not ids:
+                    raise SystemExit(
+                        f"{args.corpus} has no series of category {', '.join(args.category)}."
+                    )
             if args.refs:
                 refs = cached_refs(Path(args.refs), args.corpus, ids)
             else:
