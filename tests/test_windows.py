@@ -292,6 +292,24 @@ def test_window_batches_match_make_windows_in_order() -> None:
         ds[4]
 
 
+def test_window_batches_repeat_targets_side_by_side_for_joint_members() -> None:
+    values = _ramp(40, 2)
+    starts = np.arange(3, 30)
+    plain = window_batches(
+        values, starts, 6, 2, 8, shuffle=True, seed=3, norm=WindowNorm.LAST
+    )
+    tripled = window_batches(
+        values, starts, 6, 2, 8, shuffle=True, seed=3, norm=WindowNorm.LAST,
+        repeat_targets=3,
+    )  # fmt: skip
+    for i in range(len(plain)):
+        (x, y), (x3, y3) = plain[i], tripled[i]
+        np.testing.assert_array_equal(x3, x)
+        assert y3.shape == (len(y), 6)
+        for member in range(3):
+            np.testing.assert_array_equal(y3[:, 2 * member : 2 * member + 2], y)
+
+
 def test_window_batches_keep_only_the_series_and_starts() -> None:
     values = _ramp(500, 3)
     starts = np.arange(0, 400)

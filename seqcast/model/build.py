@@ -8,6 +8,8 @@ models use only built-in layers (no ``Lambda``), so they reload with
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from seqcast.config import Cell, ModelConfig
@@ -147,6 +149,42 @@ def build_model(
         linear = keras.layers.Dense(horizon, activation="linear", name=SKIP_NAME)(flat)
         outputs = keras.layers.Add(name=SKIP_ADD)([outputs, linear])
     return keras.Model(inputs=inputs, outputs=outputs, name=MODEL_NAME)
+
+
+def joint_model(members: Sequence[keras.Model]) -> keras.Model:
+    """Wrap ensemble members into one model that trains them all in one ``fit``.
+
+    The joint model feeds every member the same inputs and lays their outputs side
+    by side, (batch, horizon * len(members)); trained on targets repeated as many
+    times (``window_batches(..., repeat_targets=len(members))``), its loss is the
+    mean of the members' losses, and each member's weights get the gradient of its
+    own loss only (divided by the number of members, which Adam's step does not see).
+    The members share their weights with it, so after training each is saved and
+    reloaded on its own; the joint model itself is never saved. One compilation and
+    one pass of the input pipeline then serve every member, which is most of the
+    cost of small networks.
+
+    Args:
+        members: Models from :func:`build_model`, all with the same input shape.
+    """
+    return _joint_class()(members)
+
+
+@functools.cache
+def _joint_class() -> type[Any]:
+    import keras
+
+    class JointMembers(keras.Model):  # type: ignore[misc]
+        """See :func:`joint_model` (a subclass: every member is named ``seqcast``)."""
+
+        def __init__(self, members: Sequence[keras.Model]) -> None:
+            super().__init__(name="seqcast_members")
+            self.members = list(members)
+
+        def call(self, inputs: Any) -> Any:
+            return keras.ops.concatenate([m(inputs) for m in self.members], axis=-1)
+
+    return JointMembers
 
 
 def cudnn_forfeits(config: ModelConfig) -> list[str]:

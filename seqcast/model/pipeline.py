@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seqcast._types import Float32Array, FloatArray, IntArray
-from seqcast.config import RunConfig, WindowNorm
+from seqcast.config import RunConfig, TrainConfig, WindowNorm
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform, fit_transform
 from seqcast.prep.windows import (
@@ -147,8 +147,9 @@ def fit_values(
     """Fit a model on ``values`` as ``config`` says, scaling and validating without leakage.
 
     With ``config.train.ensemble`` = N > 1, N models are fitted on the same scaled data
-    and splits with seeds ``seed .. seed + N - 1``; member 0 is exactly the model that
-    ``ensemble`` = 1 gives.
+    and splits from seeds ``seed .. seed + N - 1``, in one joint fit on the same batches
+    (see :func:`train_members`); member 0 starts from the weights ``ensemble`` = 1 starts
+    from.
 
     Args:
         values: Unscaled series, shape (n_steps, n_features); column 0 is the target.
@@ -226,47 +227,28 @@ def train_members(
 ) -> tuple[tuple[Any, ...], tuple[FitResult, ...]]:
     """Fit ``config.train.ensemble`` models (seeds ``seed``, ``seed + 1``, ...) on the windows at ``starts``.
 
+    Every member starts from its own seed's weights; an ensemble trains in one joint
+    ``fit`` (:func:`seqcast.model.build.joint_model`), on the same batches, and stops
+    at the epoch of lowest mean validation loss of the members.
+
     Args:
         config: Model and training settings, with window and horizon resolved.
         scaled: Scaled rows (n_steps, n_features); several series may lie end to end,
             as long as no start's window crosses from one into the next.
         train_starts: Starts of the training windows in ``scaled``.
         val_starts: Starts of the validation windows (early stopping); may be empty.
-        progress: Called with one line per member and epoch.
+        progress: Called with one line per epoch.
 
     Returns:
-        The models, with their best validation weights restored, and their fits.
+        The models, with their best validation weights restored, and their fits (the
+        joint fit once per member).
     """
-    from seqcast.model import build as models
-    from seqcast.model import training
-    from seqcast.prep.windows import window_batches
-
     tc = config.train
-    window, horizon = tc.sizes
-    fitted_models: list[Any] = []
-    fits: list[FitResult] = []
-    for member in range(tc.ensemble):
-        seed = tc.seed + member
-        if progress and tc.ensemble > 1:
-            progress(f"member {member + 1}/{tc.ensemble} (seed {seed})")
-        training.set_seed(seed)
-        batches = functools.partial(
-            window_batches,
-            scaled,
-            window=window,
-            horizon=horizon,
-            batch_size=tc.batch_size,
-            seed=seed,
-            norm=tc.window_norm,
+    if progress and tc.ensemble > 1:
+        progress(
+            f"{tc.ensemble} members (seeds {tc.seed} to {tc.seed + tc.ensemble - 1}) trained together"
         )
-        train_data = batches(train_starts, shuffle=True)
-        val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
-        model = models.build_model(
-            config.model, window=window, n_features=scaled.shape[1], horizon=horizon
-        )
-        fits.append(training.fit(model, train_data, val_data, tc, progress=progress))
-        fitted_models.append(model)
-    return tuple(fitted_models), tuple(fits)
+    return _fit_members(config, scaled, train_starts, val_starts, tc, progress)
 
 
 def refit_members(
@@ -276,36 +258,54 @@ def refit_members(
     fits: Sequence[FitResult],
     progress: Callable[[str], None] | None,
 ) -> tuple[Any, ...]:
-    """Fit each member again on the windows at ``starts``, for its best epoch count."""
+    """Fit the members again from their seeds on the windows at ``starts``, for the best epoch count."""
+    if progress:
+        progress(f"final fit on all {len(starts)} windows")
+    again = dataclasses.replace(
+        config.train, epochs=max(1, fits[0].best_epoch), patience=0
+    )
+    empty = np.empty(0, dtype=np.int64)
+    return _fit_members(config, scaled, starts, empty, again, None)[0]
+
+
+def _fit_members(
+    config: RunConfig,
+    scaled: FloatArray,
+    train_starts: IntArray,
+    val_starts: IntArray,
+    tc: TrainConfig,
+    progress: Callable[[str], None] | None,
+) -> tuple[tuple[Any, ...], tuple[FitResult, ...]]:
+    """Build the members from their seeds and train them in one fit (``tc`` says how)."""
     from seqcast.model import build as models
     from seqcast.model import training
     from seqcast.prep.windows import window_batches
 
-    tc = config.train
     window, horizon = tc.sizes
-    if progress:
-        progress(f"final fit on all {len(starts)} windows")
-    out = []
-    for member, chosen in enumerate(fits):
-        seed = tc.seed + member
-        training.set_seed(seed)
-        data = window_batches(
-            scaled,
-            starts,
-            window,
-            horizon,
-            tc.batch_size,
-            shuffle=True,
-            seed=seed,
-            norm=tc.window_norm,
+    n = tc.ensemble
+    members = []
+    for member in range(n):
+        training.set_seed(tc.seed + member)
+        members.append(
+            models.build_model(
+                config.model, window=window, n_features=scaled.shape[1], horizon=horizon
+            )
         )
-        model = models.build_model(
-            config.model, window=window, n_features=scaled.shape[1], horizon=horizon
-        )
-        again = dataclasses.replace(tc, epochs=max(1, chosen.best_epoch), patience=0)
-        training.fit(model, data, None, again)
-        out.append(model)
-    return tuple(out)
+    batches = functools.partial(
+        window_batches,
+        scaled,
+        window=window,
+        horizon=horizon,
+        batch_size=tc.batch_size,
+        seed=tc.seed,
+        norm=tc.window_norm,
+        repeat_targets=n,
+    )
+    train_data = batches(train_starts, shuffle=True)
+    val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
+    model = members[0] if n == 1 else models.joint_model(members)
+    fit = training.fit(model, train_data, val_data, tc, progress=progress)
+    return tuple(members), (fit,) * n
 
 
 def mean_predict(predicts: Sequence[Predict]) -> Predict:

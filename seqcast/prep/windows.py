@@ -254,6 +254,7 @@ def window_batches(
     shuffle: bool,
     seed: int,
     norm: WindowNorm,
+    repeat_targets: int = 1,
 ) -> keras.utils.PyDataset:
     """Serve float32 (x, y) batches to Keras, copying only one batch of windows at a time.
 
@@ -274,10 +275,14 @@ def window_batches(
         shuffle: Shuffle the windows each epoch (training) or keep them in order.
         seed: Seed of the shuffle.
         norm: Per-window normalisation applied to every batch.
+        repeat_targets: Serve y repeated this many times side by side, (b, horizon *
+            repeat_targets), for a joint model of that many members whose outputs
+            are laid side by side (see ``seqcast.model.build.joint_model``).
 
     Returns:
         A ``keras.utils.PyDataset`` of ceil(n_windows / batch_size) batches, each x of
-        shape (b, window, n_features) and y of shape (b, horizon), float32.
+        shape (b, window, n_features) and y of shape (b, horizon * repeat_targets),
+        float32.
 
     Raises:
         ConfigError: If window, horizon or batch_size is below 1.
@@ -305,6 +310,7 @@ def window_batches(
         shuffle=shuffle,
         seed=seed,
         norm=WindowNorm(norm),
+        repeat_targets=repeat_targets,
     )
     return dataset
 
@@ -328,6 +334,7 @@ def _window_dataset_class() -> type[Any]:
             shuffle: bool,
             seed: int,
             norm: WindowNorm,
+            repeat_targets: int = 1,
         ) -> None:
             super().__init__()
             self.values = values
@@ -340,6 +347,7 @@ def _window_dataset_class() -> type[Any]:
             self.shuffle = shuffle
             self.seed = seed
             self.norm = norm
+            self.repeat_targets = repeat_targets
             self.epoch = 0
             self.order = self._order_for(0)
 
@@ -367,6 +375,8 @@ def _window_dataset_class() -> type[Any]:
             x, y, _ = normalize_windows(
                 self._x_view[batch], self._y_view[batch], self.norm
             )
+            if self.repeat_targets > 1:
+                y = np.tile(y, (1, self.repeat_targets))
             return x.astype(np.float32), y.astype(np.float32)
 
         def on_epoch_end(self) -> None:
