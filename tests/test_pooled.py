@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from seqcast.config import RunConfig
@@ -96,3 +97,36 @@ def test_no_series_with_a_training_window_is_refused() -> None:
     )
     with pytest.raises(DataError, match="None of the 2 series"):
         fit_pooled([_periodic(1.0, 8), _periodic(2.0, 9)], config, season=4)
+
+
+def _pool_frame(n_series: int, n_rows: int = 24) -> pd.DataFrame:
+    rng = np.random.default_rng(1)
+    parts = []
+    for k in range(n_series):
+        t = np.arange(n_rows)
+        y = 10.0 + k + np.sin(2 * np.pi * t / 4) + 0.3 * rng.standard_normal(n_rows)
+        dates = pd.date_range("2001-01-01", periods=n_rows, freq="QS")
+        parts.append(pd.DataFrame({"id": f"s{k}", "date": dates, "y": y}))
+    return pd.concat(parts)
+
+
+@pytest.mark.parametrize(
+    ("n_series", "per_series"),
+    [
+        (3, None),  # a small pool keeps every validation window (34 allowed each)
+        (101, 1),  # a large one keeps each series' last one: series weigh alike
+    ],
+)
+def test_intervals_weigh_every_series_alike(
+    n_series: int, per_series: int | None
+) -> None:
+    import seqcast
+
+    # 24 rows, horizon 3: validation is the last round(0.15 * 24) = 4 rows, 2 windows.
+    result = seqcast.train(
+        _pool_frame(n_series), id_col="id", target="y", horizon=3, window=4,
+        units=(2,), epochs=1, progress=None,
+    )  # fmt: skip
+    calibration = result.meta.intervals
+    assert calibration is not None
+    assert calibration.n_windows == n_series * (per_series or 2)

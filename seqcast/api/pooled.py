@@ -10,6 +10,7 @@ series' MASE scale, so that one calibration serves series of any size.
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -155,14 +156,23 @@ def _pooled_scores(
     return pool_evaluations(found) if found else None
 
 
+CALIBRATION_WINDOWS = 100
+"""Validation windows the intervals of a model over many series aim at (see _calibrate)."""
+
+
 def _scaled_errors(
-    fitted: PooledFit, part: str, season: int
+    fitted: PooledFit, part: str, season: int, *, per_series: int | None = None
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
-    """Truths and predictions of ``part``'s windows, each series in units of its scale."""
+    """Truths and predictions of ``part``'s windows, each series in units of its scale.
+
+    With ``per_series``, each series gives its last ``per_series`` windows of the part.
+    """
     window, horizon = fitted.config.train.sizes
     truths, preds, scales = [], [], []
     for k, values in enumerate(fitted.values):
         starts = _part_starts(fitted, k, part)
+        if per_series is not None:
+            starts = starts[-per_series:]
         scale = _scale(fitted, k, season)
         if not len(starts) or not (np.isfinite(scale) and scale > 0):
             continue
@@ -176,10 +186,22 @@ def _scaled_errors(
 
 
 def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
-    """Conformal residuals of every validation window, in units of each series' scale."""
+    """Conformal residuals of validation windows, in units of each series' scale.
+
+    Every series gives as many of its last validation windows as the others, as a
+    forecast is one per series: with every window, the long series (many windows
+    each, usually the easier ones) would set the band for all. The count per series
+    is the fewest that make :data:`CALIBRATION_WINDOWS` windows in all (one each for
+    100 series or more), so that a small pool still resolves the usual levels.
+    """
     from seqcast.evaluation.intervals import calibrate
 
-    truth, pred, _ = _scaled_errors(fitted, "validation", season)
+    holding = sum(
+        len(_part_starts(fitted, k, "validation")) > 0
+        for k in range(len(fitted.values))
+    )
+    per_series = max(1, math.ceil(CALIBRATION_WINDOWS / max(holding, 1)))
+    truth, pred, _ = _scaled_errors(fitted, "validation", season, per_series=per_series)
     if not len(truth):
         return None
     return dataclasses.replace(calibrate(truth, pred), per_scale=True)
