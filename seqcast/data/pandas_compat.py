@@ -13,6 +13,10 @@ seqcast supports both, so that it installs beside tools that still pin pandas < 
 - ``to_numbers`` and ``FLOAT_PRECISION`` read decimal text to the nearest float64, as
   pandas 3 does (pandas 2.2's parser can be one unit in the last place off), and a
   number beyond float64's range (``1e999``) as infinite rather than not a number.
+
+One difference stays: pandas 2.2 holds dates in nanoseconds, from 1677-09-22 to
+2262-04-11, and pandas 3 in microseconds. ``beyond_pandas_2`` tells the callers when a
+date is outside that range, so that they say so instead of "not a date".
 """
 
 from __future__ import annotations
@@ -21,7 +25,6 @@ import contextlib
 import re
 import warnings
 from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any, Literal
 
 import numpy as np
@@ -39,8 +42,8 @@ FLOAT_PRECISION: Literal["round_trip"] | None = None if PANDAS_3 else "round_tri
 """``float_precision`` for ``pd.read_csv``: exact parsing (pandas 3 deprecates the option)."""
 
 _MIXED_OFFSETS = "Mixed timezones detected. Pass utc=True in to_datetime or tz='UTC' in DatetimeIndex to convert to a common timezone."
-_NUMBER_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 PANDAS_2_DATES = "1677-09-22 to 2262-04-11"
+_NUMBER_RE = re.compile(r"^\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*$")
 _PANDAS_2_FIRST = np.datetime64("1677-09-21T00:12:43.145225", "us")  # Timestamp.min
 _PANDAS_2_LAST = np.datetime64("2262-04-11T23:47:16.854775", "us")  # Timestamp.max
 _ISO_TEXT_RE = re.compile(r"\d{4}(-\d\d(-\d\d([T ]\d\d(:\d\d(:\d\d(\.\d+)?)?)?)?)?)?")
@@ -120,7 +123,7 @@ def infer_freq(index: pd.DatetimeIndex) -> BaseOffset | None:
     return found
 
 
-@contextmanager
+@contextlib.contextmanager
 def refuse_mixed_offsets() -> Iterator[None]:
     """Make ``pd.to_datetime`` raise ValueError on differing UTC offsets, as pandas 3 does.
 
