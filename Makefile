@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   := demo-out
 
-.PHONY: install demo test test-fast lint bench bench-env clean
+.PHONY: install demo test test-fast test-pandas22 lint bench bench-env clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,18 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
 
+# The fast tests again on the oldest pandas seqcast supports (2.2), in a venv of its own:
+# seqcast installs beside tools that pin pandas < 3. CI runs it after `make test`.
+PD22 := .venv-pd22
+$(PD22)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(PD22)
+	$(PD22)/bin/python -m pip install -q --upgrade pip
+	$(PD22)/bin/python -m pip install -q -e '.[dev]' 'pandas==2.2.*' 'pandas-stubs==2.2.*'
+	touch $@
+
+test-pandas22: $(PD22)/.installed
+	$(PD22)/bin/python -m pytest -q -m "not slow"
+
 lint: install
 	$(BIN)/ruff format --check seqcast tests benchmarks
 	$(BIN)/ruff check seqcast tests benchmarks
@@ -37,7 +49,7 @@ bench: install
 	$(BIN)/python benchmarks/run_all.py
 
 # A separate environment for the statistical references of benchmarks/accuracy.py:
-# statsforecast needs pandas < 3, which seqcast's own environment does not take.
+# statsforecast needs pandas < 3, and seqcast's own .venv stays on pandas 3.
 bench-env: .bench-venv/.installed
 .bench-venv/.installed:
 	$(PYTHON) -m venv .bench-venv
@@ -45,4 +57,4 @@ bench-env: .bench-venv/.installed
 	touch $@
 
 clean:
-	rm -rf $(VENV) $(DEMO) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(PD22) $(DEMO) .pytest_cache .mypy_cache .ruff_cache

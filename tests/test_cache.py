@@ -28,6 +28,7 @@ from seqcast.data.cache import (
     resolve_cache_dir,
     update_cache,
 )
+from seqcast.data.pandas_compat import FLOAT_PRECISION
 from seqcast.data.ticker import TickerQuery, fetch_history, normalize_history
 from seqcast.errors import ConfigError, DataError, LockError
 
@@ -38,7 +39,10 @@ NOW = datetime(2024, 4, 6, 22, 0, tzinfo=UTC)
 def load_yf(name: str) -> pd.DataFrame:
     """Read a fixture the way yfinance's frame looked before ``to_csv``."""
     frame = pd.read_csv(
-        FIXTURES / name, header=[0, 1] if "download" in name else 0, index_col=0
+        FIXTURES / name,
+        header=[0, 1] if "download" in name else 0,
+        index_col=0,
+        float_precision=FLOAT_PRECISION,  # exact, as yfinance held them
     )
     text = frame.index.astype(str)
     if len(text) and re.search(r"[+-]\d\d:\d\d$", text[0]):

@@ -34,7 +34,10 @@ BASES = (
 def pandas_dates(last: str, freq: str, steps: int) -> list[str]:
     """The reference: pandas' own range, formatted as seqcast.api formats dates."""
     offset = pd.tseries.frequencies.to_offset(freq)
-    index = pd.date_range(pd.Timestamp(last) + offset, periods=steps, freq=offset)
+    start = (
+        pd.Timestamp(last) + offset
+    )  # unit="us": pandas 2.2's default ns ends in 2262
+    index = pd.date_range(start, periods=steps, freq=offset, unit="us")
     if all(s == s.normalize() for s in index):
         return [s.strftime("%Y-%m-%d") for s in index]
     return [s.strftime("%Y-%m-%dT%H:%M:%S") for s in index]

@@ -358,7 +358,12 @@ def test_real_process_errors_have_no_traceback(tmp_path: Path) -> None:
     assert out.stdout == ""
 
 
-def test_shell_completion_is_on() -> None:
+def test_shell_completion_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    # --show-completion detects the shell it runs under; under `sh -c` (a make recipe
+    # with quotes) that is sh, which Typer does not support. Pin bash.
+    import shellingham
+
+    monkeypatch.setattr(shellingham, "detect_shell", lambda: ("bash", "/bin/bash"))
     result = run("--show-completion", "bash")
     assert result.exit_code == 0, result.output
     assert "_SEQCAST_COMPLETE=complete_bash" in result.stdout

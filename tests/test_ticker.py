@@ -23,6 +23,7 @@ import pytest
 from seqcast.config import DataConfig, FillPolicy
 from seqcast.data import ticker
 from seqcast.data.cache import cache_file, read_cache, update_cache
+from seqcast.data.pandas_compat import FLOAT_PRECISION
 from seqcast.data.ticker import (
     TickerQuery,
     fetch_history,
@@ -39,7 +40,12 @@ _REAL_DOWNLOAD = ticker._download
 def load_yf(name: str) -> pd.DataFrame:
     """Read a fixture the way yfinance's frame looked before ``to_csv``."""
     multi = "download" in name
-    frame = pd.read_csv(FIXTURES / name, header=[0, 1] if multi else 0, index_col=0)
+    frame = pd.read_csv(
+        FIXTURES / name,
+        header=[0, 1] if multi else 0,
+        index_col=0,
+        float_precision=FLOAT_PRECISION,  # exact, as yfinance held them
+    )
     text = frame.index.astype(str)
     if len(text) and re.search(r"[+-]\d\d:\d\d$", text[0]):
         index = pd.to_datetime(text, utc=True).tz_convert("America/New_York")

@@ -33,6 +33,7 @@ import pandas as pd
 import platformdirs
 
 from seqcast import atomic
+from seqcast.data.pandas_compat import FLOAT_PRECISION
 from seqcast.errors import ConfigError, DataError
 
 CACHE_ENV = "SEQCAST_CACHE_DIR"
@@ -180,7 +181,9 @@ def read_cache(path: Path) -> CachedPrices | None:
     meta = CacheMeta.from_line(header, path)
     try:
         frame = pd.read_csv(
-            io.StringIO(body), dtype=dict.fromkeys(PRICE_COLUMNS, "float64")
+            io.StringIO(body),
+            dtype=dict.fromkeys(PRICE_COLUMNS, "float64"),
+            float_precision=FLOAT_PRECISION,
         )
     except (ValueError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         _check_rows(body, path)

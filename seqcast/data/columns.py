@@ -18,6 +18,7 @@ from pandas.api.types import is_bool_dtype, is_datetime64_any_dtype, is_numeric_
 
 from seqcast.config import DataConfig
 from seqcast.data.dates import _NUMBER_RE, MISSING_TOKENS, _parse_date_text, _q
+from seqcast.data.pandas_compat import to_numbers
 from seqcast.errors import ConfigError, DataError
 
 _DATE_WORDS = frozenset({"date", "time", "datetime", "timestamp", "ds", "dt", "day", "week", "month", "quarter", "year", "period"})  # fmt: skip
@@ -163,8 +164,8 @@ def _numeric_share(values: pd.Series) -> float:
     present = text[~text.str.lower().isin(MISSING_TOKENS)]
     if present.empty:
         return 0.0
-    numbers = pd.to_numeric(present.to_numpy(dtype=object), errors="coerce")
-    return float(np.mean(~np.isnan(np.asarray(numbers, dtype=np.float64))))
+    numbers = to_numbers(present.to_numpy(dtype=object))
+    return float(np.mean(~np.isnan(numbers)))
 
 
 def listing(names: Iterable[str], limit: int = 20) -> str:

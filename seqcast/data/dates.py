@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import re
 import warnings
 from collections import Counter
@@ -11,11 +10,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from pandas.api.types import is_datetime64_any_dtype
-from pandas.tseries.frequencies import to_offset
 from pandas.tseries.offsets import BaseOffset, Day, Tick
 
 from seqcast.choices import DateFormat
 from seqcast.data.calendar import MONTHS, WEEKDAYS
+from seqcast.data.pandas_compat import (
+    PANDAS_2_DATES,
+    beyond_pandas_2,
+    infer_freq,
+    refuse_mixed_offsets,
+    to_offset,
+)
 from seqcast.errors import ConfigError, DataError
 
 MISSING_TOKENS = frozenset({"", "na", "n/a", "nan", "null", "none", "#n/a", "nat"})
@@ -92,6 +97,10 @@ def _parse_dates(
     if bad.size:
         i = int(bad[0])
         value = str(text[i])
+        if beyond_pandas_2(value):
+            raise DataError(
+                f"Column {_q(column)} has date {_q(value)} at row {rows[i]} {_ROWS}, which pandas 2 cannot hold: it reads dates from {PANDAS_2_DATES}. Install pandas 3 to read it (pip install 'pandas>=3')."
+            )
         hint = (
             "Use --date-col to name the date column, or write"
             if _NUMBER_RE.fullmatch(value)
@@ -169,11 +178,15 @@ def _parse_date_text(text: pd.Series) -> tuple[pd.DatetimeIndex, str]:
         return pd.DatetimeIndex([pd.NaT] * len(strings)), ""
     quarters = strings.str.extract(_QUARTER_RE)
     if quarters.notna().all().all() and (quarters[0] > "0000").all():
-        return pd.PeriodIndex(
-            quarters[0] + "Q" + quarters[1], freq="Q"
-        ).to_timestamp(), "quarters"
+        try:
+            return pd.PeriodIndex(
+                quarters[0] + "Q" + quarters[1], freq="Q"
+            ).to_timestamp(), "quarters"
+        except (ValueError, OverflowError):  # pandas 2.2: outside its nanosecond range
+            return pd.DatetimeIndex([pd.NaT] * len(strings)), ""
     try:
-        return pd.DatetimeIndex(pd.to_datetime(strings, format="ISO8601")), ""
+        with refuse_mixed_offsets():
+            return pd.DatetimeIndex(pd.to_datetime(strings, format="ISO8601")), ""
     except (ValueError, OverflowError) as exc:
         if "Mixed timezones" in str(exc):
             return _mixed_offsets(strings)
@@ -191,9 +204,11 @@ def _parse_date_text(text: pd.Series) -> tuple[pd.DatetimeIndex, str]:
         warnings.simplefilter("ignore")
         for utc, how in ((False, ""), (True, "UTC")):
             try:
-                return pd.DatetimeIndex(
-                    pd.to_datetime(loose, format="mixed", errors="coerce", utc=utc)
-                ), how
+                with refuse_mixed_offsets():
+                    guessed = pd.to_datetime(
+                        loose, format="mixed", errors="coerce", utc=utc
+                    )
+                return pd.DatetimeIndex(guessed), how
             except (ValueError, OverflowError, TypeError):
                 continue
     return pd.DatetimeIndex(
@@ -321,28 +336,11 @@ def _step_aliases(step: pd.Timedelta, first: pd.Timestamp) -> list[str]:
 
 
 def _pandas_alias(index: pd.DatetimeIndex) -> str | None:
-    """Return ``pd.infer_freq``'s alias for 3 or more dates, or None."""
+    """Return ``pd.infer_freq``'s alias for 3 or more dates (pandas 3's spelling), or None."""
     if len(index) < 3:
         return None
-    with contextlib.ExitStack() as stack:
-        if _OFFSET_OPTION_KNOWN:  # pandas 3 warns without it; pandas 2.2 lacks it
-            stack.enter_context(pd.option_context(_OFFSET_OPTION, True))
-        found: object = pd.infer_freq(index)
-    if isinstance(found, str):  # pandas 2.2 answers with the alias
-        found = to_offset(found)
-    return found.freqstr if isinstance(found, BaseOffset) else None
-
-
-def _option_known(name: str) -> bool:
-    try:
-        pd.get_option(name)
-    except KeyError:  # pandas' OptionError
-        return False
-    return True
-
-
-_OFFSET_OPTION = "future.infer_freq_returns_offset"
-_OFFSET_OPTION_KNOWN = _option_known(_OFFSET_OPTION)
+    found = infer_freq(index)
+    return None if found is None else found.freqstr
 
 
 def _coverage(index: pd.DatetimeIndex, offset: BaseOffset) -> float | None:

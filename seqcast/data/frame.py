@@ -34,6 +34,7 @@ from seqcast.data.gaps import (
     MissingValuesError as MissingValuesError,
 )
 from seqcast.data.gaps import order_rows, regularise
+from seqcast.data.pandas_compat import PANDAS_2_DATES, PANDAS_3, to_numbers
 from seqcast.errors import ConfigError, DataError
 
 _YEARLY_RE = re.compile(r"\d*YS-JAN")
@@ -192,7 +193,7 @@ def _refuse_hidden_series(
         if column in used or column == date_col:
             continue
         keys = table[column].astype(str).str.strip()
-        if pd.to_numeric(keys, errors="coerce").notna().all():
+        if not np.isnan(to_numbers(keys.to_numpy(dtype=object))).any():
             continue
         n_keys = keys.nunique()
         if (
@@ -265,13 +266,21 @@ def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
 
     Raises:
         ConfigError: If ``freq`` is not a pandas alias or ``steps`` is negative.
+        DataError: On pandas 2.2, if the dates run past 2262-04-11.
     """
     if steps < 0:
         raise ConfigError(f"steps={steps} must be 0 or more. Use --steps 1 or more.")
     offset = _resolve_freq(freq)
-    return pd.date_range(
-        start=pd.Timestamp(last) + offset, periods=steps, freq=offset, name="date"
-    )
+    try:
+        return pd.date_range(
+            start=pd.Timestamp(last) + offset, periods=steps, freq=offset, name="date"
+        )
+    except (ValueError, OverflowError):  # pandas 2.2: past its nanosecond range
+        if PANDAS_3:
+            raise
+        raise DataError(
+            f"The {steps} dates after {pd.Timestamp(last).isoformat()} at freq={offset.freqstr} run past what pandas 2 can hold ({PANDAS_2_DATES}). Forecast fewer steps, or install pandas 3 (pip install 'pandas>=3')."
+        ) from None
 
 
 # --- columns -----------------------------------------------------------------------
@@ -342,9 +351,7 @@ def _parse_numbers(values: pd.Series, column: str, rows: np.ndarray) -> np.ndarr
         stripped = values.astype(str).str.strip()
         text = stripped.to_numpy(dtype=object)
         missing = stripped.str.lower().isin(MISSING_TOKENS).to_numpy()
-        numbers = pd.to_numeric(np.where(missing, "nan", text), errors="coerce").astype(
-            np.float64
-        )
+        numbers = to_numbers(np.where(missing, "nan", text))
         bad = np.isnan(numbers) & ~missing
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
