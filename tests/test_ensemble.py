@@ -230,7 +230,7 @@ def test_ensemble_bounds_are_pinned(ensemble: int) -> None:
     with pytest.raises(ConfigError) as info:
         TrainConfig(ensemble=ensemble)
     assert str(info.value) == (
-        f"ensemble={ensemble} must be between 1 and 20. Use a small ensemble such as --ensemble 3; each member is a full training run."
+        f"ensemble={ensemble} must be between 1 and 20. Use a small ensemble such as --ensemble 3; each member adds to the training time."
     )
 
 
@@ -261,6 +261,6 @@ def test_ensemble_21_from_the_cli_is_a_user_error(
     )
     assert result.exit_code == ExitCode.USER_ERROR
     assert result.stderr == (
-        "error: ensemble=21 must be between 1 and 20. Use a small ensemble such as --ensemble 3; each member is a full training run.\n"
+        "error: ensemble=21 must be between 1 and 20. Use a small ensemble such as --ensemble 3; each member adds to the training time.\n"
     )
     assert not (tmp_path / "m").exists()

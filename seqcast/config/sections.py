@@ -226,9 +226,8 @@ class TrainConfig:
         refit: Fit the final model again on every window of the series, for the
             epoch count early stopping chose; validation and test scores stay those of
             the first fit, which never saw them.
-        ensemble: Models trained with seeds ``seed .. seed + ensemble - 1`` on the same
-            data and splits; the forecast is the mean of theirs (training takes
-            ``ensemble`` times as long).
+        ensemble: Models trained from seeds ``seed .. seed + ensemble - 1`` on the same
+            data and splits, together in one fit; the forecast is the mean of theirs.
     """
 
     window: int | None = option(
@@ -279,7 +278,7 @@ class TrainConfig:
     )
     ensemble: int = option(
         1,
-        "Models trained with seeds seed, seed+1, ...; the forecast is their mean (N times the training time).",
+        "Models trained together from seeds seed, seed+1, ...; the forecast is their mean.",
         min=1,
     )
 
@@ -321,7 +320,7 @@ class TrainConfig:
             )
         if not 1 <= self.ensemble <= MAX_ENSEMBLE:
             raise ConfigError(
-                f"ensemble={self.ensemble} must be between 1 and {MAX_ENSEMBLE}. Use a small ensemble such as --ensemble 3; each member is a full training run."
+                f"ensemble={self.ensemble} must be between 1 and {MAX_ENSEMBLE}. Use a small ensemble such as --ensemble 3; each member adds to the training time."
             )
         for name in ("val_fraction", "test_fraction"):
             value = getattr(self, name)
