@@ -166,3 +166,19 @@ def test_flags_toml_keys_and_keywords_are_one_vocabulary() -> None:
         assert flag in help_text, flag
         RunConfig().with_overrides({f.name: None})  # every keyword is accepted
     assert RunConfig.from_dict({"model": "gru"}).model.model is ModelKind.GRU
+
+
+def test_a_chosen_value_equal_to_the_default_still_beats_pooled_defaults() -> None:
+    pooled = {"lr": 0.003, "refit": True, "batch_size": 128}
+    chosen = RunConfig().with_overrides({"lr": 0.001, "refit": False})
+    applied = chosen.with_defaults(pooled)
+    # lr 0.001 and refit false are the one-series defaults, but they were asked for.
+    assert applied.train.lr == 0.001
+    assert applied.train.refit is False
+    assert applied.train.batch_size == 128  # nobody chose it
+    assert RunConfig().with_defaults(pooled).train.lr == 0.003
+    # A config file's keys count as chosen too, and a value off the default always does.
+    from_file = RunConfig.from_dict({"train": {"lr": 0.001}})
+    assert from_file.with_defaults(pooled).train.lr == 0.001
+    off_default = RunConfig(train=TrainConfig(batch_size=64))
+    assert off_default.with_defaults(pooled).train.batch_size == 64

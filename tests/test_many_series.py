@@ -189,3 +189,19 @@ def test_a_series_shorter_than_the_window_is_saved_whole_and_forecast(
     counts = forecast.groupby("store").size().to_dict()
     assert counts == {"east": 6, "north": 6, "south": 6}
     assert np.isfinite(forecast["sales"]).all()
+
+
+def test_flags_equal_to_the_one_series_defaults_still_win_over_the_pooled_ones(
+    tmp_path: Path,
+) -> None:
+    path, _ = _long_file(tmp_path)
+    model = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--lr", "0.001", "--no-refit", "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    train = json.loads((model / "seqcast.json").read_text())["config"]["train"]
+    assert train["lr"] == 0.001  # not the pooled 0.003
+    assert train["refit"] is False  # not the pooled refit
+    assert train["batch_size"] == 128  # not chosen: the pooled default

@@ -6,6 +6,7 @@ the artifact alone is enough to reproduce a run.
 
 from __future__ import annotations
 
+import dataclasses
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +28,16 @@ __all__ = ["RunConfig", "load_config_file"]
 
 @dataclass(frozen=True, slots=True)
 class RunConfig:
-    """Everything that defines a training run; saved in the artifact's ``seqcast.json``."""
+    """Everything that defines a training run; saved in the artifact's ``seqcast.json``.
+
+    ``given`` names the fields a caller, flag or config file set (whatever the value),
+    so that :meth:`with_defaults` never overrides them; it is not saved.
+    """
 
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
+    given: frozenset[str] = field(default=frozenset(), compare=False, repr=False)
 
     def to_dict(self) -> dict[str, dict[str, Any]]:
         """Return plain JSON-ready dicts, one per section."""
@@ -49,11 +55,13 @@ class RunConfig:
             data=section_from_dict(DataConfig, sections["data"]),
             model=section_from_dict(ModelConfig, sections["model"]),
             train=section_from_dict(TrainConfig, sections["train"]),
+            given=frozenset(key for part in sections.values() for key in part),
         )
 
     def with_overrides(self, overrides: dict[str, Any]) -> RunConfig:
         """Return a copy with flat ``{field: value}`` overrides applied (None = keep)."""
         merged = self.to_dict()
+        given = set(self.given)
         for key, value in overrides.items():
             if value is None:
                 continue
@@ -63,22 +71,27 @@ class RunConfig:
                     f"Unknown option '{key}'. Known options: {', '.join(sorted(FIELD_SECTION))}."
                 )
             merged[section][key] = plain(value)
-        return RunConfig.from_dict(merged)
+            given.add(key)
+        return dataclasses.replace(RunConfig.from_dict(merged), given=frozenset(given))
 
     def with_defaults(self, defaults: dict[str, Any]) -> RunConfig:
-        """Return a copy with flat ``defaults`` applied only to fields still at their default.
+        """Return a copy with flat ``defaults`` applied to the fields nobody chose.
 
-        A data source's own suggestions (a ticker's frequency and fill policy) use this,
-        so that a value from a config file or the caller always wins over them.
+        A field counts as chosen when it is in ``given`` (``--lr 0.001`` is a choice even
+        though it is the one-series default) or differs from its default. A data
+        source's own suggestions (a ticker's frequency and fill policy) and the defaults
+        of a model over many series use this, so that a value from a config file or the
+        caller always wins over them. The defaults applied do not join ``given``.
         """
         pristine = RunConfig().to_dict()
         current = self.to_dict()
         keep = {
             key: value
             for key, value in defaults.items()
-            if current[FIELD_SECTION[key]][key] == pristine[FIELD_SECTION[key]][key]
+            if key not in self.given
+            and current[FIELD_SECTION[key]][key] == pristine[FIELD_SECTION[key]][key]
         }
-        return self.with_overrides(keep)
+        return dataclasses.replace(self.with_overrides(keep), given=self.given)
 
 
 def load_config_file(path: Path) -> dict[str, Any]:
