@@ -30,8 +30,9 @@ def test_conformal_quantile_hand_example() -> None:
 def test_calibrate_sorts_abs_residuals_per_step() -> None:
     y_true = np.array([[1.0, 10.0], [2.0, 20.0], [3.0, 30.0]])
     y_pred = np.array([[1.5, 7.0], [0.0, 20.0], [3.25, 31.0]])
-    cal = calibrate(y_true, y_pred)
+    cal = calibrate(y_true, y_pred, pool_steps_below=0)
     assert cal.residuals == ((0.25, 0.5, 2.0), (0.0, 1.0, 3.0))
+    assert not cal.steps_pooled
     assert cal.n_windows == 3
     assert cal.horizon == 2
     # n=3, level 0.5: k = ceil(4*0.5) = 2
@@ -39,6 +40,26 @@ def test_calibrate_sorts_abs_residuals_per_step() -> None:
     lower, upper = cal.bounds(np.array([100.0, 200.0]), 0.5)
     np.testing.assert_array_equal(lower, [99.5, 199.0])
     np.testing.assert_array_equal(upper, [100.5, 201.0])
+
+
+def test_few_windows_pool_their_steps_in_units_of_sqrt_step() -> None:
+    # One window of 4 steps: errors 1, 2, 3, 4 at steps 1..4.
+    y_true = np.array([[11.0, 22.0, 33.0, 44.0]])
+    y_pred = np.array([[10.0, 20.0, 30.0, 40.0]])
+    cal = calibrate(y_true, y_pred)
+    assert cal.steps_pooled and cal.n_windows == 1 and cal.n_residuals == 4
+    unit = sorted([1.0, 2.0 / math.sqrt(2), 3.0 / math.sqrt(3), 4.0 / math.sqrt(4)])
+    for step in range(4):
+        np.testing.assert_allclose(
+            cal.residuals[step], [u * math.sqrt(step + 1) for u in unit]
+        )
+    # Levels now differ (per step, one residual gave one band for every level).
+    assert (cal.half_widths(0.5) < cal.half_widths(0.75)).all()
+    back = Calibration.from_dict(cal.to_dict())
+    assert back == cal and back.steps_pooled
+    # 19 windows or more keep per-step residuals.
+    many = calibrate(np.zeros((19, 4)), np.ones((19, 4)))
+    assert not many.steps_pooled and many.n_residuals == 19
 
 
 def test_steps_beyond_the_horizon_grow_like_a_random_walk() -> None:

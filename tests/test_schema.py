@@ -26,7 +26,7 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "short last window",
         lambda d: d["series"][0]["last_window"]["values"].pop(),
-        "series[0].last_window must be 2 dates and 2 rows (window=2)",
+        "series[0].last_window must be 2 dates and 2 rows (window=2, or all the rows of a shorter series)",
     ),
     (
         "defaulted window_norm",

@@ -9,6 +9,14 @@ residuals 1..9 of one step (n=9) and a=0.8 give k=ceil(8.0)=8, half-width 8. Whe
 k > n (too few residuals for that level) the largest residual is used and the interval
 cannot promise the level; :attr:`Calibration.n_residuals` tells how many there were.
 
+A series whose validation part holds fewer than :data:`POOL_STEPS_BELOW` windows (often
+one: a validation part of one horizon) would give one residual per step, and then every
+level the same band. Its steps are pooled instead: each error divided by sqrt(step),
+the growth of a random walk's error, so that the errors of all steps form one set, and
+step h's band is that set's quantile times sqrt(h). The band then rests on
+``n_windows * horizon`` errors and an assumption about their growth, where the per-step
+bands rest on none.
+
 NumPy only: this module is on the forecast path.
 """
 
@@ -29,6 +37,9 @@ MAX_RESIDUALS = 2000
 """Residuals kept per horizon step (evenly thinned from the sorted set beyond this)."""
 
 DEFAULT_LEVELS = (0.8, 0.95)
+
+POOL_STEPS_BELOW = 19
+"""Calibrations of fewer windows pool their steps (19 windows resolve a 95% band)."""
 
 
 def check_level(level: float) -> float:
@@ -73,11 +84,15 @@ class Calibration:
         per_scale: Whether the residuals are in units of each series' MASE scale
             (a model over many series pools its series' errors that way); bounds
             then take the series' scale.
+        steps_pooled: Whether every step's residuals are the errors of all steps,
+            each divided by sqrt(its step) and multiplied by sqrt(this one) (too few
+            windows for per-step sets; see the module docstring).
     """
 
     residuals: tuple[tuple[float, ...], ...]
     n_windows: int
     per_scale: bool = False
+    steps_pooled: bool = False
 
     @property
     def horizon(self) -> int:
@@ -121,13 +136,18 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain numbers for ``seqcast.json``."""
+        method = "split-conformal absolute residuals per step"
+        if self.steps_pooled:
+            method += ", pooled over steps in units of sqrt(step)"
         out: dict[str, Any] = {
-            "method": "split-conformal absolute residuals per step",
+            "method": method,
             "n_windows": self.n_windows,
             "residuals": [list(r) for r in self.residuals],
         }
         if self.per_scale:
             out["per_scale"] = True
+        if self.steps_pooled:
+            out["steps_pooled"] = True
         return out
 
     @classmethod
@@ -139,16 +159,22 @@ class Calibration:
             ),
             n_windows=int(raw["n_windows"]),
             per_scale=bool(raw.get("per_scale", False)),
+            steps_pooled=bool(raw.get("steps_pooled", False)),
         )
 
 
 def calibrate(
-    y_true: npt.ArrayLike, y_pred: npt.ArrayLike, *, cap: int = MAX_RESIDUALS
+    y_true: npt.ArrayLike,
+    y_pred: npt.ArrayLike,
+    *,
+    cap: int = MAX_RESIDUALS,
+    pool_steps_below: int = POOL_STEPS_BELOW,
 ) -> Calibration:
     """Calibrate from predictions of shape (n_windows, horizon) and their truths.
 
     Beyond ``cap`` windows the sorted residuals are thinned to ``cap`` evenly spaced
-    order statistics (quantiles are kept, to within 1/cap).
+    order statistics (quantiles are kept, to within 1/cap). Below
+    ``pool_steps_below`` windows the steps are pooled (see the module docstring).
     """
     truth = np.asarray(y_true, dtype=np.float64)
     pred = np.asarray(y_pred, dtype=np.float64)
@@ -156,8 +182,19 @@ def calibrate(
         raise ValueError(
             f"y_true and y_pred must both have shape (n_windows, horizon), got {truth.shape} and {pred.shape}."
         )
-    errors = np.sort(np.abs(truth - pred), axis=0)
-    n = errors.shape[0]
+    errors = np.abs(truth - pred)
+    n, horizon = errors.shape
+    if 0 < n < pool_steps_below and horizon > 1:
+        growth = np.sqrt(np.arange(1, horizon + 1, dtype=np.float64))
+        unit = np.sort((errors / growth).ravel())
+        if unit.size > cap:
+            unit = unit[np.round(np.linspace(0, unit.size - 1, cap)).astype(np.int64)]
+        return Calibration(
+            residuals=tuple(tuple(float(v) for v in unit * g) for g in growth),
+            n_windows=n,
+            steps_pooled=True,
+        )
+    errors = np.sort(errors, axis=0)
     if n > cap:
         keep = np.round(np.linspace(0, n - 1, cap)).astype(np.int64)
         errors = errors[keep]

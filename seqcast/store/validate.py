@@ -288,10 +288,12 @@ def _calibration(node: Node) -> Calibration:
     if len({len(r) for r in residuals}) > 1:
         raise node.get("residuals").fail("rows of equal length")
     per_scale = node.opt("per_scale")
+    steps_pooled = node.opt("steps_pooled")
     return Calibration(
         residuals=tuple(residuals),
         n_windows=node.get("n_windows").integer(1),
         per_scale=False if per_scale is None else per_scale.flag(),
+        steps_pooled=False if steps_pooled is None else steps_pooled.flag(),
     )
 
 
