@@ -47,7 +47,9 @@ def test_few_windows_pool_their_steps_in_units_of_sqrt_step() -> None:
     y_true = np.array([[11.0, 22.0, 33.0, 44.0]])
     y_pred = np.array([[10.0, 20.0, 30.0, 40.0]])
     cal = calibrate(y_true, y_pred)
-    assert cal.steps_pooled and cal.n_windows == 1 and cal.n_residuals == 4
+    assert cal.steps_pooled
+    assert cal.n_windows == 1
+    assert cal.n_residuals == 4
     unit = sorted([1.0, 2.0 / math.sqrt(2), 3.0 / math.sqrt(3), 4.0 / math.sqrt(4)])
     for step in range(4):
         np.testing.assert_allclose(
@@ -56,10 +58,12 @@ def test_few_windows_pool_their_steps_in_units_of_sqrt_step() -> None:
     # Levels now differ (per step, one residual gave one band for every level).
     assert (cal.half_widths(0.5) < cal.half_widths(0.75)).all()
     back = Calibration.from_dict(cal.to_dict())
-    assert back == cal and back.steps_pooled
+    assert back == cal
+    assert back.steps_pooled
     # 19 windows or more keep per-step residuals.
     many = calibrate(np.zeros((19, 4)), np.ones((19, 4)))
-    assert not many.steps_pooled and many.n_residuals == 19
+    assert not many.steps_pooled
+    assert many.n_residuals == 19
 
 
 def test_steps_beyond_the_horizon_grow_like_a_random_walk() -> None:
