@@ -392,3 +392,28 @@ def test_forecast_figure_rejects_a_horizon_below_one() -> None:
     assert str(err.value) == (
         "horizon=0 must be at least 1. Give the horizon the model was trained with."
     )
+
+
+@pytest.mark.slow
+@pytest.mark.filterwarnings(
+    "ignore:.*__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
+def test_forecaster_marks_the_steps_past_its_horizon(
+    sine_frame: Any, tmp_path: Path, tiny_config: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import seqcast
+    from seqcast.evaluation import plots
+
+    seqcast.train(sine_frame, out=tmp_path / "m", config=tiny_config)  # horizon=3
+    model = seqcast.load(tmp_path / "m")
+    drawn: list[Any] = []
+    save = plots._save
+    monkeypatch.setattr(
+        plots, "_save", lambda fig, path: drawn.append(fig) or save(fig, path)
+    )
+    model.plot_forecast(tmp_path / "a.png", model.forecast(3), sine_frame)
+    model.plot_forecast(tmp_path / "b.png", model.forecast(5), sine_frame)
+    assert [len(_beyond(fig.axes[0])) for fig in drawn] == [0, 1]
+    assert _beyond(drawn[1].axes[0])[0].get_label() == (
+        "beyond the trained horizon of 3 steps"
+    )
