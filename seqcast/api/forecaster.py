@@ -300,6 +300,8 @@ class Forecaster:
     ) -> Path:
         """Draw the history's tail, ``forecast`` with its bands, and seasonal naive as a PNG.
 
+        Steps past the model's horizon (predicted from earlier predictions) are shaded.
+
         Args:
             path: The PNG to write (atomically).
             forecast: What :meth:`forecast` returned.
@@ -338,6 +340,7 @@ class Forecaster:
             bands=forecast.bands,
             baseline=baseline,
             target=self.artifact.target,
+            horizon=self.artifact.horizon,
         )
 
     def matching_series(
