@@ -24,6 +24,7 @@ from typing import Any
 
 from seqcast.errors import ConfigError
 from seqcast.printable import printable
+from seqcast.progress import finish as finish_progress
 
 LOGGER_NAME = "seqcast"
 logger = logging.getLogger(LOGGER_NAME)
@@ -92,6 +93,7 @@ class _StderrWarnings(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
+            finish_progress()  # a warning never lands in the middle of a progress bar
             stream = sys.stderr
             stream.write(f"warning: {printable(record.getMessage())}\n")
             stream.flush()
@@ -164,6 +166,7 @@ def warn(message: str, *, name: str = "warning", **fields: Any) -> None:
     warning is still written to stderr, so it is never lost.
     """
     if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        finish_progress()
         sys.stderr.write(f"warning: {printable(message)}\n")
         sys.stderr.flush()
     event(name, message, level=logging.WARNING, **fields)

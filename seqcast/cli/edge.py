@@ -9,7 +9,7 @@ from typing import ParamSpec, TypeVar
 
 import typer
 
-from seqcast import logs
+from seqcast import logs, progress
 from seqcast.cli import startup
 from seqcast.errors import ExitCode, SeqcastError
 from seqcast.printable import printable
@@ -33,12 +33,14 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
         try:
             result = command(*args, **kwargs)
         except SeqcastError as exc:
+            progress.finish()
             _log_error(str(exc), exc.exit_code, type(exc).__name__)
             if state["debug"]:
                 raise
             typer.echo(f"error: {printable(str(exc))}", err=True)
             raise typer.Exit(int(exc.exit_code)) from None
         except KeyboardInterrupt:
+            progress.finish()
             message = "Interrupted; nothing was written."
             _log_error(message, ExitCode.INTERRUPTED, "KeyboardInterrupt")
             if state["debug"]:
@@ -47,6 +49,7 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         finally:
             startup.phase["now"] = "done"
+            progress.finish()  # so that what follows starts on a line of its own
         logs.event("exit", "finished", exit_code=int(ExitCode.OK))
         return result
 

@@ -15,6 +15,7 @@ from seqcast.config import (
 )
 from seqcast.errors import ConfigError
 from seqcast.printable import printable_lines
+from seqcast.progress import Display, Step
 
 
 def csv_list(value: str | None) -> tuple[str, ...] | None:
@@ -42,11 +43,11 @@ def warn(message: str) -> None:
     logs.warn(message)  # stderr shows "warning: ..."; --log-file records it too
 
 
-def progress_printer(quiet: bool) -> Any:
-    """Return a callback printing progress lines on stderr, or None when quiet."""
+def progress_printer(quiet: bool) -> Display | None:
+    """Return the progress display on stderr (a bar on a terminal), or None when quiet."""
     if quiet:
         return None
-    return lambda line: typer.echo(line, err=True)
+    return Display(sys.stderr)
 
 
 def stdout_is_terminal() -> bool:
@@ -196,12 +197,17 @@ LevelOpt = Annotated[
 ]
 
 
-def fold_progress(quiet: bool) -> Any:
-    """Return a callback printing backtest fold progress on stderr, or None when quiet."""
+def fold_progress(quiet: bool) -> Display | None:
+    """Return the backtest's progress display on stderr, or None when quiet.
+
+    On a terminal it shows the folds and a bar for each fit's epochs; in a pipe, only
+    the fold lines (one fit's epochs per fold would bury them).
+    """
     if quiet:
         return None
-    return lambda line: (
-        typer.echo(line, err=True) if line.startswith(("fold ", "member ")) else None
+    return Display(
+        sys.stderr,
+        plain=lambda line: isinstance(line, Step) and line.kind == "fold",
     )
 
 

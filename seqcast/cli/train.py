@@ -129,6 +129,8 @@ def train(
         ),
         lock_timeout=lock_timeout,
     )
+    if progress is not None:
+        progress.close()
     _report_training(result, fmt=fmt, quiet=quiet, plot=plot)
 
 
@@ -217,14 +219,17 @@ def backtest_command(
     from seqcast import api
 
     run_config = options_to_config(options)
+    progress = fold_progress(quiet)
     result = api.backtest(
         data,
         config=run_config,
         folds=folds,
         step=step,
         season=season,
-        progress=fold_progress(quiet),
+        progress=progress,
     )
+    if progress is not None:
+        progress.close()
     if not quiet:
         for note in result.notes:
             typer.echo(f"note: {printable(note)}", err=True)

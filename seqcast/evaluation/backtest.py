@@ -25,6 +25,7 @@ from seqcast.evaluation import baselines, references
 from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, Scores, score_windows
+from seqcast.progress import Step
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,7 +183,12 @@ def backtest(
     for k, cut in enumerate(int(c) for c in cuts):
         if progress:
             progress(
-                f"fold {k + 1}/{folds}: training on rows 0..{cut - 1} (up to {dates[cut - 1]})"
+                Step(
+                    f"fold {k + 1}/{folds}: training on rows 0..{cut - 1} (up to {dates[cut - 1]})",
+                    kind="fold",
+                    done=k,
+                    total=folds,
+                )
             )
         fitted = fit_values(values[:cut], fold_config, season=season, progress=progress)
         start = np.array([cut - window], dtype=np.int64)

@@ -259,13 +259,14 @@ def refit_members(
     progress: Callable[[str], None] | None,
 ) -> tuple[Any, ...]:
     """Fit the members again from their seeds on the windows at ``starts``, for the best epoch count."""
+    epochs = max(1, fits[0].best_epoch)
     if progress:
-        progress(f"final fit on all {len(starts)} windows")
-    again = dataclasses.replace(
-        config.train, epochs=max(1, fits[0].best_epoch), patience=0
-    )
+        progress(
+            f"final fit on all {len(starts)} windows for the best epoch count, {epochs}"
+        )
+    again = dataclasses.replace(config.train, epochs=epochs, patience=0)
     empty = np.empty(0, dtype=np.int64)
-    return _fit_members(config, scaled, starts, empty, again, None)[0]
+    return _fit_members(config, scaled, starts, empty, again, progress)[0]
 
 
 def _fit_members(

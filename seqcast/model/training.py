@@ -18,6 +18,7 @@ import numpy.typing as npt
 
 from seqcast.config import Loss, TrainConfig
 from seqcast.errors import ConfigError, DataError
+from seqcast.progress import Step
 
 if TYPE_CHECKING:
     import keras
@@ -260,13 +261,17 @@ def _format_loss(value: float) -> str:
 
 def _progress_line(
     epoch: int, epochs: int, loss: float, val_loss: float | None, seconds: float
-) -> str:
-    """Format one epoch, e.g. ``epoch 3/50  loss 0.0123  val_loss 0.0150  (0.4 s)``."""
+) -> Step:
+    """Format one epoch, e.g. ``epoch 3/50  loss 0.0123  val_loss 0.0150  (0.4 s)``.
+
+    The line is a :class:`seqcast.progress.Step` of kind ``epoch``, ``epoch`` of
+    ``epochs`` done, so that a terminal draws it as a bar.
+    """
     parts = [f"epoch {epoch}/{epochs}", f"loss {_format_loss(loss)}"]
     if val_loss is not None:
         parts.append(f"val_loss {_format_loss(val_loss)}")
     parts.append(f"({seconds:.1f} s)")
-    return "  ".join(parts)
+    return Step("  ".join(parts), kind="epoch", done=epoch, total=epochs)
 
 
 def _make_progress(keras: Any, progress: Callable[[str], None], epochs: int) -> Any:
