@@ -182,6 +182,46 @@ def trained(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return csv, root / "model"
 
 
+# ---------------------------------------------------------------- --output and --plot
+
+
+@pytest.mark.slow
+def test_forecast_output_on_a_full_disk_keeps_the_previous_file(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path]
+) -> None:
+    _, model = trained
+    full = small_fs("full")
+    out = full / "out.csv"
+    out.write_bytes(PREVIOUS)
+    fill(full)
+    done = seqcast("forecast", model, "--steps", "2000", "--output", out)
+    assert_fails(
+        done,
+        ExitCode.USER_ERROR,
+        f"Cannot write {out}: No space left on device. Free some space in {full} or give another --output.",
+    )
+    assert out.read_bytes() == PREVIOUS
+    assert entries(full) == [".filler", "out.csv"]
+
+
+@pytest.mark.slow
+def test_forecast_output_into_a_read_only_folder(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path]
+) -> None:
+    _, model = trained
+    folder = small_fs("ro", "1m")
+    out = folder / "out.csv"
+    out.write_bytes(PREVIOUS)
+    read_only(folder)
+    assert_fails(
+        seqcast("forecast", model, "--output", out),
+        ExitCode.USER_ERROR,
+        f"Cannot create the lock file {folder / '.out.csv.lock'} for {out}: Read-only file system. Give another --output on a writable file system.",
+    )
+    assert out.read_bytes() == PREVIOUS
+    assert entries(folder) == ["out.csv"]
+
+
 # ---------------------------------------------------------------- model directories
 
 
@@ -208,6 +248,32 @@ def test_forecast_evaluate_and_info_read_a_model_on_a_read_only_file_system(
     assert shown.returncode == 0, shown.stderr
     assert shown.stdout == seqcast("info", model).stdout.replace(str(model), str(copy))
     assert entries(mount) == ["model"]
+
+
+@pytest.mark.slow
+def test_train_on_a_full_disk_keeps_the_previous_model(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path]
+) -> None:
+    csv, model = trained
+    full = small_fs("full")
+    out = full / "model"
+    shutil.copytree(model, out)
+    before = digests(out)
+    info = seqcast("info", out).stdout
+    fill(full)
+    done = seqcast("train", csv, *TINY[:-3], "--seed", "1", "-q", "--out", out)
+    assert "Traceback" not in done.stderr
+    assert done.returncode == ExitCode.USER_ERROR, done.stderr
+    *others, last = done.stderr.splitlines()
+    assert last == (
+        f"error: Cannot write the model to {out}: No space left on device. Free some space in {full} or give another --out."
+    )
+    assert all(line.startswith("warning: ") for line in others), others
+    assert digests(out) == before
+    assert entries(full) == [".filler", "model"]
+    again = seqcast("info", out)
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == info
 
 
 # ---------------------------------------------------------------- the ticker cache
