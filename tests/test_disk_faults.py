@@ -205,6 +205,45 @@ def test_forecast_output_on_a_full_disk_keeps_the_previous_file(
 
 
 @pytest.mark.slow
+def test_forecast_plot_on_a_full_disk_writes_nothing(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path], tmp_path: Path
+) -> None:
+    _, model = trained
+    full = small_fs("full")
+    plot = full / "plot.png"
+    plot.write_bytes(PREVIOUS)
+    fill(full)
+    out = tmp_path / "out.csv"  # on a disk with room: the plot alone fails
+    out.write_bytes(PREVIOUS)
+    message = f"Cannot write the plot {plot}: No space left on device. Free some space in {full} or give another --plot."
+    done = seqcast("forecast", model, "--output", out, "--plot", plot)
+    assert_fails(done, ExitCode.USER_ERROR, message)
+    assert out.read_bytes() == PREVIOUS  # the plot is drawn first: nothing written
+    assert plot.read_bytes() == PREVIOUS
+    assert entries(full) == [".filler", "plot.png"]
+    assert_fails(
+        seqcast("forecast", model, "--plot", plot), ExitCode.USER_ERROR, message
+    )
+
+
+@pytest.mark.slow
+def test_evaluate_plot_on_a_full_disk_prints_no_scores(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path]
+) -> None:
+    csv, model = trained
+    full = small_fs("full")
+    plot = full / "folds.png"
+    fill(full)
+    done = seqcast("evaluate", model, csv, "--plot", plot)
+    assert_fails(
+        done,
+        ExitCode.USER_ERROR,
+        f"Cannot write the plot {plot}: No space left on device. Free some space in {full} or give another --plot.",
+    )
+    assert entries(full) == [".filler"]
+
+
+@pytest.mark.slow
 def test_forecast_output_into_a_read_only_folder(
     trained: tuple[Path, Path], small_fs: Callable[..., Path]
 ) -> None:
@@ -220,6 +259,24 @@ def test_forecast_output_into_a_read_only_folder(
     )
     assert out.read_bytes() == PREVIOUS
     assert entries(folder) == ["out.csv"]
+
+
+@pytest.mark.slow
+def test_forecast_plot_into_a_read_only_folder(
+    trained: tuple[Path, Path], small_fs: Callable[..., Path]
+) -> None:
+    _, model = trained
+    folder = small_fs("ro", "1m")
+    plot = folder / "plot.png"
+    plot.write_bytes(PREVIOUS)
+    read_only(folder)
+    assert_fails(
+        seqcast("forecast", model, "--plot", plot),
+        ExitCode.USER_ERROR,
+        f"Cannot write the plot {plot}: Read-only file system. Give another --plot on a writable file system.",
+    )
+    assert plot.read_bytes() == PREVIOUS
+    assert entries(folder) == ["plot.png"]
 
 
 # ---------------------------------------------------------------- model directories
