@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -336,6 +337,53 @@ def test_train_on_a_full_disk_keeps_the_previous_model(
 # ---------------------------------------------------------------- the ticker cache
 
 
+def test_ticker_cache_on_a_full_disk_keeps_the_cached_copy(
+    small_fs: Callable[..., Path],
+) -> None:
+    cache = small_fs("cache")
+    path = cache / "tickers" / "AAPL_1d.csv"
+    first = seqcast("data", "fetch", "AAPL", "--cache-dir", cache, today="2023-06-30")
+    assert first.returncode == 0, first.stderr
+    before = path.read_bytes()
+    fill(cache)
+
+    refresh = seqcast("data", "fetch", "AAPL", "--cache-dir", cache, today="2023-07-07")
+    assert "Traceback" not in refresh.stderr
+    assert refresh.returncode == ExitCode.USER_ERROR
+    assert refresh.stdout == ""
+    assert re.fullmatch(
+        re.escape(
+            f"error: Cannot update the cache for AAPL (1d): {path}: No space left on device. Free some space in the cache or make it writable, pass --cache-dir with another folder, or pass --max-stale 1h to use the copy fetched "
+        )
+        + r"\d+ minutes? ago\.\n",
+        refresh.stderr,
+    ), refresh.stderr
+
+    stale = seqcast(
+        "data",
+        "fetch",
+        "AAPL",
+        "--cache-dir",
+        cache,
+        "--max-stale",
+        "1d",
+        "--format",
+        "csv",
+        today="2023-07-07",
+    )
+    assert stale.returncode == 0, stale.stderr
+    assert re.fullmatch(
+        re.escape(
+            f"warning: Could not update the cache ({path}: No space left on device); using the cached copy of AAPL (1d) fetched "
+        )
+        + r"\d+ minutes? ago \(last bar 2023-06-30\)\.\n",
+        stale.stderr,
+    ), stale.stderr
+    assert ",stale," in stale.stdout
+    assert path.read_bytes() == before
+    assert entries(path.parent) == ["AAPL_1d.csv"]
+
+
 def test_ticker_cache_on_a_full_disk_with_nothing_cached(
     small_fs: Callable[..., Path],
 ) -> None:
@@ -349,3 +397,36 @@ def test_ticker_cache_on_a_full_disk_with_nothing_cached(
         f"Cannot write the cache file {path}: No space left on device. Free some disk space or make {path.parent} writable, or pass --cache-dir with another folder.",
     )
     assert entries(path.parent) == []
+
+
+def test_ticker_cache_on_a_read_only_file_system_names_it(
+    small_fs: Callable[..., Path],
+) -> None:
+    cache = small_fs("cache")
+    path = cache / "tickers" / "AAPL_1d.csv"
+    first = seqcast("data", "fetch", "AAPL", "--cache-dir", cache, today="2023-06-30")
+    assert first.returncode == 0, first.stderr
+    before = path.read_bytes()
+    read_only(cache)
+    stale = seqcast(
+        "data",
+        "fetch",
+        "AAPL",
+        "--cache-dir",
+        cache,
+        "--max-stale",
+        "1d",
+        "--format",
+        "csv",
+        today="2023-07-07",
+    )
+    assert stale.returncode == 0, stale.stderr
+    assert re.fullmatch(
+        re.escape(
+            f"warning: Could not update the cache ({path}: Read-only file system); using the cached copy of AAPL (1d) fetched "
+        )
+        + r"\d+ minutes? ago \(last bar 2023-06-30\)\.\n",
+        stale.stderr,
+    ), stale.stderr
+    assert path.read_bytes() == before
+    assert entries(path.parent) == ["AAPL_1d.csv"]
