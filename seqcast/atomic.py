@@ -211,6 +211,34 @@ def _acquire_filelock(path: Path, timeout: float) -> Callable[[], None]:
     return lambda: handle.release()
 
 
+_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
+_READ_ONLY = frozenset({errno.EROFS})
+_DENIED = frozenset({errno.EACCES, errno.EPERM})
+
+
+def fault_advice(exc: OSError, folder: Path, option: str) -> str:
+    """Say what to do about a write into ``folder`` that failed with ``exc``.
+
+    Args:
+        exc: The error of the failed write, lock or rename.
+        folder: The folder written into.
+        option: The flag that chose the path, such as ``--output``.
+
+    Returns:
+        One sentence, by the kind of fault: for ENOSPC in ``out`` with ``--output``,
+        ``Free some space in out or give another --output.``
+    """
+    if exc.errno in _FULL:
+        return f"Free some space in {folder} or give another {option}."
+    if exc.errno in _READ_ONLY:
+        return f"Give another {option} on a writable file system."
+    if exc.errno in _DENIED:
+        return f"Make {folder} writable or give another {option}."
+    return (
+        f"Check the free space and permissions of {folder}, or give another {option}."
+    )
+
+
 def temporary_sibling(target: Path) -> Path:
     """Return a fresh temporary name beside ``target`` (``.NAME.tmp-PID-XXXXXXXX``)."""
     return target.parent / f".{target.name}.tmp-{os.getpid()}-{uuid.uuid4().hex[:8]}"

@@ -935,7 +935,7 @@ def test_read_only_cache_without_max_stale_says_how_to_use_it(
     with pytest.raises(ConfigError) as info:
         fetch_history(TickerQuery("AAPL", start=date(2024, 3, 1)), cache_dir=cache_dir)
     assert str(info.value) == (
-        f"Cannot update the cache for AAPL (1d): {path}: {path.parent} is not writable. Make the cache writable, pass --cache-dir with another folder, or pass --max-stale 6h to use the copy fetched 5 hours ago."
+        f"Cannot update the cache for AAPL (1d): {path}: {path.parent} is not writable. Free some space in the cache or make it writable, pass --cache-dir with another folder, or pass --max-stale 6h to use the copy fetched 5 hours ago."
     )
 
 

@@ -311,7 +311,8 @@ class Forecaster:
             The path written.
 
         Raises:
-            ConfigError: If the path does not end in ``.png`` or its folder is missing.
+            ConfigError: If the path does not end in ``.png``, its folder is missing,
+                or the file cannot be written (the previous file is kept).
         """
         from seqcast.evaluation.baselines import seasonal_naive
         from seqcast.evaluation.plots import plot_forecast

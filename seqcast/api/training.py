@@ -132,7 +132,7 @@ def lock_out(out: Path, lock_timeout: float) -> contextlib.AbstractContextManage
         raise ArtifactError(
             f"Cannot create the directory {out.parent}: {exc.strerror}. Choose an --out in a writable place."
         ) from None
-    return output_lock(out, lock_timeout)
+    return output_lock(out, lock_timeout, option="--out")
 
 
 def _train(

@@ -107,19 +107,20 @@ def evaluate(
         )
     if folds is not None:
         result = forecaster.evaluate_folds(frame, folds=folds, step=step, season=season)
-        typer.echo(backtest_text(result.as_dict(), fmt), nl=False)
+        text = backtest_text(result.as_dict(), fmt)
     else:
         evaluation = forecaster.evaluate(frame, season=season)
-        typer.echo(evaluation_text(evaluation.as_dict(), fmt), nl=False)
+        text = evaluation_text(evaluation.as_dict(), fmt)
         if fmt is OutputFormat.TABLE:
-            typer.echo(coverage_text(forecaster.artifact.meta), nl=False)
-    if plot is not None:
+            text += coverage_text(forecaster.artifact.meta)
+    if plot is not None:  # before the scores: a plot that cannot be written prints none
         from seqcast.evaluation.plots import plot_backtest
 
-        if folds is None:  # the picture's origins; the text above stays the same
+        if folds is None:  # the picture's origins; the text stays the same
             result = forecaster.evaluate_folds(frame, step=step, season=season)
         written = plot_backtest(plot, result, target=forecaster.artifact.target)
         typer.echo(f"wrote {written}", err=True)
+    typer.echo(text, nl=False)
 
 
 @renders_errors
@@ -218,10 +219,10 @@ def forecast(
             precision=precision,
             date_format=forecaster.artifact.meta.columns.date_format,
         )
+        if plot is not None:  # first: a plot that cannot be written writes nothing
+            written = forecaster.plot_forecast(plot, result, frame)
+            typer.echo(f"wrote {written}", err=True)
         emit(text, output, lock_timeout)
-    if plot is not None:
-        written = forecaster.plot_forecast(plot, result, frame)
-        typer.echo(f"wrote {written}", err=True)
 
 
 @renders_errors

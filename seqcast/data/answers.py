@@ -117,7 +117,7 @@ def use_unwritable(
         )
         return answer(query, cached, from_cache=True, stale=True, notes=notes)
     raise ConfigError(
-        f"Cannot update the cache for {query.ticker} ({query.interval}): {error.path}: {error.reason}. Make the cache writable, pass --cache-dir with another folder, or pass --max-stale {age_option(age)} to use the copy fetched {format_age(age)} ago."
+        f"Cannot update the cache for {query.ticker} ({query.interval}): {error.path}: {error.reason}. Free some space in the cache or make it writable, pass --cache-dir with another folder, or pass --max-stale {age_option(age)} to use the copy fetched {format_age(age)} ago."
     )
 
 

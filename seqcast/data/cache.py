@@ -20,6 +20,7 @@ Metadata and prices live in one file so that a single ``os.replace`` updates bot
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import json
 import math
@@ -274,7 +275,7 @@ def update_cache(
     if not os.access(
         path.parent, os.W_OK
     ):  # read-only: fail now, not at the lock's timeout
-        raise unwritable(path, f"{path.parent} is not writable")
+        raise unwritable(path, _why_not_writable(path.parent))
     lock_path = Path(f"{path}.lock")
     busy = "Another seqcast process has held the cache lock {lock} for over {timeout:g} s. Wait for it to finish and retry."
     with contextlib.ExitStack() as stack:
@@ -412,6 +413,16 @@ def unwritable(path: Path, reason: str) -> CacheUnwritable:
         path,
         reason,
     )
+
+
+def _why_not_writable(folder: Path) -> str:
+    """Say why ``folder`` refuses writes: the OS's words on a read-only mount, else plainly."""
+    try:
+        if os.statvfs(folder).f_flag & os.ST_RDONLY:
+            return os.strerror(errno.EROFS)  # "Read-only file system"
+    except (OSError, AttributeError):  # AttributeError: no statvfs (Windows)
+        pass
+    return f"{folder} is not writable"
 
 
 def _write_atomic(path: Path, text: str) -> None:

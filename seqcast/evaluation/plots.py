@@ -126,8 +126,8 @@ def plot_forecast(
         The path written.
 
     Raises:
-        ConfigError: If ``path`` does not end in ``.png``, its folder is missing, or
-            horizon is below 1.
+        ConfigError: If ``path`` does not end in ``.png``, its folder is missing,
+            horizon is below 1, or the file cannot be written.
     """
     _check_path(path)
     fig = forecast_figure(
@@ -246,7 +246,8 @@ def plot_backtest(
         The path written.
 
     Raises:
-        ConfigError: If ``path`` does not end in ``.png`` or its folder is missing.
+        ConfigError: If ``path`` does not end in ``.png``, its folder is missing, or
+            the file cannot be written.
     """
     _check_path(path)
     return _save(
@@ -314,7 +315,8 @@ def plot_losses(
         The path written.
 
     Raises:
-        ConfigError: If ``path`` does not end in ``.png`` or its folder is missing.
+        ConfigError: If ``path`` does not end in ``.png``, its folder is missing, or
+            the file cannot be written.
     """
     _check_path(path)
     return _save(
@@ -408,7 +410,17 @@ def _check_path(path: str | Path) -> None:
 
 
 def _save(fig: Any, path: str | Path) -> Path:
-    """Write the laid-out figure to a temporary sibling, then move it into place."""
+    """Write the laid-out figure to a temporary sibling, then move it into place.
+
+    Raises:
+        ConfigError: If the file cannot be written (a full disk, a read-only folder);
+            the previous file at ``path`` is left as it was, and no temporary stays.
+    """
     target = Path(path)
-    atomic.replace_file(target, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    try:
+        atomic.replace_file(target, lambda tmp: fig.savefig(tmp, format="png", dpi=DPI))
+    except OSError as exc:
+        raise ConfigError(
+            f"Cannot write the plot {target}: {exc.strerror or exc}. {atomic.fault_advice(exc, target.parent, '--plot')}"
+        ) from None
     return target

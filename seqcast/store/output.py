@@ -21,19 +21,26 @@ __all__ = ["atomic_write_text", "json_ready", "output_lock"]
 
 
 @contextlib.contextmanager
-def output_lock(target: Path, timeout: float) -> Iterator[None]:
+def output_lock(
+    target: Path, timeout: float, *, option: str = "--output"
+) -> Iterator[None]:
     """Hold the exclusive lock on ``target`` (see :func:`seqcast.atomic.locked`).
+
+    Args:
+        target: The file or model directory to be written.
+        timeout: Seconds to wait for another holder.
+        option: The flag that chose ``target``, named in the error's advice.
 
     Raises:
         LockError: If the lock is not acquired within ``timeout`` seconds.
-        ArtifactError: If the lock file cannot be created.
+        ArtifactError: If the lock file cannot be created (a read-only folder).
     """
     try:
         with atomic.locked(target, timeout):
             yield
     except OSError as exc:
         raise ArtifactError(
-            f"Cannot create the lock file {atomic.lock_path(target)}: {exc.strerror}. Choose an output in a writable directory."
+            f"Cannot create the lock file {atomic.lock_path(target)} for {target}: {exc.strerror or exc}. {atomic.fault_advice(exc, target.parent, option)}"
         ) from None
 
 
@@ -59,7 +66,7 @@ def atomic_write_text(
             atomic.replace_text(path, text)
         except OSError as exc:
             raise ArtifactError(
-                f"Cannot write {path}: {exc.strerror or exc}. Check the permissions and free space of {path.parent}."
+                f"Cannot write {path}: {exc.strerror or exc}. {atomic.fault_advice(exc, path.parent, '--output')}"
             ) from None
 
 

@@ -75,7 +75,7 @@ def save_artifact(
             f"Cannot create the directory {parent}: {exc.strerror}. Choose an --out in a writable place."
         ) from None
     _check_replaceable(out)
-    with output_lock(out, lock_timeout):
+    with output_lock(out, lock_timeout, option="--out"):
         swap.rescue_user_entries(out)
         atomic.remove_stale_temporaries(out)
         tmp = atomic.temporary_sibling(out)
@@ -102,7 +102,7 @@ def save_artifact(
             raise
         except OSError as exc:
             raise ArtifactError(
-                f"Cannot write the model to {out}: {exc.strerror or exc}. Check the disk space and permissions of {parent}."
+                f"Cannot write the model to {out}: {exc.strerror or exc}. {atomic.fault_advice(exc, parent, '--out')}"
             ) from None
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
