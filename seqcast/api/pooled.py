@@ -42,6 +42,7 @@ POOLED_DEFAULTS: dict[str, Any] = {
     "skip": True,
     "units": (8,),
     "ensemble": 5,
+    "val_fraction": 0.3,
 }
 """Defaults of a model over several series where they differ from one series' (chosen on
 M1, see docs/ACCURACY.md): validation on the last horizon of hundreds of series is noisy
@@ -50,8 +51,11 @@ newest rows of every series too; there are far more windows, so batches are larg
 (fewer steps per epoch) with a higher learning rate; a linear skip connection beside
 the recurrent layers (it helped on M1's yearly and quarterly series); an LSTM of 8
 units rather than 64 (better on all three M1 categories, and half the time); and five
-members trained together (about the time of one). A value given by the caller or a
-config file wins."""
+members trained together (about the time of one); and a validation part of 30% of
+each series rather than 15% (several origins on most series rather than one: a steadier
+choice of the epoch count, and more calibration windows, whose intervals covered 78.8%
+and 93.3% of M1's held-out points at 80% and 95%, against 75.8% and 92.2%). A value
+given by the caller or a config file wins."""
 
 
 def train_pooled(
