@@ -141,7 +141,9 @@ def history(
     ``files`` names each member's network (default: ``model.keras``, ``model-1.keras``...).
     """
     fit = fits[0]
-    names = list(files) if files is not None else [member_file(i) for i in range(len(fits))]
+    names = (
+        list(files) if files is not None else [member_file(i) for i in range(len(fits))]
+    )
     return History(
         loss=tuple(fit.loss),
         val_loss=tuple(fit.val_loss),

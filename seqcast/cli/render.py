@@ -240,7 +240,7 @@ def verdict_text(evaluation: dict[str, Any]) -> str:
 
 def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
-    cfg, p, hist, record = meta.config, meta.provenance, meta.history, meta.one
+    cfg, p, record = meta.config, meta.provenance, meta.one
     model, train = cfg.model, cfg.train
     ensemble = f" ensemble={train.ensemble}" if train.ensemble > 1 else ""
     cols = meta.columns
@@ -278,7 +278,9 @@ def _series_lines(meta: ModelMeta) -> list[str]:
     rows = [r.n_rows for r in meta.series]
     first = min(r.first_date for r in meta.series)
     last = max(r.last_date for r in meta.series)
-    kind = "one model per series (per_series)" if meta.per_series else "one global model"
+    kind = (
+        "one model per series (per_series)" if meta.per_series else "one global model"
+    )
     return [
         f"series       {len(ids)} (id column {meta.config.data.id_col}): {shown}; {min(rows)} to {max(rows)} rows, {first} to {last}, {kind}"
     ]

@@ -90,7 +90,9 @@ class Artifact:
         local = self.meta.series[k].local if k >= 0 else None
         if local is None:
             raise ValueError(f"no local model of series {series!r}")
-        return dataclasses.replace(self, meta=self.meta.local_meta(k), names=local.files)
+        return dataclasses.replace(
+            self, meta=self.meta.local_meta(k), names=local.files
+        )
 
     @property
     def member_names(self) -> tuple[str, ...]:

@@ -29,7 +29,9 @@ def series_file(series: int, member: int = 0) -> str:
     ``series-2.keras``; with an ensemble of 3, also ``series-2-1.keras`` and
     ``series-2-2.keras``.
     """
-    return f"series-{series}.keras" if member == 0 else f"series-{series}-{member}.keras"
+    return (
+        f"series-{series}.keras" if member == 0 else f"series-{series}-{member}.keras"
+    )
 
 
 def is_owned(name: str) -> bool:

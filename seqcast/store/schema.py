@@ -274,9 +274,7 @@ class ModelMeta:
         series' own files in series order for a model of local models.
         """
         if self.per_series:
-            return tuple(
-                name for r in self.series if r.local for name in r.local.files
-            )
+            return tuple(name for r in self.series if r.local for name in r.local.files)
         return tuple(member_file(i) for i in range(self.config.train.ensemble))
 
     def local_meta(self, k: int) -> ModelMeta:

@@ -167,12 +167,20 @@ def _check_per_series(root: Node, config: RunConfig, version: int) -> None:
         ArtifactError: Naming the field.
     """
     if version < 3:
-        raise root.get("config").get("data").get("per_series").fail(
-            "false in a document of schema_version 2 (local models came with version 3)"
+        raise (
+            root.get("config")
+            .get("data")
+            .get("per_series")
+            .fail(
+                "false in a document of schema_version 2 (local models came with version 3)"
+            )
         )
     if config.train.horizon is None:
-        raise root.get("config").get("train").get("horizon").fail(
-            "a whole number of at least 1"
+        raise (
+            root.get("config")
+            .get("train")
+            .get("horizon")
+            .fail("a whole number of at least 1")
         )
     intervals = root.opt("intervals")
     if intervals is not None:
