@@ -56,9 +56,12 @@ class TrainResult:
         path: Where the model directory was written, or None when ``out`` was not given.
         config: The configuration in force, with detected columns and frequency filled in.
         fit: Loss history and early-stopping outcome (of the first member of an
-            ensemble; ``meta.history.members`` summarises every member).
+            ensemble; ``meta.history.members`` summarises every member; with
+            ``per_series``, of the first series, each series' own being in
+            ``meta.series[k].local.history``).
         evaluation: Scores on the held-out test part beside the baselines (None when
-            ``test_fraction`` is 0).
+            ``test_fraction`` is 0); of several series, every series' test windows
+            pooled.
         device: The device the model trained on.
         notes: What data preparation did (filled values, sorting, time zones…).
         meta: The metadata saved as ``seqcast.json``.
