@@ -310,6 +310,7 @@ def test_a_crafted_directory_is_refused_in_one_line(
         (["--per-series"], "per_series=True fits one model per series of a long-format file, but no --id-col names the column that keys them. Give --id-col, or drop --per-series."),
         (["--per-series", "--id-col", "store", "--series", "east"], "per_series=True fits every series, but --series 'east' picks one. Drop --series to train them all, or drop --per-series to train 'east' alone."),
         (["--id-col", "store", "--jobs", "2"], "jobs=2 sets the worker processes of per-series training, but per_series is off. Add --per-series (with --id-col), or drop --jobs."),
+        (["backtest"], "backtest re-trains one series at a time, so per_series=True does not apply. Drop --per-series, and pick a series with --series."),
     ],
 )  # fmt: skip
 def test_contradictory_flags_are_refused_before_any_work(
@@ -325,6 +326,9 @@ def test_contradictory_flags_are_refused_before_any_work(
         "--out",
         str(tmp_path / "m"),
     ]
+    if args == ["backtest"]:
+        argv = ["backtest", str(data), "--target", "sales", "--id-col", "store"]
+        argv += ["--per-series"]
     result = CliRunner().invoke(app, argv)
     assert result.exit_code == ExitCode.USER_ERROR
     assert result.stderr.splitlines() == [f"error: {message}"]

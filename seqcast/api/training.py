@@ -298,12 +298,17 @@ def backtest(
 
     Raises:
         DataError: If the earliest fold leaves too little history to train on.
-        ConfigError: If options contradict each other or the data.
+        ConfigError: If options contradict each other or the data, or
+            ``per_series`` is set.
     """
     from seqcast.data.frame import prepare_series
     from seqcast.evaluation.backtest import backtest as run_backtest
 
     config = (config or RunConfig()).with_overrides(options)
+    if config.data.per_series:
+        raise ConfigError(
+            "backtest re-trains one series at a time, so per_series=True does not apply. Drop --per-series, and pick a series with --series."
+        )
     series_set, series = prepare_series(data, config.data)
     season = season or season_for_freq(series_set.freq)
     values = series.data.to_numpy(dtype=np.float64)
