@@ -121,6 +121,31 @@ def evaluate_windows(
     return evaluation
 
 
+def evaluate_each_series(
+    forecaster: Forecaster, data: str | Path | pd.DataFrame, season: int | None
+) -> Evaluation:
+    """Score each series' own model (of a model of local models) on its rows; pool them.
+
+    Each series is scored as :func:`evaluate_windows` scores the model of that series
+    alone; the pooled scores weigh each series by its windows, each error in its own
+    series' MASE units (:func:`~seqcast.evaluation.scoring.pool_evaluations`).
+
+    Raises:
+        DataError: Naming the first series whose rows cannot be scored.
+    """
+    from seqcast.data.frame import read_data
+    from seqcast.evaluation.scoring import pool_evaluations
+
+    raw = read_data(data)  # read once: ``data`` may be stdin
+    found = []
+    for series in forecaster.series_ids:
+        try:
+            found.append(evaluate_windows(forecaster.local(series), raw, season))
+        except DataError as exc:
+            raise DataError(f"Series {series!r}: {exc}") from None
+    return pool_evaluations(found)
+
+
 def default_folds(
     forecaster: Forecaster, data: str | Path | pd.DataFrame, step: int | None
 ) -> int:

@@ -9,6 +9,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,28 @@ class Forecaster:
         self.engine = engine
         self._predict: Predict | None = None
         self._engine_used = ""
+        self._locals: dict[str | None, Forecaster] = {}
+
+    def local(self, series: str | None = None) -> Forecaster:
+        """The model of one series of a model of local models, as a one-series model.
+
+        It forecasts, evaluates and plots as the model of that series trained alone
+        (``seqcast train ... --series ID``) would.
+
+        Raises:
+            ConfigError: If the model is not per series, or covers several series and
+                ``series`` is None.
+            DataError: If no series has id ``series``.
+        """
+        art = self.artifact
+        if not art.meta.per_series:
+            raise ConfigError(
+                f"The model at {art.path} is one model over all its series, not one per series. Forecast its series with --series (series=)."
+            )
+        record = self.record(series)
+        if record.id not in self._locals:
+            self._locals[record.id] = Forecaster(art.local(record.id), self.engine)
+        return self._locals[record.id]
 
     @property
     def scaler(self) -> Scaler:
@@ -77,8 +100,9 @@ class Forecaster:
     @property
     def series_ids(self) -> tuple[str, ...]:
         """Ids of the series a model over several series covers (empty for one series)."""
-        records = self.artifact.meta.series
-        return tuple(str(r.id) for r in records) if len(records) > 1 else ()
+        meta = self.artifact.meta
+        several = len(meta.series) > 1 or meta.per_series
+        return tuple(str(r.id) for r in meta.series) if several else ()
 
     def record(self, series: str | None = None) -> SeriesRecord:
         """The stored record of one series: the only one, or the one named ``series``.
@@ -155,6 +179,13 @@ class Forecaster:
             NonFiniteError: If a forecast value or interval bound is nan or inf.
         """
         art = self.artifact
+        if art.meta.per_series:  # the series' own model, as if trained alone
+            local = self.local(series)
+            made = local.forecast(steps, data, intervals=intervals)
+            self._engine_used = local.engine_used
+            return dataclasses.replace(
+                made, series=local.artifact.meta.one.id, id_col=art.config.data.id_col
+            )
         steps = art.horizon if steps is None else steps
         if steps < 1:
             raise ConfigError(
@@ -253,6 +284,10 @@ class Forecaster:
             DataError: If there is nothing to score or the data does not match the model.
         """
         art = self.artifact
+        if art.meta.per_series and data is not None:
+            from seqcast.api.evaluating import evaluate_each_series
+
+            return evaluate_each_series(self, data, season)
         if data is None:
             stored = art.meta.test
             if stored is None:
@@ -290,6 +325,11 @@ class Forecaster:
         """
         from seqcast.api.evaluating import evaluate_origins
 
+        art = self.artifact
+        if art.meta.per_series:
+            raise ConfigError(
+                f"The model at {art.path} holds one model per series; scoring origins without re-training takes one series at a time, which evaluate does not do yet. Score every series without --folds or --plot, or re-train at origins with `seqcast backtest DATA.csv --id-col {art.config.data.id_col} --series ID`."
+            )
         return evaluate_origins(self, data, folds=folds, step=step, season=season)
 
     def plot_forecast(
@@ -317,6 +357,8 @@ class Forecaster:
         from seqcast.evaluation.baselines import seasonal_naive
         from seqcast.evaluation.plots import plot_forecast
 
+        if self.artifact.meta.per_series:
+            return self.local(forecast.series).plot_forecast(path, forecast, data)
         record = self.artifact.meta.one
         steps = len(forecast.values)
         if data is None:
@@ -399,7 +441,7 @@ def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
     """Return one prediction function for all members (their mean) and the engine name."""
     from seqcast.model.predict import KerasModel, UnsupportedModelError
 
-    members = range(artifact.ensemble)
+    members = range(len(artifact.member_names))
     if engine in (Engine.AUTO, Engine.NUMPY):
         try:
             return mean_predict(

@@ -73,7 +73,8 @@ def train_pooled(
 
     The caller holds the lock on ``out``. See :func:`seqcast.api.training.train`.
     """
-    from seqcast.api.training import TrainResult, warn_verdict
+    from seqcast.api.local import warn_verdict
+    from seqcast.api.training import TrainResult
 
     config = config.with_defaults(POOLED_DEFAULTS)
     config = resolved_data(config, series_set, None)

@@ -133,9 +133,17 @@ def provenance(
     )
 
 
-def history(fits: Sequence[FitResult], seed: int) -> History:
-    """The first member's loss history, with every member's outcome summarised."""
+def history(
+    fits: Sequence[FitResult], seed: int, files: Sequence[str] | None = None
+) -> History:
+    """The first member's loss history, with every member's outcome summarised.
+
+    ``files`` names each member's network (default: ``model.keras``, ``model-1.keras``...).
+    """
     fit = fits[0]
+    names = (
+        list(files) if files is not None else [member_file(i) for i in range(len(fits))]
+    )
     return History(
         loss=tuple(fit.loss),
         val_loss=tuple(fit.val_loss),
@@ -146,7 +154,7 @@ def history(fits: Sequence[FitResult], seed: int) -> History:
         members=tuple(
             Member(
                 seed=seed + i,
-                file=member_file(i),
+                file=names[i],
                 best_epoch=f.best_epoch,
                 epochs_run=f.epochs_run,
                 seconds=f.seconds,

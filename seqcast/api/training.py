@@ -19,19 +19,17 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from seqcast._types import FloatArray, IntArray
-from seqcast.api.records import model_meta, resolved_data, save_models, series_record
+from seqcast.api.local import fit_series, warn_verdict
+from seqcast.api.records import model_meta, resolved_data, save_models
 from seqcast.atomic import DEFAULT_LOCK_TIMEOUT
 from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
 from seqcast.data.source import Source
-from seqcast.errors import ArtifactError
+from seqcast.errors import ArtifactError, ConfigError
 from seqcast.evaluation.backtest import DEFAULT_FOLDS, BacktestResult
 from seqcast.evaluation.baselines import season_for_freq
 from seqcast.evaluation.intervals import DEFAULT_LEVELS
-from seqcast.evaluation.metrics import mase_scale
-from seqcast.evaluation.scoring import Evaluation, score_windows
-from seqcast.model.pipeline import Fitted, fit_values
+from seqcast.evaluation.scoring import Evaluation
 from seqcast.prep.sizing import default_horizon, resolve_sizes
 from seqcast.store.directory import (
     check_replaceable,
@@ -58,9 +56,12 @@ class TrainResult:
         path: Where the model directory was written, or None when ``out`` was not given.
         config: The configuration in force, with detected columns and frequency filled in.
         fit: Loss history and early-stopping outcome (of the first member of an
-            ensemble; ``meta.history.members`` summarises every member).
+            ensemble; ``meta.history.members`` summarises every member; with
+            ``per_series``, of the first series, each series' own being in
+            ``meta.series[k].local.history``).
         evaluation: Scores on the held-out test part beside the baselines (None when
-            ``test_fraction`` is 0).
+            ``test_fraction`` is 0); of several series, every series' test windows
+            pooled.
         device: The device the model trained on.
         notes: What data preparation did (filled values, sorting, time zones…).
         meta: The metadata saved as ``seqcast.json``.
@@ -84,9 +85,19 @@ def train(
     command: Sequence[str] | None = None,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     source: Source | None = None,
+    jobs: int | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train a model on a series, score it on the held-out tail, and optionally save it.
+
+    A long-format file (``id_col``) trains one global model over every series; with
+    ``per_series=True``, one local model per series instead, each exactly as a file of
+    that series alone would train, in ``jobs`` worker processes
+    (:mod:`seqcast.api.per_series`).
+
+    Example:
+        >>> seqcast.train("long.csv", id_col="store", target="sales",
+        ...               per_series=True, jobs=2, out="models/stores")
 
     Args:
         data: CSV path, ``-`` for stdin, or a DataFrame with a date column.
@@ -96,14 +107,20 @@ def train(
         command: The command line to record in the artifact.
         lock_timeout: Seconds to wait for another process writing the same ``out``.
         source: Where the data came from (e.g. a ticker), recorded in the artifact.
-        **options: Any field of DataConfig, ModelConfig or TrainConfig.
+        jobs: With ``per_series``: worker processes fitting series at the same time
+            (default: one per core; 1 fits them in turn in this process). The models
+            are the same whatever ``jobs`` is.
+        **options: Any field of DataConfig, ModelConfig or TrainConfig, such as
+            ``window=24``, ``id_col="store"`` or ``per_series=True``.
 
     Returns:
         The training result, including the test-part evaluation.
 
     Raises:
-        DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`).
-        ConfigError: If options contradict each other or the data.
+        DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`),
+            or, with ``per_series``, if no series could be trained.
+        ConfigError: If options contradict each other or the data, or ``jobs`` is
+            given without ``per_series``.
         LockError: If another process holds the lock on ``out`` for longer than
             ``lock_timeout``; checked once the data is read, before any epoch is run.
     """
@@ -114,6 +131,7 @@ def train(
             out=None if out is None else Path(out),
             lock_timeout=lock_timeout,
             stack=stack,
+            jobs=jobs,
         )
 
 
@@ -146,16 +164,41 @@ def _train(
     out: Path | None,
     lock_timeout: float,
     stack: contextlib.ExitStack,
+    jobs: int | None,
 ) -> TrainResult:
     from seqcast.data.frame import prepare, read_data
 
     config = (config or RunConfig()).with_overrides(options)
+    per_series = config.data.per_series
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"jobs={jobs} must be at least 1. Use --jobs 1 or more.")
+    if jobs is not None and not per_series:
+        raise ConfigError(
+            f"jobs={jobs} sets the worker processes of per-series training, but per_series is off. Add --per-series (with --id-col), or drop --jobs."
+        )
     series_set = prepare(read_data(data), config.data)
-    pooled = len(series_set.series) > 1 and config.data.series is None
-    series = series_set.series[0] if pooled else series_set.single(config.data.series)
+    several = len(series_set.series) > 1 and config.data.series is None
+    pooled = several and not per_series
+    series = (
+        series_set.series[0]
+        if several or per_series
+        else series_set.single(config.data.series)
+    )
     if out is not None:  # bad data leaves no lock; a busy --out fails before training
         check_replaceable(out)
         stack.enter_context(lock_out(out, lock_timeout))
+    if per_series:
+        from seqcast.api.per_series import train_per_series
+
+        return train_per_series(
+            series_set,
+            config,
+            origin=(command, source, data),
+            out=out,
+            progress=progress,
+            lock_timeout=lock_timeout,
+            jobs=jobs,
+        )
     if pooled:
         from seqcast.api.pooled import train_pooled
 
@@ -195,76 +238,36 @@ def _train_one(
     config = resolved_data(
         config, series_set, series.id if several else config.data.series
     )
-    values = series.data.to_numpy(dtype=np.float64)
-    dates = iso_dates(series.data.index)
     season = season_for_freq(series_set.freq)
-    sized, sizing_notes = resolve_sizes(config.train, len(values), season)
-    config = dataclasses.replace(config, train=sized)
-    fitted = fit_values(values, config, season=season, progress=progress)
-    scores = _score_one(fitted, values, dates, season)
-    record = series_record(
+    one = fit_series(
         series.id,
-        values,
-        dates,
+        series.data.to_numpy(dtype=np.float64),
+        iso_dates(series.data.index),
         series_set.notes,
-        bounds=fitted.bounds,
-        fit_end=fitted.fit_end,
-        sizes=config.train.sizes,
-        prep=fitted.prep,
-        season=season,
-    )
-    meta = model_meta(
         config,
+        season=season,
+        progress=progress,
+    )
+    if one.validation is not None:
+        warn_verdict(one.validation, one.fits[0], one.config.train.epochs)
+    meta = model_meta(
+        one.config,
         series_set,
-        (record,),
-        fitted.fits,
-        device=fitted.device,
+        (one.record,),
+        one.fits,
+        device=one.device,
         origin=origin,
-        scores=scores,
+        scores=(one.test, one.coverage, one.calibration),
     )
     return TrainResult(
-        path=save_models(out, fitted.models, meta, lock_timeout),
-        config=config,
-        fit=fitted.fit,
-        evaluation=scores[0],
-        device=fitted.device,
-        notes=(*series_set.notes, *sizing_notes),
+        path=save_models(out, one.models, meta, lock_timeout),
+        config=one.config,
+        fit=one.fits[0],
+        evaluation=one.test,
+        device=one.device,
+        notes=(*series_set.notes, *one.notes),
         meta=meta,
     )
-
-
-def _score_one(
-    fitted: Fitted, values: FloatArray, dates: list[str], season: int
-) -> tuple[Evaluation | None, dict[str, float] | None, Any]:
-    """Warn on the validation verdict; return test scores, test coverage, calibration."""
-    tc = fitted.config.train
-    window, horizon = tc.sizes
-    val_starts = fitted.bounds.starts("validation", window, horizon)
-    test_starts = fitted.bounds.starts("test", window, horizon)
-    scale = mase_scale(values[: fitted.bounds.train_end, 0], season)
-    calibration, coverage = _calibrate_intervals(fitted, values)
-
-    def scored(starts: IntArray, predicted: FloatArray) -> Evaluation:
-        return score_windows(
-            values[:, 0],
-            starts,
-            window,
-            horizon,
-            predicted,
-            season=season,
-            scale=scale,
-            dates=dates,
-        )
-
-    if len(val_starts):
-        validation = scored(val_starts, fitted.predict_starts(val_starts))
-        warn_verdict(validation, fitted.fit, tc.epochs)
-    evaluation = None
-    if len(test_starts):
-        predicted = fitted.predict_starts(test_starts)
-        coverage = _test_coverage(calibration, values, test_starts, tc, predicted)
-        evaluation = scored(test_starts, predicted)
-    return evaluation, coverage, calibration
 
 
 def backtest(
@@ -295,12 +298,17 @@ def backtest(
 
     Raises:
         DataError: If the earliest fold leaves too little history to train on.
-        ConfigError: If options contradict each other or the data.
+        ConfigError: If options contradict each other or the data, or
+            ``per_series`` is set.
     """
     from seqcast.data.frame import prepare_series
     from seqcast.evaluation.backtest import backtest as run_backtest
 
     config = (config or RunConfig()).with_overrides(options)
+    if config.data.per_series:
+        raise ConfigError(
+            "backtest re-trains one series at a time, so per_series=True does not apply. Drop --per-series, and pick a series with --series."
+        )
     series_set, series = prepare_series(data, config.data)
     season = season or season_for_freq(series_set.freq)
     values = series.data.to_numpy(dtype=np.float64)
@@ -329,51 +337,3 @@ def backtest(
     )
     notes = (*series_set.notes, *sizing_notes)
     return dataclasses.replace(result, notes=notes, name=series_set.target)
-
-
-def warn_verdict(validation: Evaluation, fit: FitResult, epochs: int) -> None:
-    """Say on stderr when the network learned nothing or loses on its validation windows."""
-    from seqcast import logs
-
-    if epochs > 1 and fit.best_epoch == 1:
-        logs.warn(
-            f"Training kept the weights of its first epoch (best_epoch=1 of {fit.epochs_run}): validation saw no gain from training, so the forecast is close to the normalisation's naive one. Compare it with `seqcast backtest` before relying on it.",
-            name="first_epoch",
-        )
-    losses = validation.losses()
-    if losses:
-        best = losses[0]
-        logs.warn(
-            f"On its {validation.n_windows} validation windows the network (MASE {validation.scores['model'].mase:.4g}) loses to {best} (MASE {validation.scores[best].mase:.4g}). Compare them with `seqcast backtest` before relying on the network.",
-            name="loses_on_validation",
-        )
-
-
-def _calibrate_intervals(
-    fitted: Any, values: FloatArray
-) -> tuple[Any, dict[str, float] | None]:
-    """Calibrate conformal intervals on the validation windows (None without any)."""
-    from seqcast.evaluation.intervals import calibrate
-
-    tc = fitted.config.train
-    starts = fitted.bounds.starts("validation", tc.sizes[0], tc.sizes[1])
-    if not len(starts):
-        return None, None
-    rows = starts[:, None] + tc.sizes[0] + np.arange(tc.sizes[1])[None, :]
-    return calibrate(values[rows, 0], fitted.predict_starts(starts)), None
-
-
-def _test_coverage(
-    calibration: Any,
-    values: FloatArray,
-    starts: IntArray,
-    tc: Any,
-    predicted: FloatArray,
-) -> dict[str, float] | None:
-    """Return the empirical coverage of the default interval levels on the test part."""
-    if calibration is None:
-        return None
-    from seqcast.evaluation.intervals import coverages
-
-    rows = starts[:, None] + tc.sizes[0] + np.arange(tc.sizes[1])[None, :]
-    return coverages(calibration, values[rows, 0], predicted)

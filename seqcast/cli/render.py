@@ -240,7 +240,7 @@ def verdict_text(evaluation: dict[str, Any]) -> str:
 
 def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
-    cfg, p, hist, record = meta.config, meta.provenance, meta.history, meta.one
+    cfg, p, record = meta.config, meta.provenance, meta.one
     model, train = cfg.model, cfg.train
     ensemble = f" ensemble={train.ensemble}" if train.ensemble > 1 else ""
     cols = meta.columns
@@ -253,9 +253,10 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         f"architecture {model.model.value} units={','.join(map(str, model.resolved_units))} bidirectional={model.bidirectional} dropout={model.dropout}",
         f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {first} to {last}",
         *_series_lines(meta),
-        f"window       window={train.window} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
+        f"window       window={_windows(meta)} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
         f"transform    {_transforms(meta)} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",
-        f"training     epochs_run={hist.epochs_run} best_epoch={hist.best_epoch} seconds={number(hist.seconds, 4)} seed={p.seed}{ensemble} on {p.hardware}",
+        f"training     {_training(meta)} seed={p.seed}{ensemble} on {p.hardware}",
+        *_left_out_lines(meta),
     ]
     if meta.test:
         scores = meta.test.scores["model"]
@@ -277,9 +278,46 @@ def _series_lines(meta: ModelMeta) -> list[str]:
     rows = [r.n_rows for r in meta.series]
     first = min(r.first_date for r in meta.series)
     last = max(r.last_date for r in meta.series)
+    kind = (
+        "one model per series (per_series)" if meta.per_series else "one global model"
+    )
     return [
-        f"series       {len(ids)} (id column {meta.config.data.id_col}): {shown}; {min(rows)} to {max(rows)} rows, {first} to {last}, one global model"
+        f"series       {len(ids)} (id column {meta.config.data.id_col}): {shown}; {min(rows)} to {max(rows)} rows, {first} to {last}, {kind}"
     ]
+
+
+def _windows(meta: ModelMeta) -> str:
+    """The window, or the range of the series' own windows of a model of local models."""
+    windows = [r.local.window for r in meta.series if r.local is not None]
+    if not windows:
+        return str(meta.config.train.window)
+    low, high = min(windows), max(windows)
+    return f"{low} (every series)" if low == high else f"{low} to {high} (per series)"
+
+
+def _training(meta: ModelMeta) -> str:
+    """Epochs and time of the fit, or of every series' own fit."""
+    fits = [r.local.history for r in meta.series if r.local is not None]
+    if not fits:
+        h = meta.history
+        return f"epochs_run={h.epochs_run} best_epoch={h.best_epoch} seconds={number(h.seconds, 4)}"
+    runs = [h.epochs_run for h in fits]
+    seconds = sum(h.seconds for h in fits)
+    return f"{count(len(fits), 'local model')}: epochs_run={min(runs)} to {max(runs)} seconds={number(seconds, 4)} in all"
+
+
+def _left_out_lines(meta: ModelMeta) -> list[str]:
+    """The series the run left out with the reason, one line each (the first 5)."""
+    shown = meta.left_out[:5]
+    lines = [
+        f"{'left out' if i == 0 else '':<13}{x.id!r}: {x.reason}"
+        for i, x in enumerate(shown)
+    ]
+    if len(meta.left_out) > len(shown):
+        lines.append(
+            f"{'':<13}... and {len(meta.left_out) - len(shown)} more (`seqcast info --format json` lists them all)"
+        )
+    return lines
 
 
 def _transforms(meta: ModelMeta) -> str:

@@ -85,9 +85,21 @@ def train(
         Path | None,
         typer.Option("--plot", help="Also draw the loss curves as a PNG here."),
     ] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="With --per-series: worker processes training series at once, each with its share of the cores (default: one per core; 1 trains them in turn in this process).",
+            show_default=False,
+        ),
+    ] = None,
     **options: Any,
 ) -> None:
     """Train a model on a CSV or a ticker and save it to --out.
+
+    With --id-col, a long-format file trains one global model over every series, or
+    with --per-series one local model per series, --jobs at a time.
 
     Example: seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --out models/air
     """
@@ -125,9 +137,13 @@ def train(
         config=run_config,
         progress=progress,
         command=command_line(
-            data if data is not None else f"--ticker {ticker}", out, config, options
+            data if data is not None else f"--ticker {ticker}",
+            out,
+            config,
+            {**options, "jobs": jobs},
         ),
         lock_timeout=lock_timeout,
+        jobs=jobs,
     )
     if progress is not None:
         progress.close()
@@ -145,23 +161,11 @@ def _report_training(
     if not quiet:
         for note in result.notes:
             typer.echo(f"note: {printable(note)}", err=True)
-        fit = result.fit
-        stop = (
-            f"stopped early, best epoch {fit.best_epoch}"
-            if fit.stopped_early
-            else f"best epoch {fit.best_epoch}"
-        )
-        typer.echo(
-            f"trained {fit.epochs_run} epochs in {fit.seconds:.1f} s ({stop}) on {result.device}",
-            err=True,
-        )
-        members = result.meta.history.members
-        if len(members) > 1:
-            typer.echo(
-                f"trained an ensemble of {len(members)} members in {sum(m.seconds for m in members):.1f} s (the line above is member 1)",
-                err=True,
-            )
-        typer.echo(f"saved model to {result.path}", err=True)
+        if result.meta.per_series:
+            typer.echo(_local_summary(result), err=True)
+            typer.echo(f"saved model to {result.path}", err=True)
+        else:
+            _fit_summary(result)
     if result.evaluation is not None:
         typer.echo(evaluation_text(result.evaluation.as_dict(), fmt), nl=False)
     if plot is not None:
@@ -173,9 +177,47 @@ def _report_training(
             hist.loss,
             hist.val_loss,
             best_epoch=hist.best_epoch,
-            title=f"{result.config.data.target}: training and validation loss",
+            title=f"{result.config.data.target}{_first_series(result)}: training and validation loss",
         )
         typer.echo(f"wrote {written}", err=True)
+
+
+def _fit_summary(result: TrainResult) -> None:
+    """Say how the fit went: epochs, early stopping, members, device, path."""
+    fit = result.fit
+    stop = (
+        f"stopped early, best epoch {fit.best_epoch}"
+        if fit.stopped_early
+        else f"best epoch {fit.best_epoch}"
+    )
+    typer.echo(
+        f"trained {fit.epochs_run} epochs in {fit.seconds:.1f} s ({stop}) on {result.device}",
+        err=True,
+    )
+    members = result.meta.history.members
+    if len(members) > 1:
+        typer.echo(
+            f"trained an ensemble of {len(members)} members in {sum(m.seconds for m in members):.1f} s (the line above is member 1)",
+            err=True,
+        )
+    typer.echo(f"saved model to {result.path}", err=True)
+
+
+def _first_series(result: TrainResult) -> str:
+    """`` (series 'north')`` for a model of local models, whose first fit is drawn."""
+    if not result.meta.per_series:
+        return ""
+    return f" (series {printable(repr(result.meta.one.id))})"
+
+
+def _local_summary(result: TrainResult) -> str:
+    """One line on a model of local models: how many, their epochs, what was left out."""
+    meta = result.meta
+    locals_ = [r.local for r in meta.series if r.local is not None]
+    epochs = [loc.history.epochs_run for loc in locals_]
+    seconds = sum(loc.history.seconds for loc in locals_)
+    left = f"; {len(meta.left_out)} left out" if meta.left_out else ""
+    return f"trained {len(locals_)} local models ({min(epochs)} to {max(epochs)} epochs, {seconds:.1f} s of fitting in all) on {result.device}{left}"
 
 
 def options_to_config(options: dict[str, Any]) -> RunConfig:

@@ -58,6 +58,9 @@ class DataConfig:
         duplicates: Policy for repeated timestamps.
         id_col: Column that keys several series in one table (long format).
         series: Which series id to use when the table holds several.
+        per_series: With ``id_col``: fit one local model per series (each sized,
+            transformed and trained as a file of that series alone would be) rather
+            than one global model over all of them.
     """
 
     target: str | None = option(
@@ -81,9 +84,13 @@ class DataConfig:
     )
     id_col: str | None = option(
         None,
-        "Column keying several series in one file: one global model learns from all of them (--series picks one).",
+        "Column keying several series in one file: one global model learns from all of them (--series picks one, --per-series fits one model per series).",
     )
     series: str | None = option(None, "Which series (value of --id-col) to train on.")
+    per_series: bool = option(
+        False,
+        "With --id-col: one local model per series, trained in parallel (--jobs), rather than one global model.",
+    )
 
     def __post_init__(self) -> None:
         if self.target is not None and self.target in self.features:
@@ -93,6 +100,14 @@ class DataConfig:
         if len(set(self.features)) != len(self.features):
             raise ConfigError(
                 f"--features lists a column twice: {', '.join(self.features)}. List each column once."
+            )
+        if self.per_series and self.id_col is None:
+            raise ConfigError(
+                "per_series=True fits one model per series of a long-format file, but no --id-col names the column that keys them. Give --id-col, or drop --per-series."
+            )
+        if self.per_series and self.series is not None:
+            raise ConfigError(
+                f"per_series=True fits every series, but --series {self.series!r} picks one. Drop --series to train them all, or drop --per-series to train {self.series!r} alone."
             )
 
 

@@ -242,6 +242,21 @@ def load_keras_bytes(data: bytes, source: str, limits: Limits | None = None) -> 
             ) from None
 
 
+def keras_bytes(model: Any) -> bytes:
+    """Return a Keras model saved as a ``.keras`` file, as bytes (the inverse of loading).
+
+    For sending a model trained in a worker process back to the process that saves the
+    model directory. Written in a private temporary directory (mode 0700), which is
+    removed.
+    """
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="seqcast-model-") as private:
+        file = Path(private) / "model.keras"
+        model.save(file)
+        return file.read_bytes()
+
+
 def _largest_size(config: Any) -> int:
     """Return the largest integer under a layer-size key anywhere in a Keras config."""
     largest, stack, seen = 0, [config], 0

@@ -3,7 +3,9 @@
 A model directory holds two files:
 
 - ``model.keras``: the Keras 3 model (zip of ``config.json`` + ``model.weights.h5``),
-  loaded with Keras' ``safe_mode=True`` so no code can run on load;
+  loaded with Keras' ``safe_mode=True`` so no code can run on load (``model-1.keras``...
+  beside it for an ensemble; ``series-0.keras``, ``series-1.keras``... in its place for a
+  model of local models, one network per series);
 - ``seqcast.json``: schema version, configuration, scaler parameters, columns, frequency,
   the last window, training history, metrics, versions and the SHA-256 of every other file.
 
@@ -18,6 +20,7 @@ before the swap, never deleted.
 
 from __future__ import annotations
 
+import dataclasses
 import errno
 import hashlib
 import json
@@ -62,12 +65,39 @@ class Artifact:
         files: Each recorded file's bytes, as read once and checked against its
             SHA-256; the engines build from these, never from the path.
         limits: The size limits the model files were read under.
+        names: The members' file names, member 0 first; empty for ``model.keras``,
+            ``model-1.keras``... (see :meth:`local` for the others).
     """
 
     path: Path
     meta: ModelMeta
     files: Mapping[str, bytes] = field(default_factory=dict, repr=False)
     limits: Limits = field(default_factory=Limits, repr=False)
+    names: tuple[str, ...] = ()
+
+    def local(self, series: str | None) -> Artifact:
+        """Series ``series``'s own model, of a model of local models, as a one-series model.
+
+        The view shares this artifact's verified bytes; its members are the series'
+        own files (see :meth:`ModelMeta.local_meta`).
+
+        Raises:
+            ValueError: If the model is not per series or has no such series (bugs:
+                callers check the id first).
+        """
+        ids = [r.id for r in self.meta.series]
+        k = ids.index(series) if series in ids else -1
+        local = self.meta.series[k].local if k >= 0 else None
+        if local is None:
+            raise ValueError(f"no local model of series {series!r}")
+        return dataclasses.replace(
+            self, meta=self.meta.local_meta(k), names=local.files
+        )
+
+    @property
+    def member_names(self) -> tuple[str, ...]:
+        """File names of every member, member 0 first."""
+        return self.names or tuple(member_file(i) for i in range(self.ensemble))
 
     @property
     def config(self) -> RunConfig:
@@ -87,7 +117,7 @@ class Artifact:
     @property
     def member_files(self) -> tuple[Path, ...]:
         """Paths of every member's Keras file, member 0 (``model.keras``) first."""
-        return tuple(self.path / member_file(i) for i in range(self.ensemble))
+        return tuple(self.path / name for name in self.member_names)
 
     @property
     def target(self) -> str:
@@ -120,7 +150,7 @@ class Artifact:
         Raises:
             ArtifactError: If the artifact was built without them.
         """
-        name = member_file(member)
+        name = self.member_names[member]
         if name not in self.files:
             raise ArtifactError(
                 f"{self.path / name} was not read and verified with {META_FILE}. Load the model with `seqcast.load`."
@@ -136,7 +166,7 @@ class Artifact:
         """
         from seqcast.model.predict import load_keras_bytes
 
-        source = str(self.path / member_file(member))
+        source = str(self.path / self.member_names[member])
         return load_keras_bytes(self.member_bytes(member), source, self.limits)
 
     def numpy_model(self, member: int = 0) -> NumpyModel:
@@ -149,7 +179,7 @@ class Artifact:
         """
         from seqcast.model.predict import NumpyModel
 
-        source = str(self.path / member_file(member))
+        source = str(self.path / self.member_names[member])
         return NumpyModel.from_keras_bytes(
             self.member_bytes(member), source, self.limits
         )
@@ -243,15 +273,15 @@ def _read_directory(
                 f"{meta_path} is not a seqcast metadata file. Retrain with `seqcast train`."
             )
         files = meta.get("files")
-        if not isinstance(files, dict) or MODEL_FILE not in files:
+        if not isinstance(files, dict):
             raise ArtifactError(
                 f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
             )
         parsed = ModelMeta.from_json(meta, str(meta_path))
-        for member in range(parsed.config.train.ensemble):
-            if member_file(member) not in files:
+        for name in parsed.model_files():  # every network the document names
+            if name not in files:
                 raise ArtifactError(
-                    f"{meta_path} records no checksum for {member_file(member)}. Retrain with `seqcast train`."
+                    f"{meta_path} records no checksum for {name}. Retrain with `seqcast train`."
                 )
         blobs = {
             name: _verified_bytes(dfd, path, name, record, limits)

@@ -30,7 +30,7 @@ __all__ = ["check_replaceable", "save_artifact"]
 
 def save_artifact(
     out: Path,
-    write_model: Callable[[Path], None],
+    write_model: Callable[[Path], None] | None,
     meta: ModelMeta,
     *,
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
@@ -39,14 +39,17 @@ def save_artifact(
     """Write a model directory atomically, replacing the previous model as a whole.
 
     Entries of a previous directory that seqcast does not own (anything but
-    ``model.keras``, ``model-N.keras`` and ``seqcast.json``, such as a ``NOTES.txt``
+    ``model.keras``, ``model-N.keras``, ``series-K.keras``, ``series-K-N.keras`` and
+    ``seqcast.json``, such as a ``NOTES.txt``
     or a ``plots/`` folder) are moved into the new directory before the swap, so
     retraining never deletes them; a run killed in between leaves them in its
     temporary sibling, from which the next save moves them back.
 
     Args:
         out: Destination directory. If it exists it must be a seqcast model directory.
-        write_model: Called with the path where ``model.keras`` must be written.
+        write_model: Called with the path where ``model.keras`` must be written;
+            None for a directory without one (a model of local models, whose
+            networks are all ``extra_files``).
         meta: The metadata; ``schema_version`` and ``files`` are added here.
         lock_timeout: Seconds to wait for another process writing the same ``out``.
         extra_files: (name, writer) pairs for further files, such as ensemble members
@@ -61,7 +64,8 @@ def save_artifact(
         LockError: If another process holds the lock for longer than ``lock_timeout``.
     """
     out = Path(out)
-    names = [MODEL_FILE, *(name for name, _ in extra_files)]
+    first = [MODEL_FILE] if write_model is not None else []
+    names = [*first, *(name for name, _ in extra_files)]
     if len(set(names)) != len(names) or any(
         not name or "/" in name or name.startswith(".") or name == META_FILE
         for name in names
@@ -81,7 +85,8 @@ def save_artifact(
         tmp = atomic.temporary_sibling(out)
         try:
             tmp.mkdir()
-            write_model(tmp / MODEL_FILE)
+            if write_model is not None:
+                write_model(tmp / MODEL_FILE)
             for name, write in extra_files:
                 write(tmp / name)
             files = {name: _file_record(tmp / name) for name in names}

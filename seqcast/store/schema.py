@@ -2,8 +2,12 @@
 
 Version 2 holds every per-series part (rows, split, scaler, MASE scale, last window) in a
 ``series`` list, so that one directory can cover one series or many with the same format;
-``left_out`` names the series a run skipped and why. Version 1 directories (one series,
-per-series parts at the top level) are migrated on read.
+``left_out`` names the series a run skipped and why. Version 3 adds models of local
+models (``config.data.per_series``): each series record then carries a ``local`` part,
+its own window, fit, scores and calibration, and names its own network files
+(``series-<k>.keras``, see :func:`seqcast.store.layout.series_file`). Version 2 documents
+read as version 3 without local models; version 1 directories (one series, per-series
+parts at the top level) are migrated on read.
 
 Nothing outside ``store`` reads ``seqcast.json`` by key: readers get a :class:`ModelMeta`.
 Every malformed document (wrong type, missing key, ragged or empty array, bogus date) is
@@ -12,6 +16,7 @@ refused with one :class:`~seqcast.errors.ArtifactError` naming the field.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,9 +31,10 @@ from seqcast.evaluation.intervals import Calibration
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
+from seqcast.store.layout import member_file
 
-SCHEMA_VERSION = 2
-READABLE_VERSIONS = (1, 2)
+SCHEMA_VERSION = 3
+READABLE_VERSIONS = (1, 2, 3)
 RETRAIN = "Retrain with `seqcast train`."
 """The advice every refusal of a malformed ``seqcast.json`` ends with."""
 
@@ -128,6 +134,8 @@ class SeriesRecord:
         mase: MASE denominators of the training part.
         last_window: The last ``window`` rows, or every row of a series (of a model
             over several) shorter than the window.
+        local: The series' own network, in a model of local models
+            (``per_series``); None in a global or one-series model.
     """
 
     id: str | None
@@ -140,6 +148,7 @@ class SeriesRecord:
     scaler: Scaler
     mase: MaseScale
     last_window: LastWindow
+    local: LocalModel | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -175,6 +184,39 @@ class History:
 
 
 @dataclass(frozen=True, slots=True)
+class LocalModel:
+    """One series' own network in a model of local models (``per_series``).
+
+    Each series is sized, fitted, scored and calibrated as a file of that series alone
+    would be; what differs from the shared configuration is kept here.
+
+    Attributes:
+        window: Its window (chosen for its length when ``window`` was automatic).
+        val_fraction: Its validation share (smaller for a short series).
+        test_fraction: Its test share (0 for a series too short for one).
+        history: Its fit; ``history.members[m].file`` names member ``m``'s network,
+            ``series-<k>.keras`` then ``series-<k>-<m>.keras`` for series ``k``.
+        test: Its test-part scores beside the baselines (None without a test part).
+        test_coverage: Interval level label mapped to its test-part coverage.
+        intervals: Its conformal calibration, in the series' own units (None without
+            validation windows).
+    """
+
+    window: int
+    val_fraction: float
+    test_fraction: float
+    history: History
+    test: Evaluation | None
+    test_coverage: dict[str, float] | None
+    intervals: Calibration | None
+
+    @property
+    def files(self) -> tuple[str, ...]:
+        """The network files of its members, member 0 first."""
+        return tuple(m.file for m in self.history.members)
+
+
+@dataclass(frozen=True, slots=True)
 class Provenance:
     """What is needed to say how and where the model was made."""
 
@@ -196,10 +238,12 @@ class ModelMeta:
         config: The configuration in force (detected columns and frequency filled in).
         columns: Target, features, date column and frequency.
         series: One record per series covered, in training order.
-        history: Training history.
-        test: Test-part scores beside the baselines (None without a test part).
+        history: Training history (of a model of local models: its first series').
+        test: Test-part scores beside the baselines (None without a test part); of
+            a model over several series, every series' windows pooled.
         test_coverage: Interval level label mapped to its test-part coverage.
-        intervals: Conformal calibration (None without validation windows).
+        intervals: Conformal calibration (None without validation windows, and in a
+            model of local models, whose series each keep their own).
         left_out: Series skipped by the run.
     """
 
@@ -217,6 +261,57 @@ class ModelMeta:
     def one(self) -> SeriesRecord:
         """The record of a single-series model (the first series of any model)."""
         return self.series[0]
+
+    @property
+    def per_series(self) -> bool:
+        """Whether every series has its own network (a model of local models)."""
+        return self.config.data.per_series
+
+    def model_files(self) -> tuple[str, ...]:
+        """Every network file the directory must hold, in a stable order.
+
+        ``model.keras``, ``model-1.keras``, ... for one network (or ensemble); every
+        series' own files in series order for a model of local models.
+        """
+        if self.per_series:
+            return tuple(name for r in self.series if r.local for name in r.local.files)
+        return tuple(member_file(i) for i in range(self.config.train.ensemble))
+
+    def local_meta(self, k: int) -> ModelMeta:
+        """Series ``k`` of a model of local models, as the model of that series alone.
+
+        The result reads as the directory a one-series run (``--series ID``) would
+        have written: the series' own window, fit, scores and calibration, with the
+        shared configuration and columns; its networks are ``series[k].local.files``.
+
+        Raises:
+            ValueError: If the model is not per series (a bug, never user input).
+        """
+        record = self.series[k]
+        local = record.local
+        if local is None:
+            raise ValueError(f"series {k} has no local model")
+        config = self.config
+        config = dataclasses.replace(
+            config,
+            data=dataclasses.replace(config.data, series=record.id, per_series=False),
+            train=dataclasses.replace(
+                config.train,
+                window=local.window,
+                val_fraction=local.val_fraction,
+                test_fraction=local.test_fraction,
+            ),
+        )
+        return ModelMeta(
+            provenance=self.provenance,
+            config=config,
+            columns=self.columns,
+            series=(dataclasses.replace(record, local=None),),
+            history=local.history,
+            test=local.test,
+            test_coverage=local.test_coverage,
+            intervals=local.intervals,
+        )
 
     def to_json(self) -> dict[str, Any]:
         """Return the JSON-ready document, without ``schema_version`` and ``files``."""
@@ -238,12 +333,7 @@ class ModelMeta:
             },
             "series": [_series_json(s) for s in self.series],
             "left_out": [_fields(x) for x in self.left_out],
-            "history": {
-                **_fields(self.history),
-                "loss": list(self.history.loss),
-                "val_loss": list(self.history.val_loss),
-                "members": [_fields(m) for m in self.history.members],
-            },
+            "history": _history_json(self.history),
             "metrics": {
                 "test": self.test.as_dict() if self.test else None,
                 "test_coverage": self.test_coverage,
@@ -271,14 +361,38 @@ class ModelMeta:
 
         if version == 1:
             doc = validate.migrate_v1(doc, where)
-        return validate.parse_document(doc, where)
+        return validate.parse_document(doc, where, version=max(version, 2))
 
 
 def _fields(record: Any) -> dict[str, Any]:
     return {name: getattr(record, name) for name in record.__dataclass_fields__}
 
 
+def _history_json(h: History) -> dict[str, Any]:
+    return {
+        **_fields(h),
+        "loss": list(h.loss),
+        "val_loss": list(h.val_loss),
+        "members": [_fields(m) for m in h.members],
+    }
+
+
+def _local_json(local: LocalModel) -> dict[str, Any]:
+    return {
+        "window": local.window,
+        "val_fraction": local.val_fraction,
+        "test_fraction": local.test_fraction,
+        "history": _history_json(local.history),
+        "metrics": {
+            "test": local.test.as_dict() if local.test else None,
+            "test_coverage": local.test_coverage,
+        },
+        "intervals": local.intervals.to_dict() if local.intervals else None,
+    }
+
+
 def _series_json(s: SeriesRecord) -> dict[str, Any]:
+    local = {"local": _local_json(s.local)} if s.local is not None else {}
     return {
         "id": s.id,
         "n_rows": s.n_rows,
@@ -293,4 +407,5 @@ def _series_json(s: SeriesRecord) -> dict[str, Any]:
             "dates": list(s.last_window.dates),
             "values": [list(row) for row in s.last_window.values],
         },
+        **local,
     }

@@ -5,16 +5,17 @@ each other (the last window's length and the scaler's columns against the
 configuration, the calibration's horizon, the members' count), so a malformed or edited
 document is refused with one :class:`~seqcast.errors.ArtifactError` that names the
 field (``series[0].split.train_end must be a whole number of at least 1, got 'x'``).
-Version 1 documents are first rewritten as version 2 (:func:`migrate_v1`).
+Version 1 documents are first rewritten as version 2 (:func:`migrate_v1`). A model of
+local models (version 3, ``config.data.per_series``) has a ``local`` part in every series
+record, whose network files must be exactly the names
+:func:`~seqcast.store.layout.series_file` gives that series: nothing else, so no path
+such as ``../x`` is ever opened.
 """
 
 from __future__ import annotations
 
-import enum
 import itertools
 import math
-import types
-import typing
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -26,6 +27,7 @@ from seqcast.evaluation.intervals import Calibration
 from seqcast.evaluation.scoring import Evaluation, Scores
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
+from seqcast.store.layout import series_file
 from seqcast.store.node import Node
 from seqcast.store.schema import (
     RETRAIN,
@@ -33,6 +35,7 @@ from seqcast.store.schema import (
     History,
     LastWindow,
     LeftOut,
+    LocalModel,
     MaseScale,
     Member,
     ModelMeta,
@@ -40,17 +43,23 @@ from seqcast.store.schema import (
     SeriesRecord,
     Split,
 )
+from seqcast.store.stored_config import read_config
 
 _FIX = RETRAIN
 
 
-def parse_document(doc: Mapping[str, Any], where: str) -> ModelMeta:
-    """Validate a version-2 document and build its record.
+def parse_document(doc: Mapping[str, Any], where: str, version: int = 3) -> ModelMeta:
+    """Validate a version-2 or version-3 document and build its record.
+
+    Args:
+        doc: The parsed document.
+        where: The file's path, for messages.
+        version: Its schema version; only version 3 may hold local models.
 
     Raises:
         ArtifactError: Naming the first field that is missing or malformed.
     """
-    return _parse(Node(doc, where, ""))
+    return _parse(Node(doc, where, ""), version)
 
 
 def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
@@ -96,20 +105,14 @@ def migrate_v1(doc: Mapping[str, Any], where: str) -> dict[str, Any]:
     }
 
 
-def _parse(root: Node) -> ModelMeta:
-    try:
-        config = RunConfig.from_dict(_with_old_defaults(root.get("config").mapping()))
-        config.train.sizes  # noqa: B018 - a stored configuration is always resolved
-    except ConfigError as exc:
-        raise ArtifactError(f"{root.where}: config is invalid: {exc} {_FIX}") from None
-    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
-        detail = f"{type(exc).__name__}: {str(exc)[:80]}"
-        raise ArtifactError(
-            f"{root.where}: config is invalid ({detail}). {_FIX}"
-        ) from None
-    _check_config(root.get("config"), config)
+def _parse(root: Node, version: int) -> ModelMeta:
+    config = read_config(root.get("config"))
+    if config.data.per_series:
+        _check_per_series(root, config, version)
     columns = _columns(root.get("columns"))
-    series = tuple(_series(n, config, columns) for n in root.get("series").items())
+    series = tuple(
+        _series(n, config, columns, k) for k, n in enumerate(root.get("series").items())
+    )
     if not series:
         raise root.get("series").fail("a non-empty list")
     metrics = root.get("metrics")
@@ -123,14 +126,7 @@ def _parse(root: Node) -> ModelMeta:
         series=series,
         history=_history(root.get("history")),
         test=_evaluation(test, config) if test else None,
-        test_coverage=(
-            {
-                str(k): Node(v, root.where, f"{coverage.path}.{k}").fraction()
-                for k, v in coverage.mapping().items()
-            }
-            if coverage
-            else None
-        ),
+        test_coverage=_coverages(coverage) if coverage else None,
         intervals=_calibration(intervals) if intervals else None,
         left_out=tuple(
             LeftOut(id=n.get("id").text(), reason=n.get("reason").text())
@@ -151,95 +147,99 @@ def _parse(root: Node) -> ModelMeta:
     return meta
 
 
-_REQUIRED_CONFIG = {
-    "data": ("target", "features", "freq"),
-    "model": ("model",),  # "kind" in schema 1
-    "train": ("window", "horizon", "scaler", "window_norm", "ensemble"),
-}
-"""Fields that change what a forecast computes: a default in their place would be wrong."""
-
-
-def _with_old_defaults(raw: Any) -> dict[str, Any]:
-    """The stored config, with the values of options added since it was written.
-
-    A model saved before ``skip`` existed has no skip connection, whatever today's
-    default says.
-    """
-    out = dict(raw)
-    model = out.get("model")
-    if isinstance(model, dict) and "skip" not in model:
-        out["model"] = {**model, "skip": False}
-    return out
-
-
-def _check_config(node: Node, config: RunConfig) -> None:
-    """Refuse a config that ``RunConfig.from_dict`` accepted but that cannot be right.
-
-    Every field must have its declared type (an enum member, a whole number, a tuple of
-    text...), and the fields that shape a forecast must be present, not defaulted.
+def _check_per_series(root: Node, config: RunConfig, version: int) -> None:
+    """Refuse the parts a model of local models cannot have.
 
     Raises:
         ArtifactError: Naming the field.
     """
-    for section, names in _REQUIRED_CONFIG.items():
-        part = node.get(section)
-        for name in names:
-            if name == "model" and "kind" in part.mapping():
-                continue  # schema 1 spelled the architecture "kind"
-            part.get(name)
-    for section in ("data", "model", "train"):
-        record = getattr(config, section)
-        hints = typing.get_type_hints(type(record))
-        for name, hint in hints.items():
-            value = getattr(record, name)
-            if not _has_type(value, hint):
-                shown = repr(value)
-                shown = shown if len(shown) <= 60 else shown[:57] + "..."
-                raise ArtifactError(
-                    f"{node.where}: config.{section}.{name} must be {_type_name(hint)}, got {shown}. {_FIX}"
-                )
-
-
-def _has_type(value: Any, hint: Any) -> bool:
-    origin = typing.get_origin(hint)
-    if origin in (types.UnionType, typing.Union):
-        return any(_has_type(value, arg) for arg in typing.get_args(hint))
-    if origin is tuple:
-        (item, *_) = typing.get_args(hint)
-        return isinstance(value, tuple) and all(_has_type(v, item) for v in value)
-    if hint is type(None):
-        return value is None
-    if hint is bool:
-        return isinstance(value, bool)
-    if hint is int:
-        return isinstance(value, int) and not isinstance(value, bool)
-    if hint is float:
-        return (
-            isinstance(value, int | float)
-            and not isinstance(value, bool)
-            and math.isfinite(value)
+    if version < 3:
+        raise (
+            root.get("config")
+            .get("data")
+            .get("per_series")
+            .fail(
+                "false in a document of schema_version 2 (local models came with version 3)"
+            )
         )
-    if isinstance(hint, type):
-        return isinstance(value, hint)
-    return True  # a form this check does not know: trust from_dict
+    if config.train.horizon is None:
+        raise (
+            root.get("config")
+            .get("train")
+            .get("horizon")
+            .fail("a whole number of at least 1")
+        )
+    intervals = root.opt("intervals")
+    if intervals is not None:
+        raise intervals.fail(
+            "null in a model of local models (each series keeps its own)"
+        )
 
 
-def _type_name(hint: Any) -> str:
-    if isinstance(hint, type) and issubclass(hint, enum.Enum):
-        return "one of " + ", ".join(str(m.value) for m in hint)
-    names = {
-        int: "a whole number",
-        float: "a finite number",
-        bool: "true or false",
-        str: "text",
+def _local(node: Node, config: RunConfig, k: int) -> LocalModel:
+    """Read series ``k``'s own network: window, split shares, fit, scores, calibration.
+
+    Its members' files must be exactly ``series_file(k, m)``.
+
+    Raises:
+        ArtifactError: Naming the field.
+    """
+    history_node = node.get("history")
+    history = _history(history_node)
+    members = history_node.get("members").items()
+    if len(members) != config.train.ensemble:
+        raise history_node.get("members").fail(
+            f"a list of {config.train.ensemble} members"
+        )
+    for m, member in enumerate(members):
+        expected = series_file(k, m)
+        if history.members[m].file != expected:
+            raise member.get("file").fail(f"{expected!r} (series {k}, member {m})")
+    local_config = _with_window(config, node.get("window").integer(1))
+    window, horizon = local_config.train.sizes
+    metrics = node.get("metrics")
+    test = metrics.opt("test")
+    coverage = metrics.opt("test_coverage")
+    intervals = node.opt("intervals")
+    calibration = _calibration(intervals) if intervals else None
+    if calibration is not None and (
+        calibration.horizon != horizon or calibration.n_residuals == 0
+    ):
+        raise intervals.fail(f"a calibration of {horizon} steps")  # type: ignore[union-attr]
+    return LocalModel(
+        window=window,
+        val_fraction=_share(node.get("val_fraction")),
+        test_fraction=_share(node.get("test_fraction")),
+        history=history,
+        test=_evaluation(test, local_config) if test else None,
+        test_coverage=_coverages(coverage) if coverage else None,
+        intervals=calibration,
+    )
+
+
+def _with_window(config: RunConfig, window: int) -> RunConfig:
+    import dataclasses
+
+    try:
+        train = dataclasses.replace(config.train, window=window)
+    except ConfigError as exc:
+        raise ArtifactError(f"window={window} is invalid: {exc} {_FIX}") from None
+    return dataclasses.replace(config, train=train)
+
+
+def _share(node: Node) -> float:
+    """Read a validation or test share: at least 0 and below 0.5."""
+    value = node.number()
+    if not 0.0 <= value < 0.5:
+        raise node.fail("a share of at least 0 and below 0.5")
+    return value
+
+
+def _coverages(node: Node) -> dict[str, float]:
+    return {
+        str(k): Node(v, node.where, f"{node.path}.{k}").fraction()
+        for k, v in node.mapping().items()
     }
-    if typing.get_origin(hint) in (types.UnionType, typing.Union):
-        return " or ".join(
-            "null" if a is type(None) else _type_name(a) for a in typing.get_args(hint)
-        )
-    if typing.get_origin(hint) is tuple:
-        return f"a list of {_type_name(typing.get_args(hint)[0])}"
-    return names.get(hint, str(hint))
 
 
 _SCORED = ("model", "naive", "seasonal_naive", "drift")
@@ -315,8 +315,15 @@ def _date_format(node: Node) -> DateFormat:
         raise node.fail(f"one of {', '.join(DateFormat)}") from None
 
 
-def _series(node: Node, config: RunConfig, columns: Columns) -> SeriesRecord:
-    window, n_features = config.train.sizes[0], 1 + len(columns.features)
+def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRecord:
+    local_node = node.opt("local")
+    local = None
+    if config.data.per_series:
+        local = _local(node.get("local"), config, k)
+    elif local_node is not None:
+        raise local_node.fail("absent (the model is not per_series)")
+    window = local.window if local else config.train.sizes[0]
+    n_features = 1 + len(columns.features)
     lw = node.get("last_window")
     dates = tuple(n.date() for n in lw.get("dates").items())
     rows = lw.get("values").items()
@@ -385,6 +392,7 @@ def _series(node: Node, config: RunConfig, columns: Columns) -> SeriesRecord:
             naive_scale=mase.get("naive_scale").number_or_none(),
         ),
         last_window=LastWindow(dates=dates, values=tuple(values)),
+        local=local,
     )
 
 
