@@ -264,3 +264,26 @@ def test_ensemble_21_from_the_cli_is_a_user_error(
         "error: ensemble=21 must be between 1 and 20. Use a small ensemble such as --ensemble 3; each member adds to the training time.\n"
     )
     assert not (tmp_path / "m").exists()
+
+
+def test_the_summary_says_the_members_trained_in_one_fit(tmp_path: Path) -> None:
+    """The members share one joint fit: the summary must not add its time up per member."""
+    from tests.conftest import make_sine_frame
+
+    csv = tmp_path / "sine.csv"
+    make_sine_frame(120)[["date", "y"]].to_csv(csv, index=False)
+    result = CliRunner().invoke(
+        app,
+        ["train", str(csv), "--target", "y", "--window", "8", "--horizon", "2",
+         "--units", "4", "--epochs", "1", "--ensemble", "2",
+         "--out", str(tmp_path / "m")],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    fit_lines = [
+        line for line in result.stderr.splitlines() if line.startswith("trained ")
+    ]
+    assert len(fit_lines) == 1  # one fit for both members
+    assert (
+        "the 2 members of the ensemble were trained together in that fit"
+        in result.stderr
+    )

@@ -196,8 +196,9 @@ def _fit_summary(result: TrainResult) -> None:
     )
     members = result.meta.history.members
     if len(members) > 1:
+        # The members train together in one joint fit: the line above is all of them.
         typer.echo(
-            f"trained an ensemble of {len(members)} members in {sum(m.seconds for m in members):.1f} s (the line above is member 1)",
+            f"the {len(members)} members of the ensemble were trained together in that fit",
             err=True,
         )
     typer.echo(f"saved model to {result.path}", err=True)
