@@ -205,3 +205,40 @@ def test_flags_equal_to_the_one_series_defaults_still_win_over_the_pooled_ones(
     assert train["lr"] == 0.001  # not the pooled 0.003
     assert train["refit"] is False  # not the pooled refit
     assert train["batch_size"] == 128  # not chosen: the pooled default
+
+
+def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
+    tmp_path: Path,
+) -> None:
+    """Train on all but the last 6 rows of each series; evaluate on the whole file.
+
+    Each series then has exactly one new window, whose prediction is the forecast from
+    the stored window: the pooled MAE is the mean error of those forecasts.
+    """
+    path, parts = _long_file(tmp_path)
+    cut = tmp_path / "cut.csv"
+    pd.concat(f.iloc[:-6] for f in parts.values()).to_csv(
+        cut, index=False, date_format="%Y-%m-%d"
+    )
+    model = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(cut), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    forecaster = seqcast.load(model)
+    errors = [
+        np.abs(
+            parts[name]["sales"].to_numpy()[-6:]
+            - forecaster.forecast(6, series=name).values
+        )
+        for name in parts
+    ]
+    evaluation = forecaster.evaluate(path)
+    assert evaluation.n_windows == len(parts)
+    np.testing.assert_allclose(
+        evaluation.scores["model"].mae, np.mean(errors), rtol=1e-6
+    )
+    shown = CliRunner().invoke(app, ["evaluate", str(model), str(path)])
+    assert shown.exit_code == 0, shown.output
+    assert "3 windows x 6 steps" in shown.output

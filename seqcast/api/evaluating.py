@@ -124,10 +124,11 @@ def evaluate_windows(
 def evaluate_each_series(
     forecaster: Forecaster, data: str | Path | pd.DataFrame, season: int | None
 ) -> Evaluation:
-    """Score each series' own model (of a model of local models) on its rows; pool them.
+    """Score every series of a model over several series on its rows; pool them.
 
-    Each series is scored as :func:`evaluate_windows` scores the model of that series
-    alone; the pooled scores weigh each series by its windows, each error in its own
+    Each series is scored as :func:`evaluate_windows` scores a one-series model: the
+    series' own model (of a model of local models) or the global model's networks
+    with that series' record (window, transform, scaler, split). The pooled scores weigh each series by its windows, each error in its own
     series' MASE units (:func:`~seqcast.evaluation.scoring.pool_evaluations`).
 
     Raises:
@@ -140,7 +141,7 @@ def evaluate_each_series(
     found = []
     for series in forecaster.series_ids:
         try:
-            found.append(evaluate_windows(forecaster.local(series), raw, season))
+            found.append(evaluate_windows(forecaster.one_series(series), raw, season))
         except DataError as exc:
             raise DataError(f"Series {series!r}: {exc}") from None
     return pool_evaluations(found)

@@ -86,6 +86,25 @@ class Forecaster:
             self._locals[record.id] = Forecaster(art.local(record.id), self.engine)
         return self._locals[record.id]
 
+    def one_series(self, series: str) -> Forecaster:
+        """One series of a model over several series, as a one-series model.
+
+        For a model of local models, :meth:`local`; for one global model, a view with
+        that series' record on the same networks (loaded once, shared by every view).
+
+        Raises:
+            DataError: If no series has id ``series``.
+        """
+        if self.artifact.meta.per_series:
+            return self.local(series)
+        record = self.record(series)
+        if record.id not in self._locals:
+            view = Forecaster(self.artifact.one_series(str(record.id)), self.engine)
+            view._predict = self.predictor()
+            view._engine_used = self._engine_used
+            self._locals[record.id] = view
+        return self._locals[record.id]
+
     @property
     def scaler(self) -> Scaler:
         """The scaler fitted on the (transformed) training part."""
@@ -284,7 +303,7 @@ class Forecaster:
             DataError: If there is nothing to score or the data does not match the model.
         """
         art = self.artifact
-        if art.meta.per_series and data is not None:
+        if data is not None and (art.meta.per_series or len(art.meta.series) > 1):
             from seqcast.api.evaluating import evaluate_each_series
 
             return evaluate_each_series(self, data, season)

@@ -94,6 +94,22 @@ class Artifact:
             self, meta=self.meta.local_meta(k), names=local.files
         )
 
+    def one_series(self, series: str) -> Artifact:
+        """Series ``series`` as a one-series model: its own networks, or the shared ones.
+
+        A model of local models gives :meth:`local`; one global model gives a view
+        on the same networks (:meth:`ModelMeta.shared_meta`).
+
+        Raises:
+            ValueError: If the model has no such series (a bug: callers check the id).
+        """
+        if self.meta.per_series:
+            return self.local(series)
+        ids = [r.id for r in self.meta.series]
+        if series not in ids:
+            raise ValueError(f"no series {series!r}")
+        return dataclasses.replace(self, meta=self.meta.shared_meta(ids.index(series)))
+
     @property
     def member_names(self) -> tuple[str, ...]:
         """File names of every member, member 0 first."""

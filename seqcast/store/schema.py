@@ -277,6 +277,20 @@ class ModelMeta:
             return tuple(name for r in self.series if r.local for name in r.local.files)
         return tuple(member_file(i) for i in range(self.config.train.ensemble))
 
+    def shared_meta(self, k: int) -> ModelMeta:
+        """Series ``k`` of one global model, as a one-series model on the shared networks.
+
+        The result keeps the global model's networks, configuration and pooled
+        history; its only record is series ``k``'s (window, transform, scaler,
+        split dates), so that it scores and forecasts that series as the global
+        model does.
+        """
+        record = self.series[k]
+        config = dataclasses.replace(
+            self.config, data=dataclasses.replace(self.config.data, series=record.id)
+        )
+        return dataclasses.replace(self, config=config, series=(record,))
+
     def local_meta(self, k: int) -> ModelMeta:
         """Series ``k`` of a model of local models, as the model of that series alone.
 
