@@ -39,7 +39,7 @@ def test_train_on_a_locked_out_fails_before_training(
     def never(*args: object, **kwargs: object) -> None:
         raise AssertionError("the work started before the lock was taken")
 
-    monkeypatch.setattr("seqcast.api.training.fit_values", never)
+    monkeypatch.setattr("seqcast.api.local.fit_values", never)
     args = ["train", str(sample_csv), "--target", "y", "--out", str(held)]
     result = CliRunner().invoke(app, [*args, "--lock-timeout", "0.2", "-q"])
     assert result.exit_code == ExitCode.LOCKED, result.output

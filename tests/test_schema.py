@@ -78,6 +78,16 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "columns.date_format must be one of iso, year, quarter, got 'roman'",
     ),
     (
+        "a log model's window not positive",
+        lambda d: (
+            d["series"][0].update(
+                transform={"kind": "log", "season": 1, "indices": []}
+            ),
+            d["series"][0]["last_window"]["values"][0].__setitem__(0, -1.0),
+        ),
+        "series[0].last_window.values must be positive targets (the transform is log)",
+    ),
+    (
         "rows disagree with the split",
         lambda d: d["series"][0].update(n_rows=99),
         "series[0].n_rows must be split.n_steps (2)",

@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from seqcast.config import DateFormat, RunConfig
+from seqcast.config import DateFormat, RunConfig, Transform
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError, ConfigError
 from seqcast.evaluation.intervals import Calibration
@@ -373,6 +373,14 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
     last_date = node.get("last_date")
     if last_date.date() != dates[-1]:
         raise last_date.fail(f"the last timestamp of last_window ({dates[-1]})")
+    built = (
+        transform.built(TargetTransform.from_dict)
+        if transform
+        else TargetTransform.identity()
+    )
+    if built.kind is Transform.LOG and any(not row[0] > 0 for row in values):
+        # A log model was fitted on a positive target: its window cannot hold 0 or less.
+        raise lw.get("values").fail("positive targets (the transform is log)")
     return SeriesRecord(
         id=record_id.text() if record_id else None,
         n_rows=node.get("n_rows").integer(1),
@@ -380,11 +388,7 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
         last_date=node.get("last_date").date(),
         notes=node.get("notes").texts(),
         split=split,
-        transform=(
-            transform.built(TargetTransform.from_dict)
-            if transform
-            else TargetTransform.identity()
-        ),
+        transform=built,
         scaler=scaler,
         mase=MaseScale(
             season=mase.get("season").integer(1),
