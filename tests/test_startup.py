@@ -60,3 +60,28 @@ def test_sigterm_during_start_up_never_shows_a_traceback(
                 f"error: No model at {tmp_path / 'missing'}. Run `seqcast train` first.\n",
             )
     assert interrupted >= 5  # most kills land during start-up
+
+
+@pytest.mark.parametrize("already_said", [False, True])
+def test_an_interrupt_that_escapes_the_command_still_exits_130_with_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+    capfd: pytest.CaptureFixture[str],
+    already_said: bool,
+) -> None:
+    """Never Python's own ending (killed by SIGINT, -2 to a parent), never two lines."""
+    import importlib
+
+    from seqcast.cli import startup
+
+    app_module = importlib.import_module("seqcast.cli.app")  # the module, not the app
+
+    def interrupted() -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(app_module, "app", interrupted)
+    monkeypatch.setitem(startup.reported, "interrupt", already_said)
+    with pytest.raises(SystemExit) as exit_info:
+        app_module.run()
+    assert exit_info.value.code == 130
+    expected = "" if already_said else "error: Interrupted; nothing was written.\n"
+    assert capfd.readouterr().err == expected

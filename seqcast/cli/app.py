@@ -12,6 +12,7 @@ import typer
 
 from seqcast import logs
 from seqcast._version import __version__
+from seqcast.cli import startup
 from seqcast.cli.edge import state
 from seqcast.errors import ExitCode, SeqcastError
 from seqcast.logs import LogFormat
@@ -189,3 +190,10 @@ def run() -> None:
         if exc.code == ExitCode.USAGE:
             logs.event("error", "usage error", level=logging.ERROR, exit_code=2)
         raise
+    except KeyboardInterrupt:
+        # An interrupt that escaped the command's own handling (seen once on a loaded
+        # machine, after the command had printed its line): Python would otherwise
+        # end by killing itself with SIGINT. Exit with the documented code instead.
+        if not startup.reported["interrupt"]:
+            startup.report_interrupt()
+        raise SystemExit(int(ExitCode.INTERRUPTED)) from None

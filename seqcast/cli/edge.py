@@ -45,6 +45,7 @@ def renders_errors(command: Callable[_P, _R]) -> Callable[_P, _R]:
             _log_error(message, ExitCode.INTERRUPTED, "KeyboardInterrupt")
             if state["debug"]:
                 raise
+            startup.reported["interrupt"] = True
             typer.echo(f"error: {message}", err=True)
             raise typer.Exit(int(ExitCode.INTERRUPTED)) from None
         finally:

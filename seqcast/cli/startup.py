@@ -25,6 +25,16 @@ _AFTER = "error: Interrupted while exiting; the command had already finished.\n"
 phase: dict[str, str] = {"now": "start"}
 """Where the process is: ``start``, ``command`` (a command is running) or ``done``."""
 
+reported: dict[str, bool] = {"interrupt": False}
+"""Whether the interrupt line has been printed (it is printed once)."""
+
+
+def report_interrupt() -> None:
+    """Print ``error: Interrupted; nothing was written.`` once, straight to stderr."""
+    reported["interrupt"] = True
+    with contextlib.suppress(OSError):
+        os.write(2, _BEFORE.encode())
+
 
 def _handle(signum: int, frame: Any) -> None:
     """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once."""
