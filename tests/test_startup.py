@@ -85,3 +85,36 @@ def test_an_interrupt_that_escapes_the_command_still_exits_130_with_one_line(
     assert exit_info.value.code == 130
     expected = "" if already_said else "error: Interrupted; nothing was written.\n"
     assert capfd.readouterr().err == expected
+
+
+def test_an_interrupted_run_ends_with_os_exit_130(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """sys.exit could end by SIGINT instead (see startup.exit_interrupted); os._exit cannot."""
+    import importlib
+
+    from seqcast.cli import startup
+
+    app_module = importlib.import_module("seqcast.cli.app")
+    codes: list[int] = []
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code: int) -> None:
+        codes.append(code)
+        raise Exited
+
+    def interrupted() -> None:
+        raise SystemExit(130)
+
+    monkeypatch.setattr(app_module, "run", interrupted)
+    monkeypatch.setattr(startup.os, "_exit", fake_exit)
+    monkeypatch.setattr(startup, "install", lambda: None)
+    with pytest.raises(Exited):
+        startup.main()
+    assert codes == [130]
+    monkeypatch.setattr(app_module, "run", lambda: (_ for _ in ()).throw(SystemExit(1)))
+    with pytest.raises(SystemExit) as other:
+        startup.main()
+    assert other.value.code == 1  # other codes leave as usual

@@ -11,6 +11,7 @@ with 130 at once, never with a traceback.
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -63,4 +64,24 @@ def main() -> None:
     from seqcast.cli.app import app, run
 
     setattr(seqcast.cli, "app", app)  # noqa: B010 - the name means the app, not the module
-    run()
+    try:
+        run()
+    except SystemExit as exc:
+        if exc.code == INTERRUPTED:
+            exit_interrupted()
+        raise
+
+
+def exit_interrupted() -> None:
+    """End an interrupted run with 130 now that the command has cleaned up after itself.
+
+    ``os._exit``, not ``sys.exit``: CPython remembers a ``KeyboardInterrupt`` that
+    escaped code run by ``exec`` (the signal landing while a dataclass was being
+    defined, which ``exec``s its methods), even once seqcast has caught it, and then
+    ends the process by killing itself with SIGINT (-2 to a parent, not 130).
+    """
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):  # a closed pipe must not stop the exit
+            stream.flush()
+    logging.shutdown()  # the --log-file lines, as at a normal exit
+    os._exit(INTERRUPTED)
