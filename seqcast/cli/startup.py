@@ -5,7 +5,8 @@ SIGTERM (cron, ``timeout``) and SIGINT (Ctrl-C) are caught from the first line o
 removes its temporaries and ``cli.edge`` prints ``error: Interrupted; nothing was
 written.`` with exit code 130. Before a command starts (imports, option parsing) and
 after it has finished there is nothing to clean up, so the process says so and exits
-with 130 at once, never with a traceback.
+with 130 at once, never with a traceback; once the command has finished, a signal is
+ignored, so that the command's own line and exit code stand alone.
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ INTERRUPTED = (
     130  # ExitCode.INTERRUPTED; errors.py is not imported this early on purpose
 )
 _BEFORE = "error: Interrupted; nothing was written.\n"
-_AFTER = "error: Interrupted while exiting; the command had already finished.\n"
 
 phase: dict[str, str] = {"now": "start"}
 """Where the process is: ``start``, ``command`` (a command is running) or ``done``."""
@@ -41,7 +41,9 @@ def _handle(signum: int, frame: Any) -> None:
     """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once."""
     if phase["now"] == "command":
         raise KeyboardInterrupt
-    message = _AFTER if phase["now"] == "done" else _BEFORE
+    if phase["now"] == "done":
+        return  # the command has finished and said so: let it exit with its own code
+    message = _BEFORE
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(Exception):  # a closed pipe must not stop the exit
             stream.flush()
