@@ -3,10 +3,10 @@
 SIGTERM (cron, ``timeout``) and SIGINT (Ctrl-C) are caught from the first line of
 :func:`main`. While a command runs they raise ``KeyboardInterrupt``, so the command
 removes its temporaries and ``cli.edge`` prints ``error: Interrupted; nothing was
-written.`` with exit code 130. Before a command starts (imports, option parsing) and
-after it has finished there is nothing to clean up, so the process says so and exits
-with 130 at once, never with a traceback; once the command has finished, a signal is
-ignored, so that the command's own line and exit code stand alone.
+written.`` with exit code 130. Before a command starts (imports, option parsing) there
+is nothing to clean up, so the process says so and exits with 130 at once, never with a
+traceback. Once the command has finished, a signal is ignored, so that the command's
+own line and exit code stand alone.
 """
 
 from __future__ import annotations
