@@ -428,7 +428,7 @@ def test_recursive_forecast_with_features_needs_steps_within_horizon() -> None:
             features=["temp"],
         )
     assert str(info.value) == (
-        "Forecasting 24 steps needs future values of the features ['temp'], but the model predicts 12 steps at once. Use --steps 12 or fewer, or train without --features."
+        "Forecasting 24 steps needs future values of the features ['temp'], but the model predicts 12 steps at once. Use --steps 12 or fewer, or retrain with them in --future-features (seqcast train) if their future values are known."
     )
 
 

@@ -153,12 +153,19 @@ class Forecaster:
         *,
         intervals: Sequence[float] = (),
         series: Sequence[str] | None = None,
+        future: str | Path | pd.DataFrame | None = None,
     ) -> list[Forecast]:
-        """Forecast every series of the model (or those named in ``series``), each from its stored window."""
+        """Forecast every series of the model (or those named in ``series``), each from its stored window.
+
+        ``future`` holds the future features' values of every series (with the id column).
+        """
         if not self.series_ids:
-            return [self.forecast(steps, intervals=intervals)]
+            return [self.forecast(steps, intervals=intervals, future=future)]
         chosen = list(series) if series else list(self.series_ids)
-        return [self.forecast(steps, intervals=intervals, series=s) for s in chosen]
+        return [
+            self.forecast(steps, intervals=intervals, series=s, future=future)
+            for s in chosen
+        ]
 
     @property
     def engine_used(self) -> str:
@@ -180,16 +187,20 @@ class Forecaster:
         *,
         intervals: Sequence[float] = (),
         series: str | None = None,
+        future: str | Path | pd.DataFrame | None = None,
     ) -> Forecast:
         """Forecast ``steps`` values after the last observation.
 
         Args:
             steps: Steps to forecast; defaults to the model's horizon. Beyond the horizon,
-                predictions are fed back as inputs (univariate models only).
+                predictions are fed back as inputs (models without past-only features).
             data: New data whose tail is the forecast's input; None uses the window stored
-                in the artifact at training time.
+                in the artifact at training time. Rows after its last target value (the
+                target empty) give the future features' values.
             intervals: Levels (such as 0.8, 0.95) of conformal prediction intervals.
             series: Which series of a model over several series (see :meth:`record`).
+            future: A table (CSV path or DataFrame) of the future features' values after
+                the origin; it takes precedence over future rows in ``data``.
 
         Raises:
             ConfigError: If steps < 1, or steps > horizon for a model with features,
@@ -200,7 +211,7 @@ class Forecaster:
         art = self.artifact
         if art.meta.per_series:  # the series' own model, as if trained alone
             local = self.local(series)
-            made = local.forecast(steps, data, intervals=intervals)
+            made = local.forecast(steps, data, intervals=intervals, future=future)
             self._engine_used = local.engine_used
             return dataclasses.replace(
                 made, series=local.artifact.meta.one.id, id_col=art.config.data.id_col
@@ -211,6 +222,7 @@ class Forecaster:
                 f"steps={steps} must be at least 1. Use --steps 1 or more."
             )
         record = self.record(series)
+        ahead = None
         if data is None:
             raw_window = pad_rows(record.last_window.array(), art.window)
             origin = record.last_window.dates[-1]
@@ -224,8 +236,14 @@ class Forecaster:
             raw_window = found.data.to_numpy(dtype=np.float64)[-art.window :]
             origin = iso_dates(found.data.index)[-1]
             first_row = self._first_row(found.data.index[-art.window], record)
+            ahead = found.future
+        from seqcast.api.known import known_ahead
+
+        known = known_ahead(
+            art, origin, steps, data_future=ahead, future=future, series=series
+        )
         with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
-            values = self._forecast_values(raw_window, steps, first_row, record)
+            values = self._forecast_values(raw_window, steps, first_row, record, known)
         check_finite(values, f"The forecast of {art.path}", raw_window)
         bands = self.interval_bands(values, intervals, record)
         for label, band in bands.items():
@@ -430,6 +448,7 @@ class Forecaster:
         steps: int,
         first_row: int,
         record: SeriesRecord | None = None,
+        known: FloatArray | None = None,
     ) -> FloatArray:
         from seqcast.model.predict import recursive_forecast
 
@@ -444,14 +463,21 @@ class Forecaster:
             xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
             return denormalize(predict(xn.astype(np.float32)), offset)
 
-        if scaled.shape[1] > 1 and steps > art.horizon:
-            raise ConfigError(
-                f"Forecasting {steps} steps needs future values of the features {list(art.features)}, but the model predicts {art.horizon} steps at once. Use --steps {art.horizon} or fewer, or train without --features."
-            )
-        if scaled.shape[1] > 1:
-            out = predict_scaled(scaled[None, :, :].astype(np.float32))[0, :steps]
-        else:
-            out = recursive_forecast(predict_scaled, scaled, steps, art.horizon)
+        known_scaled = None
+        if known is not None:
+            ahead = np.full((len(known), raw_window.shape[1]), np.nan)
+            ahead[:, raw_window.shape[1] - known.shape[1] :] = known
+            known_scaled = prep.apply(ahead, first_row + art.window)[
+                :, raw_window.shape[1] - known.shape[1] :
+            ]
+        out = recursive_forecast(
+            predict_scaled,
+            scaled,
+            steps,
+            art.horizon,
+            features=art.features,
+            known_future=known_scaled,
+        )
         rows = first_row + art.window + np.arange(steps)
         return prep.invert(np.asarray(out, dtype=np.float64), rows)
 

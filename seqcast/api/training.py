@@ -321,7 +321,10 @@ def backtest(
     config = dataclasses.replace(
         config,
         data=dataclasses.replace(
-            config.data, target=series_set.target, freq=series_set.freq
+            config.data,
+            target=series_set.target,
+            freq=series_set.freq,
+            calendar=series_set.calendar,
         ),
         train=sized,
     )

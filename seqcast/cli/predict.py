@@ -165,11 +165,20 @@ def forecast(
         ),
     ] = None,
     precision: Precision = None,
+    future: Annotated[
+        Path | None,
+        typer.Option(
+            "--future",
+            help="CSV of the future features' values after the history (date column, those columns, and the id column for several series); otherwise they come from rows of the data with the target empty.",
+        ),
+    ] = None,
 ) -> None:
     """Forecast the next steps after the last observation.
 
     A model trained on several series (--id-col) writes long format: the id column,
-    the date and the target, --steps rows per series.
+    the date and the target, --steps rows per series. A model trained with
+    --future-features needs their values over the forecast period: give them with
+    --future, or as rows after the history in the data with the target empty.
 
     Example: seqcast forecast models/air --steps 12 --format csv --output next.csv
     """
@@ -194,7 +203,9 @@ def forecast(
         if forecaster.series_ids and frame is None:
             for name in ids:  # an unknown id fails before any forecast
                 forecaster.record(name)
-            results = forecaster.forecast_all(steps, intervals=level or (), series=ids)
+            results = forecaster.forecast_all(
+                steps, intervals=level or (), series=ids, future=future
+            )
         else:
             if len(ids) > 1:
                 raise ConfigError(
@@ -202,7 +213,9 @@ def forecast(
                 )
             one = ids[0] if ids else None
             results = [
-                forecaster.forecast(steps, frame, intervals=level or (), series=one)
+                forecaster.forecast(
+                    steps, frame, intervals=level or (), series=one, future=future
+                )
             ]
         result = results[0]
         chosen = fmt or (

@@ -238,6 +238,19 @@ def verdict_text(evaluation: dict[str, Any]) -> str:
     return f"verdict: {best} is best (MASE {number(scores[best]['mase'], 4)}); the network (MASE {number(mase, 4)}) loses to {', '.join(losses)}\n"
 
 
+def _known_text(meta: ModelMeta) -> str:
+    """The known-ahead inputs, as info shows them (empty for a model without)."""
+    data = meta.config.data
+    parts = []
+    if data.future_features:
+        parts.append(f" future_features={','.join(data.future_features)}")
+    if data.calendar:
+        parts.append(f" calendar={','.join(data.calendar)}")
+    if data.holidays:
+        parts.append(f" holidays={data.holidays}")
+    return "".join(parts)
+
+
 def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
     cfg, p, record = meta.config, meta.provenance, meta.one
@@ -251,7 +264,7 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         f"model        {path}",
         f"created      {p.created} with seqcast {p.seqcast_version}",
         f"architecture {model.model.value} units={','.join(map(str, model.resolved_units))} bidirectional={model.bidirectional} dropout={model.dropout}",
-        f"data         target={cols.target} features={','.join(cols.features) or '-'} freq={cols.freq} rows={record.n_rows} {first} to {last}",
+        f"data         target={cols.target} features={','.join(cols.features) or '-'}{_known_text(meta)} freq={cols.freq} rows={record.n_rows} {first} to {last}",
         *_series_lines(meta),
         f"window       window={_windows(meta)} horizon={train.horizon} scaler={train.scaler.value} window_norm={train.window_norm.value}",
         f"transform    {_transforms(meta)} (asked: transform={train.transform.value} deseasonalize={train.deseasonalize.value}) refit={'yes' if train.refit else 'no'}",

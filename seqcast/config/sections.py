@@ -52,7 +52,15 @@ class DataConfig:
     Attributes:
         target: Column to forecast; detected when there is exactly one numeric candidate.
         date_col: Column holding timestamps; detected when unambiguous.
-        features: Extra numeric columns fed to the model as inputs (covariates).
+        features: Extra numeric columns fed to the model as inputs (covariates) whose
+            future values are unknown: the model reads their past only.
+        future_features: Numeric columns known in advance (a planned price, a
+            promotion calendar): the model reads their values over the forecast
+            period too, and ``forecast`` needs them for the steps it forecasts.
+        calendar: Calendar features derived from the timestamps (``auto``, or names
+            from :data:`seqcast.data.known.CALENDAR_FEATURES`): always known ahead.
+        holidays: A country, subdivision or exchange (``US``, ``AU-VIC``, ``NYSE``)
+            whose public holidays become a known-ahead feature.
         freq: Pandas frequency alias (``D``, ``MS``, ``W-SUN``, ``B``…); inferred if None.
         fill: Policy for missing values and missing timestamps.
         duplicates: Policy for repeated timestamps.
@@ -71,6 +79,18 @@ class DataConfig:
     )
     features: tuple[str, ...] = option(
         (), "Comma-separated covariate columns fed to the model."
+    )
+    future_features: tuple[str, ...] = option(
+        (),
+        "Comma-separated columns known in advance (planned prices, promotions): the model reads them over the forecast period, and forecast needs their future values.",
+    )
+    calendar: tuple[str, ...] = option(
+        (),
+        "Calendar features from the timestamps: auto (by frequency) or a list of hour, dow, weekend, doy, month, quarter.",
+    )
+    holidays: str | None = option(
+        None,
+        "Public holidays as a known-ahead feature: a country (US), subdivision (AU-VIC) or exchange (NYSE).",
     )
     freq: str | None = option(
         None, "Pandas frequency such as D, B, W-SUN, MS, QS, h (inferred if omitted)."
@@ -92,6 +112,17 @@ class DataConfig:
         "With --id-col: one local model per series, trained in parallel (--jobs), rather than one global model.",
     )
 
+    @property
+    def known(self) -> tuple[str, ...]:
+        """Names of the input columns known ahead, last in every row, in order.
+
+        Empty until ``calendar`` is resolved from ``auto`` to names (at training).
+        """
+        from seqcast.config.known import AUTO, known_columns
+
+        calendar = () if AUTO in self.calendar else self.calendar
+        return known_columns(self.future_features, calendar, self.holidays)
+
     def __post_init__(self) -> None:
         if self.target is not None and self.target in self.features:
             raise ConfigError(
@@ -100,6 +131,23 @@ class DataConfig:
         if len(set(self.features)) != len(self.features):
             raise ConfigError(
                 f"--features lists a column twice: {', '.join(self.features)}. List each column once."
+            )
+        known = (*self.features, *self.future_features)
+        if self.target is not None and self.target in self.future_features:
+            raise ConfigError(
+                f"Column '{self.target}' is both the target and a future feature. Remove it from --future-features."
+            )
+        if len(set(known)) != len(known):
+            both = sorted({c for c in known if known.count(c) > 1})
+            raise ConfigError(
+                f"Column {both[0]!r} is listed twice in --features and --future-features. Give each column once: --features for past-only covariates, --future-features for those known ahead."
+            )
+        from seqcast.config.known import check_calendar
+
+        check_calendar(self.calendar)
+        if self.holidays is not None and not self.holidays.strip():
+            raise ConfigError(
+                "--holidays is empty. Give a country code such as US, or drop --holidays."
             )
         if self.per_series and self.id_col is None:
             raise ConfigError(

@@ -47,6 +47,7 @@ def choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
         ("--id-col", config.id_col),
     ]
     named += [("--features", f) for f in config.features]
+    named += [("--future-features", f) for f in config.future_features]
     for flag, column in named:
         if column is not None and column not in columns:
             raise MissingColumnError(
@@ -59,7 +60,14 @@ def choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
             f"--series {config.series} needs --id-col naming the column that holds the series ids. Add --id-col."
         )
     taken = {
-        c for c in (config.target, config.id_col, *config.features) if c is not None
+        c
+        for c in (
+            config.target,
+            config.id_col,
+            *config.features,
+            *config.future_features,
+        )
+        if c is not None
     }
     date_col = config.date_col or _detect_date_column(
         table, [c for c in columns if c not in taken]
@@ -69,7 +77,11 @@ def choose_columns(table: pd.DataFrame, config: DataConfig) -> tuple[str, str]:
             raise ConfigError(
                 f"Column {_q(date_col)} holds the dates, so it cannot also be given to {flag}. Pick another column."
             )
-    if config.id_col is not None and config.id_col in (config.target, *config.features):
+    if config.id_col is not None and config.id_col in (
+        config.target,
+        *config.features,
+        *config.future_features,
+    ):
         raise ConfigError(
             f"Column {_q(config.id_col)} is the id column, so it cannot also be the target or a feature. Pick another column."
         )

@@ -15,8 +15,10 @@ from pandas.api.types import (
     is_integer_dtype,
     is_numeric_dtype,
 )
+from pandas.tseries.offsets import BaseOffset
 
 from seqcast.config import DataConfig, DateFormat, DuplicatePolicy
+from seqcast.config.known import AUTO, HOLIDAY_COLUMN, auto_calendar, known_columns
 from seqcast.data.columns import (
     MissingColumnError as MissingColumnError,
 )
@@ -50,12 +52,15 @@ class Series:
     Attributes:
         id: The series' value in the id column, or the target name for a single series.
         data: Float64 frame indexed by a tz-naive, sorted, unique DatetimeIndex named
-            ``date`` that is regular at the set's ``freq``; columns ``[target, *features]``,
-            with no NaN or inf.
+            ``date`` that is regular at the set's ``freq``; columns
+            ``[target, *features, *known]``, with no NaN or inf.
+        future: Values of the future features at timestamps after the last row (the
+            file's rows with an empty target), as read; None when there are none.
     """
 
     id: str
     data: pd.DataFrame
+    future: pd.DataFrame | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,13 +70,16 @@ class SeriesSet:
     Attributes:
         series: One or more series, in order of first appearance in the table.
         target: Name of the column to forecast (column 0 of every ``Series.data``).
-        features: Names of the covariate columns, in order.
+        features: Names of the past-only covariate columns, in order.
         freq: Pandas frequency alias as pandas spells it (``D``, ``MS``, ``W-SUN``...).
         date_col: Name of the source column that held the dates.
         notes: Human-readable notes on what was changed (filled, sorted, trimmed...).
         date_format: How the input wrote its dates, kept for output: ``YEAR`` for plain
             years (``1749``) on a yearly grid starting in January, ``QUARTER`` for
             quarters (``1959Q1``) on a quarterly grid, else ``ISO``.
+        known: Names of the columns known ahead, last in every ``Series.data``: the
+            future features, then the calendar terms, then ``holiday``.
+        calendar: The calendar features (``auto`` resolved for ``freq``).
     """
 
     series: tuple[Series, ...]
@@ -81,6 +89,8 @@ class SeriesSet:
     date_col: str
     notes: tuple[str, ...]
     date_format: DateFormat = DateFormat.ISO
+    known: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
 
     def single(self, series_id: str | None = None) -> Series:
         """Return one series: the only one, or the one whose id is ``series_id``.
@@ -129,7 +139,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
     table = _normalise(raw, config.date_col)
     rows = _row_labels(table)
     date_col, target = choose_columns(table, config)
-    value_cols = [target, *config.features]
+    value_cols = [target, *config.features, *config.future_features]
     notes: list[str] = []
     dates, layout = _parse_dates(table[date_col], date_col, rows, notes)
     values = pd.DataFrame(
@@ -147,31 +157,91 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
             [pd.DatetimeIndex(f.index) for _, f, _ in ordered], date_col, notes
         )
     )
-    series = tuple(
-        Series(
-            sid,
-            regularise(
-                frame,
-                row,
-                offset,
-                config.fill,
-                date_col,
-                _where(sid, len(groups)),
-                notes,
-            ),
+    calendar = config.calendar
+    if AUTO in calendar:
+        calendar = auto_calendar(offset.freqstr)
+    known = known_columns(config.future_features, calendar, config.holidays)
+    _refuse_clashes(known, [*table.columns], config.future_features)
+    series = []
+    for sid, frame, row in ordered:
+        history, row, future = _split_future(
+            frame, row, target, config.future_features, _where(sid, len(groups))
         )
-        for sid, frame, row in ordered
-    )
+        data = regularise(
+            history, row, offset, config.fill, date_col, _where(sid, len(groups)), notes
+        )
+        series.append(
+            Series(sid, _with_known(data, calendar, config.holidays, offset), future)
+        )
     notes += _constant_notes(series, target)
     return SeriesSet(
-        series,
+        tuple(series),
         target,
         tuple(config.features),
         offset.freqstr,
         date_col,
         tuple(dict.fromkeys(notes)),
         _date_format(layout, offset.freqstr),
+        known=known,
+        calendar=tuple(calendar),
     )
+
+
+def _refuse_clashes(
+    known: Sequence[str], columns: Sequence[str], future_features: Sequence[str]
+) -> None:
+    """Refuse a calendar or holiday column whose name a column of the file already has."""
+    derived = [c for c in known if c not in future_features]
+    for name in derived:
+        if name in columns:
+            raise ConfigError(
+                f"The file has a column {_q(name)}, the name of a --calendar or --holidays feature seqcast adds. Rename that column, or drop --calendar/--holidays."
+            )
+
+
+def _split_future(
+    frame: pd.DataFrame,
+    rows: np.ndarray,
+    target: str,
+    future_features: Sequence[str],
+    where: str,
+) -> tuple[pd.DataFrame, np.ndarray, pd.DataFrame | None]:
+    """Cut off the trailing rows whose target is empty: the future features' future.
+
+    Only with future features; otherwise such rows stay, for the fill policy to judge.
+    """
+    if not future_features:
+        return frame, rows, None
+    present = frame[target].notna().to_numpy()
+    if not present.any():
+        raise DataError(
+            f"The target {_q(target)}{where} has no values, only future rows. Give its history."
+        )
+    last = int(np.flatnonzero(present)[-1])
+    if last == len(frame) - 1:
+        return frame, rows, None
+    future = frame.iloc[last + 1 :][list(future_features)]
+    return frame.iloc[: last + 1], rows[: last + 1], future
+
+
+def _with_known(
+    data: pd.DataFrame,
+    calendar: Sequence[str],
+    holidays: str | None,
+    offset: BaseOffset,
+) -> pd.DataFrame:
+    """Append the calendar and holiday columns to a regular frame (a new frame)."""
+    if not calendar and not holidays:
+        return data
+    from seqcast.data.calendar import iso_dates
+    from seqcast.data.known import calendar_columns, known_values
+
+    dates = iso_dates(data.index)
+    after = iso_dates(future_index(data.index[-1], offset.freqstr, 1))[0]
+    values = known_values(dates, offset.freqstr, calendar, holidays, next_date=after)
+    names = [*calendar_columns(calendar), *([HOLIDAY_COLUMN] if holidays else [])]
+    extra = pd.DataFrame(values, index=data.index, columns=names)
+    return pd.concat([data, extra], axis=1)
 
 
 class HiddenSeriesError(DataError):

@@ -134,6 +134,7 @@ class Fitted:
             tc.sizes[0],
             tc.sizes[1],
             tc.window_norm,
+            known=len(self.config.data.known),
         )
 
 
@@ -301,6 +302,7 @@ def _fit_members(
         seed=tc.seed,
         norm=tc.window_norm,
         repeat_targets=n,
+        known=len(config.data.known),
     )
     train_data = batches(train_starts, shuffle=True)
     val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
@@ -344,6 +346,7 @@ def predict_windows(
     horizon: int,
     norm: WindowNorm,
     first_row: int = 0,
+    known: int = 0,
 ) -> FloatArray:
     """Predict every window in one pass; forecasts in the series' units, (n_windows, horizon).
 
@@ -357,9 +360,10 @@ def predict_windows(
         horizon: Forecast steps.
         norm: Per-window normalisation.
         first_row: Row of ``values[0]`` counted from the first training row.
+        known: Known-ahead columns, last in every row (read ``horizon`` rows ahead).
     """
     scaled = prep.apply(values, first_row)
-    x, y = gather_windows(scaled, starts, window, horizon)
+    x, y = gather_windows(scaled, starts, window, horizon, known)
     xn, _, offset = normalize_windows(x, y, norm)
     predicted = denormalize(predict(xn.astype(np.float32)), offset)
     rows = first_row + np.asarray(starts)[:, None] + window + np.arange(horizon)

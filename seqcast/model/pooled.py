@@ -92,6 +92,7 @@ class PooledFit:
             window,
             horizon,
             self.config.train.window_norm,
+            known=len(self.config.data.known),
         )
 
 

@@ -280,6 +280,7 @@ def recursive_forecast(
     horizon: int,
     *,
     features: Sequence[str] = (),
+    known_future: FloatArray | None = None,
 ) -> FloatArray:
     """Forecast ``steps`` values, feeding predictions back in as the newest inputs.
 
@@ -288,21 +289,29 @@ def recursive_forecast(
     ``p1, p2``; ``[c, p1, p2]`` gives ``p3, p4``; ``[p2, p3, p4]`` gives ``p5`` (and one
     value that is dropped); the result is ``[p1, p2, p3, p4, p5]``.
 
+    Columns known ahead (the last ``known_future.shape[1]`` of ``history``) are read
+    ``horizon`` rows ahead of the others, as in training
+    (:func:`seqcast.prep.windows.lead_known`): a round's inputs carry their values
+    over the ``horizon`` steps it predicts, taken from ``known_future``.
+
     Args:
         predict: Maps float32 windows (1, window, n_features) to (1, horizon); wrap any
             per-window normalisation inside it.
         history: The last ``window`` scaled rows, shape (window, n_features); column 0
-            is the target.
+            is the target, then the past-only features, then the known ones.
         steps: Values to forecast.
         horizon: Values ``predict`` returns per window.
-        features: Names of history's columns 1.., for the error message.
+        features: Names of history's past-only columns, for the error message.
+        known_future: Scaled values of the known columns at the rows after
+            ``history``, at least ``ceil(steps / horizon) * horizon`` of them.
 
     Returns:
         A new float64 array of shape (steps,) in the scaled units of the target.
 
     Raises:
-        ConfigError: If steps or horizon is below 1, or history has feature columns and
-            steps > horizon (their future values are unknown).
+        ConfigError: If steps or horizon is below 1, or history has past-only feature
+            columns and steps > horizon (their future values are unknown), or
+            ``known_future`` is too short.
         ArtifactError: If ``predict`` does not return shape (1, horizon).
     """
     if steps < 1 or horizon < 1 or history.ndim != 2 or len(history) == 0:
@@ -310,24 +319,35 @@ def recursive_forecast(
             f"Cannot forecast steps={steps} with horizon={horizon} from history of shape {history.shape}. Use --steps 1 or more and a non-empty (window, n_features) history."
         )
     window, n_features = history.shape
-    if n_features > 1 and steps > horizon:
-        names = list(features) or [f"column_{i}" for i in range(1, n_features)]
+    known = 0 if known_future is None else known_future.shape[1]
+    past = n_features - 1 - known
+    if past > 0 and steps > horizon:
+        names = list(features) or [f"column_{i}" for i in range(1, past + 1)]
         raise ConfigError(
-            f"Forecasting {steps} steps needs future values of the features {names}, but the model predicts {horizon} steps at once. Use --steps {horizon} or fewer, or train without --features."
+            f"Forecasting {steps} steps needs future values of the features {names}, but the model predicts {horizon} steps at once. Use --steps {horizon} or fewer, or retrain with them in --future-features (seqcast train) if their future values are known."
         )
     rounds = -(-steps // horizon)
     target = np.empty(window + rounds * horizon, dtype=np.float64)
     target[:window] = history[:, 0]
+    ahead = None
+    if known_future is not None and known:
+        if len(known_future) < rounds * horizon:
+            raise ConfigError(
+                f"Forecasting {steps} steps needs {rounds * horizon} rows of the known features, got {len(known_future)}."
+            )
+        ahead = np.concatenate([history[:, n_features - known :], known_future])
+    inputs = np.array(history, dtype=np.float64)
     for r in range(rounds):
-        inputs = (
-            history
-            if n_features > 1
-            else target[r * horizon : r * horizon + window, None]
-        )
+        first = r * horizon
+        inputs[:, 0] = target[first : first + window]
+        if ahead is not None:
+            inputs[:, n_features - known :] = ahead[
+                first + horizon : first + horizon + window
+            ]
         yhat = np.asarray(predict(inputs.astype(np.float32)[None]), dtype=np.float64)
         if yhat.shape != (1, horizon):
             raise ArtifactError(
                 f"The model returned predictions of shape {yhat.shape}, but horizon={horizon} needs (1, {horizon}). Check that seqcast.json belongs to this model.keras."
             )
-        target[window + r * horizon : window + (r + 1) * horizon] = yhat[0]
+        target[window + first : window + first + horizon] = yhat[0]
     return target[window : window + steps].copy()

@@ -24,7 +24,7 @@ _A = TypeVar("_A", FloatArray, Float32Array)
 
 
 def make_windows(
-    values: FloatArray, window: int, horizon: int
+    values: FloatArray, window: int, horizon: int, known: int = 0
 ) -> tuple[FloatArray, FloatArray]:
     """Cut a scaled series into supervised (input, target) pairs without copying.
 
@@ -33,13 +33,17 @@ def make_windows(
             series is treated as one column.
         window: Steps fed to the model per sample.
         horizon: Target steps predicted per sample.
+        known: The last ``known`` columns are known ahead: x reads them ``horizon``
+            rows later than the others, so a window's last ``horizon`` rows carry
+            their values over the forecast period (see :func:`lead_known`).
 
     Returns:
         Read-only views: x of shape (n_windows, window, n_features) and y of shape
         (n_windows, horizon), n_windows = n_steps - window - horizon + 1. For steps
         0..9 with window=3 and horizon=2: x[0] = steps 0-2, y[0] = steps 3-4, and the
         last pair is x[5] = steps 5-7, y[5] = steps 8-9. The views share memory with
-        ``values`` (after a conversion to float64, which copies only if needed).
+        ``values`` (after a conversion to float64, which copies only if needed);
+        with ``known``, x views one led copy of the series instead.
 
     Raises:
         ConfigError: If window or horizon is below 1.
@@ -52,16 +56,42 @@ def make_windows(
         raise DataError(
             f"Series has {n_steps} rows but window={window} + horizon={horizon} needs {window + horizon}. Use a smaller window or horizon, or load more history."
         )
+    inputs = lead_known(data, known, horizon) if known else data[: n_steps - horizon]
     # (n_windows, n_features, window) -> (n_windows, window, n_features); both read-only views.
-    x = sliding_window_view(data[: n_steps - horizon], window, axis=0).transpose(
-        0, 2, 1
-    )
+    x = sliding_window_view(inputs, window, axis=0).transpose(0, 2, 1)
     y = sliding_window_view(data[window:, 0], horizon)
     return x, y
 
 
+def lead_known(values: FloatArray, known: int, lead: int) -> FloatArray:
+    """Return the rows a window reads: the last ``known`` columns ``lead`` rows ahead.
+
+    Row s of the result holds the other columns of row s and the known columns of row
+    ``s + lead``; it has ``n_steps - lead`` rows. Example: target ``[1, 2, 3, 4]``
+    beside a known column ``[10, 20, 30, 40]`` with lead 2 gives rows ``(1, 30), (2,
+    40)``: the input row of time 1 carries the known value of time 3. A window whose
+    targets are rows ``t + 1 .. t + lead`` then sees the known values of those rows
+    in its last ``lead`` input rows, and never any row past its last target.
+
+    Args:
+        values: Rows (n_steps, n_features), known columns last.
+        known: How many of the last columns are known ahead (1 or more).
+        lead: Rows ahead they are read (the horizon).
+    """
+    n = len(values) - lead
+    out = np.empty((max(n, 0), values.shape[1]), dtype=np.float64)
+    split = values.shape[1] - known
+    out[:, :split] = values[:n, :split]
+    out[:, split:] = values[lead : lead + n, split:]
+    return out
+
+
 def gather_windows(
-    values: FloatArray, starts: npt.ArrayLike, window: int, horizon: int
+    values: FloatArray,
+    starts: npt.ArrayLike,
+    window: int,
+    horizon: int,
+    known: int = 0,
 ) -> tuple[FloatArray, FloatArray]:
     """Copy the windows that begin at ``starts`` into contiguous arrays, in one pass.
 
@@ -70,6 +100,7 @@ def gather_windows(
         starts: Window start rows, shape (n,); each s needs s + window + horizon <= n_steps.
         window: Steps fed to the model per sample.
         horizon: Target steps predicted per sample.
+        known: Known-ahead columns, last (see :func:`make_windows`).
 
     Returns:
         New float64 arrays x of shape (n, window, n_features) and y of shape
@@ -82,7 +113,7 @@ def gather_windows(
         DataError: If the series is shorter than window + horizon.
         ValueError: If a start lies outside 0 .. n_steps - window - horizon.
     """
-    x_view, y_view = make_windows(values, window, horizon)
+    x_view, y_view = make_windows(values, window, horizon, known)
     index = _check_starts(starts, len(x_view))
     return np.array(x_view[index], dtype=np.float64), np.array(
         y_view[index], dtype=np.float64
@@ -255,6 +286,7 @@ def window_batches(
     seed: int,
     norm: WindowNorm,
     repeat_targets: int = 1,
+    known: int = 0,
 ) -> keras.utils.PyDataset:
     """Serve float32 (x, y) batches to Keras, copying only one batch of windows at a time.
 
@@ -278,6 +310,7 @@ def window_batches(
         repeat_targets: Serve y repeated this many times side by side, (b, horizon *
             repeat_targets), for a joint model of that many members whose outputs
             are laid side by side (see ``seqcast.model.build.joint_model``).
+        known: Known-ahead columns, last (see :func:`make_windows`).
 
     Returns:
         A ``keras.utils.PyDataset`` of ceil(n_windows / batch_size) batches, each x of
@@ -294,7 +327,7 @@ def window_batches(
             f"batch_size={batch_size} must be at least 1. Use --batch-size 1 or more."
         )
     data = _as_2d(values)
-    x_view, _ = make_windows(data, window, horizon)
+    x_view, _ = make_windows(data, window, horizon)  # views: checks sizes, counts
     index = _check_starts(starts, len(x_view))
     if index.size == 0:
         raise DataError(
@@ -311,6 +344,7 @@ def window_batches(
         seed=seed,
         norm=WindowNorm(norm),
         repeat_targets=repeat_targets,
+        known=known,
     )
     return dataset
 
@@ -335,12 +369,13 @@ def _window_dataset_class() -> type[Any]:
             seed: int,
             norm: WindowNorm,
             repeat_targets: int = 1,
+            known: int = 0,
         ) -> None:
             super().__init__()
             self.values = values
             self.starts = starts
             # Read-only views of ``values``: indexing them copies one batch only.
-            self._x_view, self._y_view = make_windows(values, window, horizon)
+            self._x_view, self._y_view = make_windows(values, window, horizon, known)
             self.window = window
             self.horizon = horizon
             self.batch_size = batch_size

@@ -5,8 +5,10 @@ Version 2 holds every per-series part (rows, split, scaler, MASE scale, last win
 ``left_out`` names the series a run skipped and why. Version 3 adds models of local
 models (``config.data.per_series``): each series record then carries a ``local`` part,
 its own window, fit, scores and calibration, and names its own network files
-(``series-<k>.keras``, see :func:`seqcast.store.layout.series_file`). Version 2 documents
-read as version 3 without local models; version 1 directories (one series, per-series
+(``series-<k>.keras``, see :func:`seqcast.store.layout.series_file`). Version 4 adds
+``columns.known``: the input columns known ahead (future features, calendar terms,
+holidays), read over the forecast period. Version 2 and 3 documents read as version 4
+without local models or known columns; version 1 directories (one series, per-series
 parts at the top level) are migrated on read.
 
 Nothing outside ``store`` reads ``seqcast.json`` by key: readers get a :class:`ModelMeta`.
@@ -33,8 +35,8 @@ from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
 from seqcast.store.layout import member_file
 
-SCHEMA_VERSION = 3
-READABLE_VERSIONS = (1, 2, 3)
+SCHEMA_VERSION = 4
+READABLE_VERSIONS = (1, 2, 3, 4)
 RETRAIN = "Retrain with `seqcast train`."
 """The advice every refusal of a malformed ``seqcast.json`` ends with."""
 
@@ -45,7 +47,9 @@ class Columns:
 
     Attributes:
         target: The forecast column.
-        features: Covariate columns read besides the target.
+        features: Past-only covariate columns read besides the target.
+        known: Columns known ahead, after ``features`` in every row: the model reads
+            them ``horizon`` rows ahead (:func:`seqcast.prep.windows.lead_known`).
         date_col: The timestamp column.
         freq: Pandas frequency alias of every series.
         date_format: How the training data wrote its dates (plain years, quarters or
@@ -58,6 +62,7 @@ class Columns:
     date_col: str
     freq: str
     date_format: DateFormat = DateFormat.ISO
+    known: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,6 +349,7 @@ class ModelMeta:
             "columns": {
                 **_fields(self.columns),
                 "features": list(self.columns.features),
+                "known": list(self.columns.known),
             },
             "series": [_series_json(s) for s in self.series],
             "left_out": [_fields(x) for x in self.left_out],

@@ -110,6 +110,10 @@ def _parse(root: Node, version: int) -> ModelMeta:
     if config.data.per_series:
         _check_per_series(root, config, version)
     columns = _columns(root.get("columns"))
+    if columns.known != config.data.known:
+        raise root.get("columns").fail(
+            f"known columns {list(config.data.known)} (from config.data's future_features, calendar and holidays)"
+        )
     series = tuple(
         _series(n, config, columns, k) for k, n in enumerate(root.get("series").items())
     )
@@ -302,6 +306,7 @@ def _columns(node: Node) -> Columns:
     return Columns(
         target=node.get("target").text(empty=False),
         features=node.get("features").texts(),
+        known=() if node.opt("known") is None else node.get("known").texts(),
         date_col=node.get("date_col").text(empty=False),
         freq=node.get("freq").text(empty=False),
         date_format=DateFormat.ISO if layout is None else _date_format(layout),
@@ -323,7 +328,7 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
     elif local_node is not None:
         raise local_node.fail("absent (the model is not per_series)")
     window = local.window if local else config.train.sizes[0]
-    n_features = 1 + len(columns.features)
+    n_features = 1 + len(columns.features) + len(columns.known)
     lw = node.get("last_window")
     dates = tuple(n.date() for n in lw.get("dates").items())
     rows = lw.get("values").items()
