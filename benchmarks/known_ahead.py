@@ -74,15 +74,16 @@ def main() -> None:
             **options,
         )
         scores = result.overall.scores
-        snaive = scores["seasonal_naive"]["mase"]
+        snaive = scores["seasonal_naive"].mase
+        theta = scores.get("theta")
         row = {
             "series": name,
             "inputs": describe(options),
-            "mase": scores["model"]["mase"],
-            "relative_mase": scores["model"]["mase"] / snaive,
+            "mase": scores["model"].mase,
+            "relative_mase": scores["model"].mase / snaive,
             "seasonal_naive_mase": snaive,
-            "naive_mase": scores["naive"]["mase"],
-            "theta_mase": scores.get("theta", {}).get("mase"),
+            "naive_mase": scores["naive"].mase,
+            "theta_mase": None if theta is None else theta.mase,
             "seconds": time.perf_counter() - began,
         }
         rows.append(row)

@@ -409,3 +409,35 @@ def test_a_column_cannot_be_past_only_and_known_ahead() -> None:
         ConfigError, match="listed twice in --features and --future-features"
     ):
         RunConfig().with_overrides({"features": ("a",), "future_features": ("a",)})
+
+
+@pytest.mark.slow
+def test_a_business_day_forecast_never_lands_on_a_market_holiday(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(0)
+    dates = pd.bdate_range(end="2025-07-01", periods=120)
+    frame = pd.DataFrame(
+        {
+            "date": dates.strftime("%Y-%m-%d"),
+            "close": 100 + np.cumsum(rng.normal(0, 1, 120)),
+        }
+    )
+    csv = tmp_path / "prices.csv"
+    frame.to_csv(csv, index=False)
+    model = tmp_path / "m"
+    run(["train", str(csv), "--target", "close", "--holidays", "NYSE", "--window", "10",
+         "--horizon", "5", "--units", "2", "--epochs", "1", "--out", str(model), "-q"])  # fmt: skip
+    out = run(
+        ["forecast", str(model), "--steps", "8", "--level", "0.8", "--format", "csv"]
+    )
+    got = pd.read_csv(pd.io.common.StringIO(out))
+    nyse = holidays.financial_holidays("NYSE", years=[2025])
+    expected = [
+        d.strftime("%Y-%m-%d")
+        for d in pd.bdate_range("2025-07-02", periods=20)
+        if d.date() not in nyse
+    ][:8]
+    assert got["date"].tolist() == expected
+    assert "2025-07-04" not in got["date"].tolist()
+    assert got[["lower_80", "upper_80"]].notna().all().all()

@@ -237,18 +237,25 @@ class Forecaster:
             origin = iso_dates(found.data.index)[-1]
             first_row = self._first_row(found.data.index[-art.window], record)
             ahead = found.future
-        from seqcast.api.known import known_ahead
+        from seqcast.api.known import known_ahead, market_days
 
+        open_days = market_days(art, origin, steps)
+        total = steps if open_days is None else open_days[0]
         known = known_ahead(
-            art, origin, steps, data_future=ahead, future=future, series=series
+            art, origin, total, data_future=ahead, future=future, series=series
         )
         with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
-            values = self._forecast_values(raw_window, steps, first_row, record, known)
+            values = self._forecast_values(raw_window, total, first_row, record, known)
         check_finite(values, f"The forecast of {art.path}", raw_window)
         bands = self.interval_bands(values, intervals, record)
         for label, band in bands.items():
             check_finite(np.concatenate(band), f"The {label}% interval of {art.path}")
-        dates = future_dates(origin, art.freq, steps)
+        dates = future_dates(origin, art.freq, total)
+        if open_days is not None:  # a business-day model skips market holidays
+            keep = open_days[1].astype(bool)
+            values = values[keep]
+            dates = [d for d, k in zip(dates, keep, strict=True) if k]
+            bands = {k: (lo[keep], hi[keep]) for k, (lo, hi) in bands.items()}
         return Forecast(
             target=art.target,
             dates=tuple(dates),

@@ -25,6 +25,35 @@ if TYPE_CHECKING:
     from seqcast.store.directory import Artifact
 
 
+def market_days(
+    art: Artifact, origin: str, steps: int
+) -> tuple[int, FloatArray] | None:
+    """Steps to forecast so that ``steps`` of them fall on open days, and which those are.
+
+    A business-day model (``B``) with ``--holidays`` (an exchange such as ``NYSE``, or a
+    country) keeps holidays on its time grid, as the filled rows it trained on, but its
+    forecasts never land on one: it forecasts further and drops the holiday steps.
+    Returns None for any other model.
+
+    Returns:
+        (steps to forecast, mask of the steps to keep, with ``steps`` True values).
+    """
+    data = art.config.data
+    if not data.holidays or not art.freq.lstrip("0123456789").startswith("B"):
+        return None
+    from seqcast.data.known import holiday_values
+
+    total = steps
+    while True:
+        dates = future_dates(origin, art.freq, total)
+        closed = holiday_values(dates, data.holidays, daily=True)
+        open_days = int((closed == 0).sum())
+        if open_days >= steps:
+            keep = (closed == 0) & (np.cumsum(closed == 0) <= steps)
+            return total, keep.astype(np.float64)
+        total += steps - open_days
+
+
 def known_ahead(
     art: Artifact,
     origin: str,
