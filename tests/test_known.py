@@ -441,3 +441,42 @@ def test_a_business_day_forecast_never_lands_on_a_market_holiday(
     assert got["date"].tolist() == expected
     assert "2025-07-04" not in got["date"].tolist()
     assert got[["lower_80", "upper_80"]].notna().all().all()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("mode", [[], ["--per-series", "--jobs", "1"]])
+def test_a_long_future_table_gives_each_series_its_own_values(
+    tmp_path: Path, mode: list[str]
+) -> None:
+    a, b = promo_frame(), promo_frame()
+    b["promo"] = 1.0 - b["promo"]  # another promotion calendar
+    long = pd.concat([a.assign(id="a"), b.assign(id="b")])
+    history = tmp_path / "history.csv"
+    long[long["y"] != ""].to_csv(history, index=False)
+    future = tmp_path / "future.csv"
+    long[long["y"] == ""][["id", "date", "promo"]].to_csv(future, index=False)
+    everything = tmp_path / "all.csv"
+    long.to_csv(everything, index=False)
+    model = tmp_path / "m"
+    run(["train", str(history), "--id-col", "id", "--target", "y", "--future-features",
+         "promo", "--horizon", "4", "--window", "8", "--units", "2", "--epochs", "2",
+         *mode, "--out", str(model), "-q"])  # fmt: skip
+    both = pd.read_csv(
+        pd.io.common.StringIO(
+            run(["forecast", str(model), "--steps", "4", "--future", str(future)])
+        )
+    )
+    assert both["id"].tolist() == ["a"] * 4 + ["b"] * 4
+    for name in ("a", "b"):
+        args = ["forecast", str(model), str(everything), "--series", name]
+        alone = pd.read_csv(pd.io.common.StringIO(run([*args, "--steps", "4"])))
+        np.testing.assert_allclose(
+            both[both["id"] == name]["y"].to_numpy(), alone["y"].to_numpy(), rtol=1e-6
+        )
+    # A table without the id column cannot say whose values it holds.
+    long[long["y"] == ""][["date", "promo"]].to_csv(future, index=False)
+    result = CliRunner().invoke(
+        app, ["forecast", str(model), "--steps", "4", "--future", str(future)]
+    )
+    assert result.exit_code == 1
+    assert "has no column 'id'" in result.stderr

@@ -242,7 +242,7 @@ class Forecaster:
         open_days = market_days(art, origin, steps)
         total = steps if open_days is None else open_days[0]
         known = known_ahead(
-            art, origin, total, data_future=ahead, future=future, series=series
+            art, origin, total, data_future=ahead, future=future, series=record.id
         )
         with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
             values = self._forecast_values(raw_window, total, first_row, record, known)

@@ -65,6 +65,9 @@ def known_ahead(
 ) -> FloatArray | None:
     """Return the known columns at the timestamps after ``origin``, unscaled; None if none.
 
+    ``series`` is the id of the series forecast (None for a model of one series): the
+    rows of ``future`` with that id in the id column are its values.
+
     Raises:
         ConfigError: If ``future`` is given to a model without future features.
         DataError: If a future feature's value is missing at a needed timestamp.
@@ -83,12 +86,7 @@ def known_ahead(
     if data.future_features:
         from seqcast.data.future import aligned_future, read_future
 
-        several = len(art.meta.series) > 1 or art.meta.per_series
-        table = (
-            read_future(future, data, series if several else None)
-            if future is not None
-            else data_future
-        )
+        table = read_future(future, data, series) if future is not None else data_future
         parts.append(
             aligned_future(
                 table,
@@ -96,7 +94,7 @@ def known_ahead(
                 data.future_features,
                 steps=steps,
                 horizon=horizon,
-                series=series if several else None,
+                series=series,
             )
         )
     elif future is not None:

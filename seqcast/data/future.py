@@ -34,7 +34,8 @@ def read_future(
     Args:
         source: CSV path, ``-`` for stdin, or a DataFrame.
         config: The model's data configuration (date, id and future feature columns).
-        series: The series whose rows to keep, for a model over several series.
+        series: The series whose rows to keep (by the id column), for a model over
+            several series; None for a model of one series.
 
     Raises:
         DataError: If a column is missing, or a date or number cannot be read.
