@@ -480,3 +480,127 @@ def test_a_long_future_table_gives_each_series_its_own_values(
     )
     assert result.exit_code == 1
     assert "has no column 'id'" in result.stderr
+
+
+# --- static features -----------------------------------------------------------------
+
+
+def static_frame(n_series: int = 6, n: int = 80) -> pd.DataFrame:
+    """Series whose weekly pattern has the sign of their kind (up or down)."""
+    rng = np.random.default_rng(1)
+    parts = []
+    for k in range(n_series):
+        sign = 1.0 if k % 2 == 0 else -1.0
+        t = np.arange(n)
+        y = 50 + sign * 10 * np.sin(2 * np.pi * t / 7) + rng.normal(0, 0.3, n)
+        parts.append(
+            pd.DataFrame(
+                {
+                    "id": f"s{k}",
+                    "date": pd.date_range("2022-01-03", periods=n, freq="D").strftime(
+                        "%Y-%m-%d"
+                    ),
+                    "y": y.round(4),
+                    "kind": "up" if sign > 0 else "down",
+                    "region": f"r{k % 3}",
+                }
+            )
+        )
+    return pd.concat(parts)
+
+
+def test_static_values_must_be_one_per_series() -> None:
+    from seqcast.data.frame import prepare
+
+    frame = static_frame(2, 20)
+    frame.loc[frame.index[:3], "kind"] = "sideways"  # s0's first rows differ
+    config = seqcast.config.DataConfig(
+        target="y", id_col="id", static_features=("kind",)
+    )
+    with pytest.raises(
+        DataError,
+        match=r"Column 'kind' must hold one value per series \(a static feature\), but series 's0' has 2: sideways, up",
+    ):
+        prepare(frame.astype(str), config)
+
+
+def test_static_columns_are_one_hot_and_survive_scaling() -> None:
+    from seqcast.data.frame import prepare
+    from seqcast.model.pipeline import fit_prep
+
+    frame = static_frame(4, 30)
+    config = RunConfig().with_overrides(
+        {"target": "y", "id_col": "id", "static_features": ("kind", "region")}
+    )
+    series_set = prepare(frame.astype(str), config.data)
+    assert series_set.static == (
+        "kind=down",
+        "kind=up",
+        "region=r0",
+        "region=r1",
+        "region=r2",
+    )
+    for k, item in enumerate(series_set.series):
+        expected = np.zeros(5)
+        expected[1 if k % 2 == 0 else 0] = 1.0
+        expected[2 + k % 3] = 1.0
+        np.testing.assert_array_equal(
+            item.data.iloc[:, 1:].to_numpy(), np.tile(expected, (30, 1))
+        )
+        # Per-series scaling would map a constant column to 0; static columns keep 0/1.
+        _, scaled = fit_prep(item.data.to_numpy(dtype=np.float64), 20, config, 7)
+        np.testing.assert_array_equal(scaled[:, 1:], np.tile(expected, (30, 1)))
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"static_features": ("kind",)}, "no --id-col names the column"),
+     ({"static_features": ("kind",), "id_col": "id", "per_series": True},
+      "with --per-series each model sees one series"),
+     ({"static_features": ("y",), "id_col": "id", "target": "y"}, "Give each column one role")],
+)  # fmt: skip
+def test_static_features_misused_are_refused(
+    options: dict[str, object], message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        RunConfig().with_overrides(options)
+
+
+@pytest.mark.slow
+def test_a_global_model_with_static_features_forecasts_and_reads_them_back(
+    tmp_path: Path,
+) -> None:
+    frame = static_frame()
+    csv = tmp_path / "static.csv"
+    frame.to_csv(csv, index=False)
+    model = tmp_path / "m"
+    run(["train", str(csv), "--id-col", "id", "--target", "y", "--static-features",
+         "kind,region", "--window", "8", "--horizon", "3", "--units", "4",
+         "--epochs", "2", "--out", str(model), "-q"])  # fmt: skip
+    doc = json.loads((model / "seqcast.json").read_text())
+    assert doc["columns"]["static"] == [
+        "kind=down", "kind=up", "region=r0", "region=r1", "region=r2",
+    ]  # fmt: skip
+    for record in doc["series"]:
+        k = int(record["id"][1:])
+        last = np.array(record["last_window"]["values"])
+        assert last[:, 1 + (1 if k % 2 == 0 else 0)].tolist() == [1.0] * 8
+        assert last[:, 1:].sum(axis=1).tolist() == [2.0] * 8
+    stored = seqcast.load(model).forecast(3, series="s1")
+    from_data = seqcast.load(model).forecast(3, csv, series="s1")
+    np.testing.assert_allclose(stored.values, from_data.values, rtol=1e-6)
+    # A series with a kind the model never saw: a warning, and none of the kind columns.
+    other = frame[frame["id"] == "s1"].assign(kind="sideways")
+    new = tmp_path / "new.csv"
+    other.to_csv(new, index=False)
+    result = CliRunner().invoke(
+        app, ["forecast", str(model), str(new), "--series", "s1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "kind=sideways, a value the model never saw in training" in result.stderr
+    # A tampered list of static columns is refused on load.
+    doc["columns"]["static"] = ["colour=red", *doc["columns"]["static"][1:]]
+    from seqcast.store import schema
+
+    with pytest.raises(ArtifactError, match="FEATURE=VALUE"):
+        schema.ModelMeta.from_json(doc, "seqcast.json")

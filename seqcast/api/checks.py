@@ -113,7 +113,11 @@ def matching_series(
         dc = dataclasses.replace(dc, series=series)
     raw = read_data(data)
     try:  # the data's own frequency, when it can be inferred
-        series_set, found = prepare_series(raw, dataclasses.replace(dc, freq=None))
+        series_set, found = prepare_series(
+            raw,
+            dataclasses.replace(dc, freq=None),
+            static_names=art.meta.columns.static,
+        )
     except SeqcastError:
         series_set = None
     if series_set is not None and series_set.freq != art.freq:
@@ -123,7 +127,9 @@ def matching_series(
     if series_set is None:
         try:
             series_set, found = prepare_series(
-                raw, dataclasses.replace(dc, freq=art.freq)
+                raw,
+                dataclasses.replace(dc, freq=art.freq),
+                static_names=art.meta.columns.static,
             )
         except MissingColumnError as exc:  # train's advice (--target) is not ours
             raise DataError(

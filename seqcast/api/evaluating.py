@@ -251,7 +251,7 @@ def _predict(
             art.horizon,
             art.config.train.window_norm,
             first_row,
-            known=len(art.config.data.known),
+            known=art.config.data.n_ahead(values.shape[1]),
         )
     check_finite(predicted, f"The predictions of {art.path}", values)
     return predicted

@@ -241,8 +241,17 @@ class Forecaster:
 
         open_days = market_days(art, origin, steps)
         total = steps if open_days is None else open_days[0]
+        n_static = len(art.meta.columns.static)
         known = known_ahead(
-            art, origin, total, data_future=ahead, future=future, series=record.id
+            art,
+            origin,
+            total,
+            data_future=ahead,
+            future=future,
+            series=record.id,
+            static_row=raw_window[-1, raw_window.shape[1] - n_static :]
+            if n_static
+            else None,
         )
         with np.errstate(over="ignore", invalid="ignore"):  # check_finite reports it
             values = self._forecast_values(raw_window, total, first_row, record, known)

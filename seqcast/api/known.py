@@ -62,18 +62,21 @@ def known_ahead(
     data_future: pd.DataFrame | None,
     future: str | Path | pd.DataFrame | None,
     series: str | None,
+    static_row: FloatArray | None = None,
 ) -> FloatArray | None:
     """Return the known columns at the timestamps after ``origin``, unscaled; None if none.
 
     ``series`` is the id of the series forecast (None for a model of one series): the
-    rows of ``future`` with that id in the id column are its values.
+    rows of ``future`` with that id in the id column are its values. ``static_row``
+    holds the series' static columns (constant), repeated at every step.
 
     Raises:
         ConfigError: If ``future`` is given to a model without future features.
         DataError: If a future feature's value is missing at a needed timestamp.
     """
     data = art.config.data
-    if not art.meta.columns.known:
+    static = art.meta.columns.static
+    if not art.meta.columns.known and not static:
         if future is not None:
             raise ConfigError(
                 f"The model at {art.path} reads no future features, so --future does not apply. Drop --future."
@@ -109,4 +112,8 @@ def known_ahead(
                 dates[:rows], art.freq, data.calendar, data.holidays, dates[rows]
             )
         )
+    if static:  # constant over the series: its last row's values, every step
+        if static_row is None:
+            raise ValueError("a model with static features needs static_row")
+        parts.append(np.tile(static_row, (rows, 1)))
     return np.concatenate(parts, axis=1)

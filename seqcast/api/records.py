@@ -214,6 +214,7 @@ def model_meta(
             freq=series_set.freq,
             date_format=series_set.date_format,
             known=series_set.known,
+            static=series_set.static,
         ),
         series=records,
         history=history(fits, seed),

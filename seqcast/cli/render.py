@@ -248,6 +248,8 @@ def _known_text(meta: ModelMeta) -> str:
         parts.append(f" calendar={','.join(data.calendar)}")
     if data.holidays:
         parts.append(f" holidays={data.holidays}")
+    if data.static_features:
+        parts.append(f" static_features={','.join(data.static_features)}")
     return "".join(parts)
 
 

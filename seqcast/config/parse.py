@@ -132,7 +132,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
             raise ConfigError(
                 f"{key}={value!r} is not one of: {choices}. Pick one of those."
             ) from None
-    if key in ("features", "future_features", "calendar", "units"):
+    if key in ("features", "future_features", "calendar", "static_features", "units"):
         if isinstance(value, str):
             value = [v.strip() for v in value.split(",") if v.strip()]
         if not isinstance(value, list | tuple):

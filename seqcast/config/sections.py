@@ -61,6 +61,9 @@ class DataConfig:
             from :data:`seqcast.data.known.CALENDAR_FEATURES`): always known ahead.
         holidays: A country, subdivision or exchange (``US``, ``AU-VIC``, ``NYSE``)
             whose public holidays become a known-ahead feature.
+        static_features: Columns of a long-format file holding one value per series
+            (category, region): each value becomes a 0/1 column, constant over the
+            series, so that a global model can tell kinds of series apart.
         freq: Pandas frequency alias (``D``, ``MS``, ``W-SUN``, ``B``…); inferred if None.
         fill: Policy for missing values and missing timestamps.
         duplicates: Policy for repeated timestamps.
@@ -91,6 +94,10 @@ class DataConfig:
     holidays: str | None = option(
         None,
         "Public holidays as a known-ahead feature: a country (US), subdivision (AU-VIC) or exchange (NYSE).",
+    )
+    static_features: tuple[str, ...] = option(
+        (),
+        "With --id-col: comma-separated columns holding one value per series (category, region); each value becomes a 0/1 input of the global model.",
     )
     freq: str | None = option(
         None, "Pandas frequency such as D, B, W-SUN, MS, QS, h (inferred if omitted)."
@@ -123,6 +130,14 @@ class DataConfig:
         calendar = () if AUTO in self.calendar else self.calendar
         return known_columns(self.future_features, calendar, self.holidays)
 
+    def n_ahead(self, n_columns: int) -> int:
+        """How many of ``n_columns`` input columns are read ahead: all after the features.
+
+        The known columns and the static ones (constant, so reading them ahead changes
+        nothing) follow the target and the past-only features in every row.
+        """
+        return n_columns - 1 - len(self.features)
+
     def __post_init__(self) -> None:
         if self.target is not None and self.target in self.features:
             raise ConfigError(
@@ -149,6 +164,20 @@ class DataConfig:
             raise ConfigError(
                 "--holidays is empty. Give a country code such as US, or drop --holidays."
             )
+        if self.static_features and self.id_col is None:
+            raise ConfigError(
+                "--static-features describe each series of a long-format file, but no --id-col names the column that keys them. Give --id-col, or drop --static-features."
+            )
+        if self.static_features and self.per_series:
+            raise ConfigError(
+                "--static-features tell series apart inside one global model; with --per-series each model sees one series, for which they are constant. Drop one of them."
+            )
+        taken = {*self.features, *self.future_features, self.target}
+        for name in self.static_features:
+            if name in taken:
+                raise ConfigError(
+                    f"Column {name!r} is given to --static-features and also as the target or a feature. Give each column one role."
+                )
         if self.per_series and self.id_col is None:
             raise ConfigError(
                 "per_series=True fits one model per series of a long-format file, but no --id-col names the column that keys them. Give --id-col, or drop --per-series."

@@ -80,6 +80,8 @@ class SeriesSet:
         known: Names of the columns known ahead, last in every ``Series.data``: the
             future features, then the calendar terms, then ``holiday``.
         calendar: The calendar features (``auto`` resolved for ``freq``).
+        static: The 0/1 columns of the static features, last in every ``Series.data``
+            (``region=north``...; see :mod:`seqcast.data.static`).
     """
 
     series: tuple[Series, ...]
@@ -91,6 +93,7 @@ class SeriesSet:
     date_format: DateFormat = DateFormat.ISO
     known: tuple[str, ...] = ()
     calendar: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()
 
     def single(self, series_id: str | None = None) -> Series:
         """Return one series: the only one, or the one whose id is ``series_id``.
@@ -114,7 +117,12 @@ class SeriesSet:
         )
 
 
-def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
+def prepare(
+    raw: pd.DataFrame,
+    config: DataConfig,
+    *,
+    static_names: Sequence[str] | None = None,
+) -> SeriesSet:
     """Validate a raw table and turn it into regular, gap-free float series.
 
     Steps: find the date, target, feature and id columns; parse dates and numbers
@@ -127,6 +135,8 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         raw: Table from a source, cells as strings (``data.csv.read_csv``) or
             already typed; a DatetimeIndex is used as the date column if no column is named.
         config: Column names and policies.
+        static_names: The 0/1 columns of the static features to encode (those of a
+            model the data is read for); None builds them from the values seen.
 
     Returns:
         The validated series, with notes on every change made.
@@ -162,6 +172,17 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         calendar = auto_calendar(offset.freqstr)
     known = known_columns(config.future_features, calendar, config.holidays)
     _refuse_clashes(known, [*table.columns], config.future_features)
+    statics: dict[str, tuple[str, ...]] = {}
+    static: tuple[str, ...] = ()
+    if config.static_features:
+        from seqcast.data.static import static_columns, static_values
+
+        statics = static_values(table, config.static_features, groups)
+        static = tuple(
+            static_names
+            if static_names is not None
+            else static_columns(statics, config.static_features)
+        )
     series = []
     for sid, frame, row in ordered:
         history, row, future = _split_future(
@@ -170,9 +191,19 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         data = regularise(
             history, row, offset, config.fill, date_col, _where(sid, len(groups)), notes
         )
-        series.append(
-            Series(sid, _with_known(data, calendar, config.holidays, offset), future)
-        )
+        data = _with_known(data, calendar, config.holidays, offset)
+        if config.static_features:
+            from seqcast.data.static import static_frame
+
+            extra = static_frame(
+                pd.DatetimeIndex(data.index),
+                static,
+                config.static_features,
+                statics[sid],
+                sid,
+            )
+            data = pd.concat([data, extra], axis=1)
+        series.append(Series(sid, data, future))
     notes += _constant_notes(series, target)
     return SeriesSet(
         tuple(series),
@@ -184,6 +215,7 @@ def prepare(raw: pd.DataFrame, config: DataConfig) -> SeriesSet:
         _date_format(layout, offset.freqstr),
         known=known,
         calendar=tuple(calendar),
+        static=static,
     )
 
 
@@ -472,8 +504,11 @@ def read_data(source: str | Path | pd.DataFrame) -> pd.DataFrame:
 
 
 def prepare_series(
-    source: str | Path | pd.DataFrame, config: DataConfig
+    source: str | Path | pd.DataFrame,
+    config: DataConfig,
+    *,
+    static_names: Sequence[str] | None = None,
 ) -> tuple[SeriesSet, Series]:
     """Read and validate data, returning the whole set and the one series to model."""
-    series_set = prepare(read_data(source), config)
+    series_set = prepare(read_data(source), config, static_names=static_names)
     return series_set, series_set.single(config.series)

@@ -236,7 +236,7 @@ def _predict_future(fitted: Any, values: FloatArray, start: IntArray) -> FloatAr
         tc.sizes[0],
         tc.sizes[1],
         tc.window_norm,
-        known=len(fitted.config.data.known),
+        known=fitted.config.data.n_ahead(padded.shape[1]),
     )
 
 

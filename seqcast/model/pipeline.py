@@ -134,7 +134,7 @@ class Fitted:
             tc.sizes[0],
             tc.sizes[1],
             tc.window_norm,
-            known=len(self.config.data.known),
+            known=self.config.data.n_ahead(self.values.shape[1]),
         )
 
 
@@ -215,7 +215,12 @@ def fit_prep(
         later=values[train_end:, 0],
     )
     z = transform.forward_values(values)
-    prep = Prep(transform, Scaler(tc.scaler).fit(z[:train_end]))
+    scaler = Scaler(tc.scaler).fit(z[:train_end])
+    static = config.data.n_ahead(values.shape[1]) - len(config.data.known)
+    if static > 0:  # 0/1 columns constant over the series: scaling would zero them
+        scaler.center_[-static:] = 0.0
+        scaler.scale_[-static:] = 1.0
+    prep = Prep(transform, scaler)
     return prep, prep.scaler.transform(z)
 
 
@@ -302,7 +307,7 @@ def _fit_members(
         seed=tc.seed,
         norm=tc.window_norm,
         repeat_targets=n,
-        known=len(config.data.known),
+        known=config.data.n_ahead(scaled.shape[1]),
     )
     train_data = batches(train_starts, shuffle=True)
     val_data = batches(val_starts, shuffle=False) if len(val_starts) else None

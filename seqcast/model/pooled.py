@@ -92,7 +92,7 @@ class PooledFit:
             window,
             horizon,
             self.config.train.window_norm,
-            known=len(self.config.data.known),
+            known=self.config.data.n_ahead(self.values[k].shape[1]),
         )
 
 

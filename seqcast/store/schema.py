@@ -7,7 +7,8 @@ models (``config.data.per_series``): each series record then carries a ``local``
 its own window, fit, scores and calibration, and names its own network files
 (``series-<k>.keras``, see :func:`seqcast.store.layout.series_file`). Version 4 adds
 ``columns.known``: the input columns known ahead (future features, calendar terms,
-holidays), read over the forecast period. Version 2 and 3 documents read as version 4
+holidays), read over the forecast period, and ``columns.static``: the 0/1 columns of
+the static features. Version 2 and 3 documents read as version 4
 without local models or known columns; version 1 directories (one series, per-series
 parts at the top level) are migrated on read.
 
@@ -50,6 +51,8 @@ class Columns:
         features: Past-only covariate columns read besides the target.
         known: Columns known ahead, after ``features`` in every row: the model reads
             them ``horizon`` rows ahead (:func:`seqcast.prep.windows.lead_known`).
+        static: The 0/1 columns of the static features (``region=north``), last in
+            every row, constant over a series.
         date_col: The timestamp column.
         freq: Pandas frequency alias of every series.
         date_format: How the training data wrote its dates (plain years, quarters or
@@ -63,6 +66,7 @@ class Columns:
     freq: str
     date_format: DateFormat = DateFormat.ISO
     known: tuple[str, ...] = ()
+    static: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -350,6 +354,7 @@ class ModelMeta:
                 **_fields(self.columns),
                 "features": list(self.columns.features),
                 "known": list(self.columns.known),
+                "static": list(self.columns.static),
             },
             "series": [_series_json(s) for s in self.series],
             "left_out": [_fields(x) for x in self.left_out],

@@ -114,6 +114,17 @@ def _parse(root: Node, version: int) -> ModelMeta:
         raise root.get("columns").fail(
             f"known columns {list(config.data.known)} (from config.data's future_features, calendar and holidays)"
         )
+    for name in columns.static:
+        if name.partition("=")[0] not in config.data.static_features or "=" not in name:
+            raise (
+                root.get("columns")
+                .get("static")
+                .fail(
+                    f"columns named FEATURE=VALUE for the static features {list(config.data.static_features)}"
+                )
+            )
+    if config.data.static_features and not columns.static:
+        raise root.get("columns").fail("static columns for config.data.static_features")
     series = tuple(
         _series(n, config, columns, k) for k, n in enumerate(root.get("series").items())
     )
@@ -307,6 +318,7 @@ def _columns(node: Node) -> Columns:
         target=node.get("target").text(empty=False),
         features=node.get("features").texts(),
         known=() if node.opt("known") is None else node.get("known").texts(),
+        static=() if node.opt("static") is None else node.get("static").texts(),
         date_col=node.get("date_col").text(empty=False),
         freq=node.get("freq").text(empty=False),
         date_format=DateFormat.ISO if layout is None else _date_format(layout),
@@ -328,7 +340,7 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
     elif local_node is not None:
         raise local_node.fail("absent (the model is not per_series)")
     window = local.window if local else config.train.sizes[0]
-    n_features = 1 + len(columns.features) + len(columns.known)
+    n_features = 1 + len(columns.features) + len(columns.known) + len(columns.static)
     lw = node.get("last_window")
     dates = tuple(n.date() for n in lw.get("dates").items())
     rows = lw.get("values").items()
