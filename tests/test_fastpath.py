@@ -6,10 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from seqcast import api
-from seqcast.config import RunConfig
+from seqcast.config import Engine, RunConfig
 
 HEAVY = ["keras", "tensorflow", "pandas", "sklearn", "yfinance", "matplotlib", "scipy"]
 
@@ -118,3 +119,28 @@ def test_data_subcommand_still_loads_on_demand() -> None:
     assert "fetch" in result.stdout
     assert "show" in result.stdout
     assert "pandas" in imported
+
+
+@pytest.mark.slow
+def test_a_calendar_and_holiday_model_forecasts_without_keras_or_pandas(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import make_sine_frame
+
+    frame = make_sine_frame(120)[["date", "y"]]
+    config = RunConfig().with_overrides(
+        {"target": "y", "window": 8, "horizon": 2, "units": (4,), "epochs": 1,
+         "calendar": ("dow", "weekend"), "holidays": "US"}
+    )  # fmt: skip
+    result = api.train(frame, out=tmp_path / "model", config=config)
+    assert result.path is not None
+    probe, imported = run_probe(
+        "forecast", str(result.path), "--steps", "5", "--format", "csv"
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert len(probe.stdout.splitlines()) == 6
+    assert imported == []
+    # the same numbers as the Keras engine, which reads the same known columns
+    keras_forecast = api.load(result.path, engine=Engine.KERAS).forecast(5)
+    fast = [float(line.split(",")[1]) for line in probe.stdout.splitlines()[1:]]
+    np.testing.assert_allclose(fast, keras_forecast.values, rtol=1e-4)
