@@ -242,3 +242,28 @@ def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
     shown = CliRunner().invoke(app, ["evaluate", str(model), str(path)])
     assert shown.exit_code == 0, shown.output
     assert "3 windows x 6 steps" in shown.output
+    # Per series: relative MASE is the network's error over seasonal naive's on the
+    # same window (the MASE scales cancel); seasonal naive repeats the year before.
+    as_json = CliRunner().invoke(
+        app, ["evaluate", str(model), str(path), "--format", "json"]
+    )
+    assert as_json.exit_code == 0, as_json.output
+    doc = json.loads(as_json.stdout)
+    rows = {r["series"]: r for r in doc["per_series"]}
+    assert list(rows) == list(parts)
+    relative = []
+    for k, (name, frame) in enumerate(parts.items()):
+        y = frame["sales"].to_numpy()
+        snaive = np.abs(y[-6:] - y[-18:-12]).mean()
+        expected = errors[k].mean() / snaive
+        np.testing.assert_allclose(rows[name]["relative_mase"], expected, rtol=1e-6)
+        assert rows[name]["n_windows"] == 1
+        relative.append(expected)
+    np.testing.assert_allclose(
+        doc["geometric_mean_relative_mase"],
+        np.exp(np.mean(np.log(relative))),
+        rtol=1e-6,
+    )
+    assert doc["beats_seasonal_naive"] == sum(r < 1 for r in relative)
+    assert "per series" in shown.output
+    assert "geometric mean of relative MASE over 3 series" in shown.output

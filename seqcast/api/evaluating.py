@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -128,23 +128,81 @@ def evaluate_each_series(
 
     Each series is scored as :func:`evaluate_windows` scores a one-series model: the
     series' own model (of a model of local models) or the global model's networks
-    with that series' record (window, transform, scaler, split). The pooled scores weigh each series by its windows, each error in its own
-    series' MASE units (:func:`~seqcast.evaluation.scoring.pool_evaluations`).
+    with that series' record (window, transform, scaler, split). The pooled scores
+    weigh each series by its windows, each error in its own series' MASE units
+    (:func:`~seqcast.evaluation.scoring.pool_evaluations`).
+
+    Raises:
+        DataError: Naming the first series whose rows cannot be scored.
+    """
+    from seqcast.evaluation.scoring import pool_evaluations
+
+    return pool_evaluations([e for _, e in evaluate_series(forecaster, data, season)])
+
+
+def evaluate_series(
+    forecaster: Forecaster, data: str | Path | pd.DataFrame, season: int | None
+) -> list[tuple[str, Evaluation]]:
+    """Score every series of a model over several series on its rows, one by one.
+
+    Returns:
+        (series id, its scores beside its own baselines), in the model's order.
 
     Raises:
         DataError: Naming the first series whose rows cannot be scored.
     """
     from seqcast.data.frame import read_data
-    from seqcast.evaluation.scoring import pool_evaluations
 
     raw = read_data(data)  # read once: ``data`` may be stdin
     found = []
     for series in forecaster.series_ids:
         try:
-            found.append(evaluate_windows(forecaster.one_series(series), raw, season))
+            found.append(
+                (series, evaluate_windows(forecaster.one_series(series), raw, season))
+            )
         except DataError as exc:
             raise DataError(f"Series {series!r}: {exc}") from None
-    return pool_evaluations(found)
+    return found
+
+
+def series_summary(each: Sequence[tuple[str, Evaluation]]) -> dict[str, Any]:
+    """Per-series relative MASE, their geometric mean and the network's wins.
+
+    Relative MASE is the network's MASE over seasonal naive's on the same windows;
+    series where either is not finite or seasonal naive's is 0 are left out of the mean.
+    """
+    rows: list[dict[str, Any]] = []
+    for series, evaluation in each:
+        scores = evaluation.scores
+        model, snaive = scores["model"].mase, scores["seasonal_naive"].mase
+        rel = (
+            model / snaive
+            if np.isfinite(model) and np.isfinite(snaive) and snaive > 0
+            else float("nan")
+        )
+        rows.append(
+            {
+                "series": series,
+                "n_windows": evaluation.n_windows,
+                "mase": model,
+                "seasonal_naive_mase": snaive,
+                "relative_mase": rel,
+                "smape": scores["model"].smape,
+                "best": evaluation.best(),
+            }
+        )
+    finite = [
+        r["relative_mase"]
+        for r in rows
+        if np.isfinite(r["relative_mase"]) and r["relative_mase"] > 0
+    ]
+    geo = float(np.exp(np.mean(np.log(finite)))) if finite else float("nan")
+    return {
+        "per_series": rows,
+        "geometric_mean_relative_mase": geo,
+        "series_scored": len(finite),
+        "beats_seasonal_naive": sum(1 for r in finite if r < 1),
+    }
 
 
 def default_folds(

@@ -356,6 +356,28 @@ class Forecaster:
 
         return evaluate_windows(self, data, season)
 
+    def evaluate_by_series(
+        self, data: str | Path | pd.DataFrame, *, season: int | None = None
+    ) -> dict[str, Any]:
+        """Score each series of a model over several series on ``data``, one by one.
+
+        Returns:
+            ``per_series`` (each series' MASE, seasonal naive's, relative MASE, sMAPE
+            and best forecaster), ``geometric_mean_relative_mase``, ``series_scored``
+            and ``beats_seasonal_naive``.
+
+        Raises:
+            ConfigError: If the model covers one series.
+            DataError: Naming the first series whose rows cannot be scored.
+        """
+        from seqcast.api.evaluating import evaluate_series, series_summary
+
+        if not self.series_ids:
+            raise ConfigError(
+                f"The model at {self.artifact.path} covers one series; its scores are the pooled ones."
+            )
+        return series_summary(evaluate_series(self, data, season))
+
     def evaluate_folds(
         self,
         data: str | Path | pd.DataFrame,

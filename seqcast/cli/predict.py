@@ -110,9 +110,18 @@ def evaluate(
         text = backtest_text(result.as_dict(), fmt)
     else:
         evaluation = forecaster.evaluate(frame, season=season)
-        text = evaluation_text(evaluation.as_dict(), fmt)
+        payload = evaluation.as_dict()
+        summary = None
+        if frame is not None and forecaster.series_ids:
+            summary = forecaster.evaluate_by_series(frame, season=season)
+            payload = {**payload, **summary}
+        text = evaluation_text(payload, fmt)
         if fmt is OutputFormat.TABLE:
             text += coverage_text(forecaster.artifact.meta)
+            if summary is not None:
+                from seqcast.cli.render import series_text
+
+                text += series_text(summary)
     if plot is not None:  # before the scores: a plot that cannot be written prints none
         from seqcast.evaluation.plots import plot_backtest
 

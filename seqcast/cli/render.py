@@ -226,6 +226,38 @@ def evaluation_text(evaluation: dict[str, Any], fmt: OutputFormat) -> str:
     )
 
 
+def series_text(summary: dict[str, Any]) -> str:
+    """Render the per-series scores of a model over several series as a table."""
+    rows = [
+        [
+            r["series"],
+            r["n_windows"],
+            r["mase"],
+            r["seasonal_naive_mase"],
+            r["relative_mase"],
+            r["smape"],
+            r["best"],
+        ]
+        for r in summary["per_series"]
+    ]
+    headers = [
+        "series",
+        "windows",
+        "model MASE",
+        "snaive MASE",
+        "relative",
+        "smape %",
+        "best",
+    ]
+    geo = summary["geometric_mean_relative_mase"]
+    tail = (
+        f"geometric mean of relative MASE over {summary['series_scored']} series: {number(geo, 3)}; the network beats seasonal naive on {summary['beats_seasonal_naive']} of {summary['series_scored']}\n"
+        if geo == geo
+        else ""
+    )
+    return printable_lines("\nper series\n" + table(headers, rows) + tail)
+
+
 def verdict_text(evaluation: dict[str, Any]) -> str:
     """Name the best forecaster and what the network loses to, or return ""."""
     best, losses = evaluation.get("best"), evaluation.get("loses_to") or []
