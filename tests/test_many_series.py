@@ -267,3 +267,20 @@ def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
     assert doc["beats_seasonal_naive"] == sum(r < 1 for r in relative)
     assert "per series" in shown.output
     assert "geometric mean of relative MASE over 3 series" in shown.output
+    # --series scores one series alone: its error is that of its own forecast.
+    one = CliRunner().invoke(
+        app,
+        ["evaluate", str(model), str(path), "--series", "south", "--format", "json"],
+    )
+    assert one.exit_code == 0, one.output
+    south = json.loads(one.stdout)
+    assert "per_series" not in south
+    np.testing.assert_allclose(
+        south["scores"]["model"]["mae"], errors[1].mean(), rtol=1e-6
+    )
+    plot = CliRunner().invoke(
+        app, ["evaluate", str(model), str(path), "--plot", str(tmp_path / "p.png")]
+    )
+    assert plot.exit_code == 1
+    assert "--folds and --plot score one series at a time" in plot.stderr
+    assert "Add --series with one of: north, south, east." in plot.stderr

@@ -401,9 +401,9 @@ class Forecaster:
         from seqcast.api.evaluating import evaluate_origins
 
         art = self.artifact
-        if art.meta.per_series:
+        if self.series_ids:
             raise ConfigError(
-                f"The model at {art.path} holds one model per series; scoring origins without re-training takes one series at a time, which evaluate does not do yet. Score every series without --folds or --plot, or re-train at origins with `seqcast backtest DATA.csv --id-col {art.config.data.id_col} --series ID`."
+                f"The model at {art.path} covers {len(self.series_ids)} series; scoring origins takes one series at a time. Use --series ID (Forecaster.one_series(ID).evaluate_folds)."
             )
         return evaluate_origins(self, data, folds=folds, step=step, season=season)
 

@@ -82,8 +82,17 @@ def evaluate(
         ),
     ] = None,
     plot: PlotOpt = None,
+    series: Annotated[
+        str | None,
+        typer.Option(
+            help="For a model over several series: score this series alone (with --folds and --plot too)."
+        ),
+    ] = None,
 ) -> None:
     """Score a model beside naive baselines on unseen points.
+
+    A model over several series is scored on every series, pooled, with a table per
+    series when DATA is given; --series scores one of them as a one-series model.
 
     Example: seqcast evaluate models/air sample_data/air_passengers.csv
     """
@@ -101,6 +110,16 @@ def evaluate(
         timeout,
     )
     forecaster, frame = _model_and_data(model_dir, engine, source)
+    if series is not None:
+        if not forecaster.series_ids:
+            raise ConfigError(
+                f"The model at {model_dir} covers one series, so --series does not apply. Drop --series."
+            )
+        forecaster = forecaster.one_series(series.strip())
+    elif (folds is not None or plot is not None) and forecaster.series_ids:
+        raise ConfigError(
+            f"--folds and --plot score one series at a time; the model at {model_dir} covers {len(forecaster.series_ids)}. Add --series with one of: {', '.join(forecaster.series_ids[:5])}{'...' if len(forecaster.series_ids) > 5 else ''}."
+        )
     if (folds is not None or plot is not None) and frame is None:
         raise ConfigError(
             "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
