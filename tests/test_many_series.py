@@ -208,7 +208,7 @@ def test_flags_equal_to_the_one_series_defaults_still_win_over_the_pooled_ones(
 
 
 def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Train on all but the last 6 rows of each series; evaluate on the whole file.
 
@@ -278,9 +278,33 @@ def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
     np.testing.assert_allclose(
         south["scores"]["model"]["mae"], errors[1].mean(), rtol=1e-6
     )
+    folds = CliRunner().invoke(app, ["evaluate", str(model), str(path), "--folds", "1"])
+    assert folds.exit_code == 1
+    assert "--folds scores one series at a time" in folds.stderr
+    assert "Add --series with one of: north, south, east." in folds.stderr
+    # --plot without --series: a grid of the best two and worst two series (three
+    # here, in two rows), ranked by the relative MASE above.
+    png = tmp_path / "grid.png"
     plot = CliRunner().invoke(
-        app, ["evaluate", str(model), str(path), "--plot", str(tmp_path / "p.png")]
+        app, ["evaluate", str(model), str(path), "--plot", str(png)]
     )
-    assert plot.exit_code == 1
-    assert "--folds and --plot score one series at a time" in plot.stderr
-    assert "Add --series with one of: north, south, east." in plot.stderr
+    assert plot.exit_code == 0, plot.output
+    header = png.read_bytes()[:24]
+    assert header[:8] == b"\x89PNG\r\n\x1a\n"
+    assert int.from_bytes(header[16:20], "big") == 1000  # width
+    assert int.from_bytes(header[20:24], "big") == 610  # two rows of panels
+    from seqcast.cli.predict import _plot_best_and_worst
+
+    ranked = sorted(rows, key=lambda name: rows[name]["relative_mase"])
+    drawn: list[str] = []
+    import seqcast.evaluation.plots as plots
+
+    original = plots.plot_series_grid
+
+    def capture(path: Path, results: list, **kw: object) -> Path:  # type: ignore[type-arg]
+        drawn.extend(label.split(":")[0] for label, _ in results)
+        return original(path, results, **kw)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(plots, "plot_series_grid", capture)
+    _plot_best_and_worst(png, forecaster, path, doc, None, None)
+    assert drawn == [ranked[0], ranked[1], ranked[2]]

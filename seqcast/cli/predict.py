@@ -116,21 +116,21 @@ def evaluate(
                 f"The model at {model_dir} covers one series, so --series does not apply. Drop --series."
             )
         forecaster = forecaster.one_series(series.strip())
-    elif (folds is not None or plot is not None) and forecaster.series_ids:
+    elif folds is not None and forecaster.series_ids:
         raise ConfigError(
-            f"--folds and --plot score one series at a time; the model at {model_dir} covers {len(forecaster.series_ids)}. Add --series with one of: {', '.join(forecaster.series_ids[:5])}{'...' if len(forecaster.series_ids) > 5 else ''}."
+            f"--folds scores one series at a time; the model at {model_dir} covers {len(forecaster.series_ids)}. Add --series with one of: {', '.join(forecaster.series_ids[:5])}{'...' if len(forecaster.series_ids) > 5 else ''}."
         )
     if (folds is not None or plot is not None) and frame is None:
         raise ConfigError(
             "--folds and --plot score the model on data it has not seen. Give the CSV: seqcast evaluate MODEL DATA.csv --plot FILE.png."
         )
+    summary = None
     if folds is not None:
         result = forecaster.evaluate_folds(frame, folds=folds, step=step, season=season)
         text = backtest_text(result.as_dict(), fmt)
     else:
         evaluation = forecaster.evaluate(frame, season=season)
         payload = evaluation.as_dict()
-        summary = None
         if frame is not None and forecaster.series_ids:
             summary = forecaster.evaluate_by_series(frame, season=season)
             payload = {**payload, **summary}
@@ -141,7 +141,12 @@ def evaluate(
                 from seqcast.cli.render import series_text
 
                 text += series_text(summary)
-    if plot is not None:  # before the scores: a plot that cannot be written prints none
+    if plot is not None and summary is not None:  # several series: best and worst
+        written = _plot_best_and_worst(plot, forecaster, frame, summary, step, season)
+        typer.echo(f"wrote {written}", err=True)
+    elif (
+        plot is not None
+    ):  # before the scores: a plot that cannot be written prints none
         from seqcast.evaluation.plots import plot_backtest
 
         if folds is None:  # the picture's origins; the text stays the same
@@ -149,6 +154,40 @@ def evaluate(
         written = plot_backtest(plot, result, target=forecaster.artifact.target)
         typer.echo(f"wrote {written}", err=True)
     typer.echo(text, nl=False)
+
+
+def _plot_best_and_worst(
+    plot: Path,
+    forecaster: Any,
+    frame: Any,
+    summary: dict[str, Any],
+    step: int | None,
+    season: int | None,
+) -> Path:
+    """Draw the two best and two worst series by relative MASE, each over its origins."""
+    from seqcast.evaluation.plots import plot_series_grid
+
+    ranked = sorted(
+        (r for r in summary["per_series"] if r["relative_mase"] == r["relative_mase"]),
+        key=lambda r: r["relative_mase"],
+    )
+    chosen = ranked[:2] + [r for r in ranked[-2:] if r not in ranked[:2]]
+    results = [
+        (
+            f"{r['series']}: relative MASE {r['relative_mase']:.3f} over its {r['n_windows']} windows",
+            forecaster.one_series(r["series"]).evaluate_folds(
+                frame, step=step, season=season
+            ),
+        )
+        for r in chosen
+    ]
+    n = len(summary["per_series"])
+    return plot_series_grid(
+        plot,
+        results,
+        target=forecaster.artifact.target,
+        title=f"best and worst of {n} series by relative MASE (--series ID for one)",
+    )
 
 
 @renders_errors

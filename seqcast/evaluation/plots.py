@@ -176,6 +176,22 @@ def backtest_figure(
         The matplotlib Figure, laid out, with one Axes.
     """
     fig, ax = _figure()
+    x = _draw_backtest(ax, result, context)
+    rel = result.relative_mase()
+    kind = "backtest" if result.retrained else "evaluation"
+    _finish(
+        fig,
+        ax,
+        x,
+        target,
+        title
+        or f"{target}: {kind} over {count(len(result.folds), 'origin')}, relative MASE vs seasonal naive {rel:.3f}",
+    )
+    return fig
+
+
+def _draw_backtest(ax: Any, result: BacktestResult, context: int | None) -> Any:
+    """Draw one backtest on ``ax`` (see :func:`backtest_figure`); return its dates."""
     folds = result.folds
     first = folds[0].cut
     last = folds[-1].cut + result.horizon
@@ -219,17 +235,60 @@ def backtest_figure(
         )
     origins = _dates([result.dates[f.cut - 1] for f in folds])
     mark_origins(ax, origins, result.step)
-    rel = result.relative_mase()
-    kind = "backtest" if result.retrained else "evaluation"
-    _finish(
-        fig,
-        ax,
-        x,
-        target,
-        title
-        or f"{target}: {kind} over {count(len(folds), 'origin')}, relative MASE vs seasonal naive {rel:.3f}",
-    )
+    return x
+
+
+def series_grid_figure(
+    results: Sequence[tuple[str, BacktestResult]],
+    *,
+    target: str = "value",
+    title: str | None = None,
+) -> Any:
+    """Draw several series' evaluations in a grid, two per row, each with its own scale.
+
+    Used for the best and worst series of a model over several series. The legend is
+    the first panel's.
+
+    Args:
+        results: (panel title, the series' evaluation over origins), in drawing order.
+        target: Name of the target, for the y axes.
+        title: Figure title.
+    """
+    if not results:
+        raise ConfigError(
+            "No series to draw. Give data that reaches past the model's training data."
+        )
+    fig, _ = _figure()
+    fig.clear()
+    rows = -(-len(results) // 2)
+    fig.set_size_inches(FIGSIZE[0], 2.6 * rows + 0.9)
+    axes = fig.subplots(rows, 2 if len(results) > 1 else 1, squeeze=False).ravel()
+    for ax, (series, result) in zip(axes, results, strict=False):
+        x = _draw_backtest(ax, result, None)
+        ax.set_title(
+            f"{series}: relative MASE {result.relative_mase():.3f}", fontsize=9
+        )
+        ax.set_ylabel(target)
+        ax.grid(True, alpha=0.3)
+        date_ticks(ax, x)
+    for ax in axes[len(results) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    legend_below(fig, axes[0])
     return fig
+
+
+def plot_series_grid(
+    path: str | Path,
+    results: Sequence[tuple[str, BacktestResult]],
+    *,
+    target: str = "value",
+    title: str | None = None,
+) -> Path:
+    """Draw :func:`series_grid_figure` and save it as the PNG ``path`` (atomically)."""
+    _check_path(path)
+    return _save(series_grid_figure(results, target=target, title=title), path)
 
 
 def plot_backtest(
