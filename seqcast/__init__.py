@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from seqcast.config import DataConfig, ModelConfig, RunConfig, TrainConfig
     from seqcast.errors import (
         ArtifactError,
+        ClusterError,
         ConfigError,
         DataError,
         ExitCode,
@@ -39,12 +40,14 @@ _LAZY = {
     "SourceError": "seqcast.errors",
     "LockError": "seqcast.errors",
     "NonFiniteError": "seqcast.errors",
+    "ClusterError": "seqcast.errors",
     "ExitCode": "seqcast.errors",
 }
 """Public name -> module defining it, imported on first use (see ``__getattr__``)."""
 
 __all__ = [
     "ArtifactError",
+    "ClusterError",
     "ConfigError",
     "DataConfig",
     "DataError",

@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     SOURCE_UNAVAILABLE = 3  # ticker download failed; a retry may help
     LOCKED = 4  # another seqcast process holds the lock on the same output
     NON_FINITE = 5  # the model produced nan or inf; nothing was written
+    CLUSTER_UNAVAILABLE = 6  # the Dask cluster could not be reached or lost its workers
     INTERRUPTED = 130  # Ctrl-C / SIGINT; nothing was written
 
 
@@ -51,3 +52,9 @@ class NonFiniteError(SeqcastError):
     """A forecast or score came out nan or inf (overflowing weights or input values)."""
 
     exit_code = ExitCode.NON_FINITE
+
+
+class ClusterError(SeqcastError):
+    """The Dask cluster could not be reached, or lost the workers of a run; retrying may help."""
+
+    exit_code = ExitCode.CLUSTER_UNAVAILABLE

@@ -28,6 +28,7 @@ PUBLIC = {
     "SourceError": seqcast.errors.SourceError,
     "LockError": seqcast.errors.LockError,
     "NonFiniteError": seqcast.errors.NonFiniteError,
+    "ClusterError": seqcast.errors.ClusterError,
     "ExitCode": seqcast.errors.ExitCode,
 }
 

@@ -4,9 +4,11 @@
 sized, transformed, fitted, scored and calibrated exactly as a file of that series alone
 would be, with the one-series defaults rather than a global model's
 (:func:`seqcast.api.local.fit_series`), each in its own task: in ``N`` worker processes
-whose thread pools are capped (:func:`seqcast.model.parallel.run_unordered`), or in this
-process with ``jobs=1``. Every fit starts from the same seed wherever it runs, so the
-models do not depend on ``jobs``.
+whose thread pools are capped (:func:`seqcast.model.parallel.run_unordered`), in this
+process with ``jobs=1``, or on the workers of a Dask cluster with ``dask_scheduler``
+(:mod:`seqcast.model.cluster`). Every fit starts from the same seed wherever it runs,
+so the models do not depend on ``jobs`` or on where they ran (given the same versions
+of seqcast, Keras and its backend). Only this process writes the model directory.
 
 A series that cannot be trained (too short for any window...) is reported with its id
 and left out (``ModelMeta.left_out``); the others are saved atomically in one model
@@ -125,6 +127,7 @@ def train_per_series(
     progress: Callable[[str], None] | None,
     lock_timeout: float,
     jobs: int | None,
+    dask_scheduler: str | None = None,
 ) -> TrainResult:
     """Fit one local model per series of ``series_set``, pool their scores, save them.
 
@@ -138,6 +141,8 @@ def train_per_series(
         progress: Called with one :class:`~seqcast.progress.Step` per finished series.
         lock_timeout: Seconds to wait for the lock on ``out`` when saving.
         jobs: Worker processes (default: one per core); 1 fits in this process.
+        dask_scheduler: A Dask scheduler's address whose workers fit the series
+            instead (``jobs`` is then unused).
 
     Raises:
         DataError: If no series could be trained; the message gives the first reason.
@@ -148,15 +153,18 @@ def train_per_series(
     tasks = _tasks(series_set, config)
     n = len(tasks)
     workers = min(jobs or available_cores(), n)
+    results = run_unordered(
+        fit_task, tasks, jobs=workers, dask_scheduler=dask_scheduler
+    )
     if progress:
         where = "in this process" if workers == 1 else f"in {workers} worker processes"
+        if dask_scheduler is not None:
+            where = f"on the Dask cluster at {dask_scheduler}"
         progress(
             f"training {n} local {config.model.model.value} models, one per series, {where}"
         )
     outcomes: list[SeriesOutcome | None] = [None] * n
-    for done, (i, outcome) in enumerate(
-        run_unordered(fit_task, tasks, jobs=workers), start=1
-    ):
+    for done, (i, outcome) in enumerate(results, start=1):
         outcomes[i] = outcome
         if progress:
             progress(Step(_line(done, n, outcome), kind="series", done=done, total=n))

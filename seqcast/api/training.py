@@ -86,6 +86,7 @@ def train(
     lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
     source: Source | None = None,
     jobs: int | None = None,
+    dask_scheduler: str | None = None,
     **options: Any,
 ) -> TrainResult:
     """Train a model on a series, score it on the held-out tail, and optionally save it.
@@ -110,6 +111,10 @@ def train(
         jobs: With ``per_series``: worker processes fitting series at the same time
             (default: one per core; 1 fits them in turn in this process). The models
             are the same whatever ``jobs`` is.
+        dask_scheduler: With ``per_series``: the address of a Dask scheduler
+            (``tcp://HOST:PORT``) whose workers fit the series instead of local
+            processes; needs ``seqcast[dask]``. The models are the same as with
+            ``jobs=1``, and only this process writes ``out``.
         **options: Any field of DataConfig, ModelConfig or TrainConfig, such as
             ``window=24``, ``id_col="store"`` or ``per_series=True``.
 
@@ -119,8 +124,11 @@ def train(
     Raises:
         DataError: If the data cannot be used (see :func:`seqcast.data.frame.prepare`),
             or, with ``per_series``, if no series could be trained.
-        ConfigError: If options contradict each other or the data, or ``jobs`` is
-            given without ``per_series``.
+        ConfigError: If options contradict each other or the data, ``jobs`` or
+            ``dask_scheduler`` is given without ``per_series``, both are given,
+            ``dask_scheduler`` is malformed, or Dask is not installed.
+        ClusterError: If the Dask scheduler cannot be reached within a few seconds,
+            or the cluster loses the workers of the run; ``out`` is left as it was.
         LockError: If another process holds the lock on ``out`` for longer than
             ``lock_timeout``; checked once the data is read, before any epoch is run.
     """
@@ -132,6 +140,7 @@ def train(
             lock_timeout=lock_timeout,
             stack=stack,
             jobs=jobs,
+            dask_scheduler=dask_scheduler,
         )
 
 
@@ -165,11 +174,13 @@ def _train(
     lock_timeout: float,
     stack: contextlib.ExitStack,
     jobs: int | None,
+    dask_scheduler: str | None,
 ) -> TrainResult:
     from seqcast.data.frame import prepare, read_data
 
     config = (config or RunConfig()).with_overrides(options)
     per_series = config.data.per_series
+    _check_cluster(dask_scheduler, jobs=jobs, per_series=per_series)
     if jobs is not None and jobs < 1:
         raise ConfigError(f"jobs={jobs} must be at least 1. Use --jobs 1 or more.")
     if jobs is not None and not per_series:
@@ -198,6 +209,7 @@ def _train(
             progress=progress,
             lock_timeout=lock_timeout,
             jobs=jobs,
+            dask_scheduler=dask_scheduler,
         )
     if pooled:
         from seqcast.api.pooled import train_pooled
@@ -221,6 +233,23 @@ def _train(
         out=out,
         lock_timeout=lock_timeout,
     )
+
+
+def _check_cluster(address: str | None, *, jobs: int | None, per_series: bool) -> None:
+    """Refuse a Dask scheduler where it does not apply, or one that is malformed."""
+    if address is None:
+        return
+    if not per_series:
+        raise ConfigError(
+            f"dask_scheduler={address!r} sends per-series training to a Dask cluster, but per_series is off. Add --per-series (with --id-col), or drop --dask-scheduler."
+        )
+    if jobs is not None:
+        raise ConfigError(
+            f"jobs={jobs} sets the worker processes on this machine, but dask_scheduler={address!r} sends the series to the cluster's workers, which decide how many run at once. Drop --jobs, or drop --dask-scheduler."
+        )
+    from seqcast.model.cluster import check_address
+
+    check_address(address)
 
 
 def _train_one(

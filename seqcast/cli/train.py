@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -40,11 +41,53 @@ from seqcast.config import (
     RunConfig,
     load_config_file,
 )
+from seqcast.errors import ConfigError
 from seqcast.evaluation.backtest import DEFAULT_FOLDS
+from seqcast.model.cluster import ENV_SCHEDULER, check_address
 from seqcast.printable import printable
 
 if TYPE_CHECKING:
     from seqcast.api import TrainResult
+
+
+def _scheduler_address(value: str | None) -> str | None:
+    """Check ``--dask-scheduler``'s form (``tcp://HOST:PORT``) before anything runs."""
+    if value is None:
+        return None
+    try:
+        return check_address(value)
+    except ConfigError as exc:
+        raise typer.BadParameter(str(exc)) from None
+
+
+def _cluster(flag: str | None, *, per_series: bool, jobs: int | None) -> str | None:
+    """The scheduler to use: the flag's, or $SEQCAST_DASK_SCHEDULER's for a per-series run.
+
+    The variable is a default, so it does not apply where the flag would be refused:
+    a run without --per-series, or with --jobs (which asks for local processes).
+    """
+    if flag is not None:
+        return flag
+    value = os.environ.get(ENV_SCHEDULER, "").strip()
+    if not value or not per_series or jobs is not None:
+        return None
+    try:
+        return check_address(value)
+    except ConfigError:
+        raise ConfigError(
+            f"{ENV_SCHEDULER}={value!r} is not a Dask scheduler address. Set it to tcp://HOST:PORT, as `dask scheduler` prints it (for example tcp://10.0.0.5:8786), or unset it to train on this machine."
+        ) from None
+
+
+DaskSchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-scheduler",
+        help=f"With --per-series: fit the series on the workers of the Dask scheduler at tcp://HOST:PORT instead of local processes (needs seqcast[dask]; default: ${ENV_SCHEDULER}, when --jobs is not given).",
+        callback=_scheduler_address,
+        show_default=False,
+    ),
+]
 
 
 @with_config_options
@@ -94,12 +137,14 @@ def train(
             show_default=False,
         ),
     ] = None,
+    dask_scheduler: DaskSchedulerOpt = None,
     **options: Any,
 ) -> None:
     """Train a model on a CSV or a ticker and save it to --out.
 
     With --id-col, a long-format file trains one global model over every series, or
-    with --per-series one local model per series, --jobs at a time.
+    with --per-series one local model per series, --jobs at a time (or on the
+    workers of a Dask cluster, with --dask-scheduler).
 
     Example: seqcast train sample_data/air_passengers.csv --target passengers --window 24 --horizon 12 --out models/air
     """
@@ -129,6 +174,9 @@ def train(
     )
     for reason in cudnn_forfeits(run_config.model):
         warn(reason)
+    dask_scheduler = _cluster(
+        dask_scheduler, per_series=run_config.data.per_series, jobs=jobs
+    )
     progress = progress_printer(quiet)
     result = api.train(
         frame,
@@ -140,10 +188,11 @@ def train(
             data if data is not None else f"--ticker {ticker}",
             out,
             config,
-            {**options, "jobs": jobs},
+            {**options, "jobs": jobs, "dask_scheduler": dask_scheduler},
         ),
         lock_timeout=lock_timeout,
         jobs=jobs,
+        dask_scheduler=dask_scheduler,
     )
     if progress is not None:
         progress.close()

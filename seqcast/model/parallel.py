@@ -11,7 +11,8 @@ and the worker sets TensorFlow's own ``TF_NUM_INTRAOP_THREADS`` and
 ``TF_NUM_INTEROP_THREADS`` before its first Keras import (:func:`cap_threads`).
 
 With ``jobs=1`` (or a single task) everything runs in the calling process, in order,
-with no worker and no cap.
+with no worker and no cap. With ``dask_scheduler``, the tasks run on that Dask
+cluster's workers instead, however many there are (:mod:`seqcast.model.cluster`).
 
 The functions and tasks must be picklable: a module-level function and plain data
 (arrays, frozen dataclasses). Results come back pickled by joblib from the workers this
@@ -76,23 +77,48 @@ def _in_worker(
 
 
 def run_unordered(
-    fn: Callable[[_T], _R], tasks: Sequence[_T], *, jobs: int
+    fn: Callable[[_T], _R],
+    tasks: Sequence[_T],
+    *,
+    jobs: int,
+    dask_scheduler: str | None = None,
 ) -> Iterator[tuple[int, _R]]:
     """Yield ``(i, fn(tasks[i]))`` for every task, each as soon as it is done.
+
+    The arguments are checked, and a Dask scheduler connected to, when this is called,
+    before the first result is asked for: a caller can announce the run once it has
+    started.
 
     Args:
         fn: A module-level function (workers import it by name).
         tasks: Its arguments, one call each.
         jobs: Worker processes at most (fewer when there are fewer tasks); 1 runs
-            every call here, in order.
+            every call here, in order. Ignored with ``dask_scheduler``.
+        dask_scheduler: A Dask scheduler's address (``tcp://HOST:PORT``) whose
+            workers run the tasks instead of local processes.
 
     Raises:
         ValueError: If ``jobs`` < 1.
+        ConfigError: With ``dask_scheduler``, if it is malformed or ``distributed``
+            is not installed.
+        ClusterError: With ``dask_scheduler``, if the cluster cannot be reached or
+            loses its workers (:func:`seqcast.model.cluster.run_on_cluster`).
         Exception: Whatever ``fn`` raises, from the first call that fails; the other
             workers are stopped.
     """
     if jobs < 1:
         raise ValueError(f"jobs={jobs} must be at least 1")
+    if dask_scheduler is not None:
+        from seqcast.model.cluster import run_on_cluster
+
+        return run_on_cluster(fn, tasks, address=dask_scheduler)
+    return _run_here(fn, tasks, jobs)
+
+
+def _run_here(
+    fn: Callable[[_T], _R], tasks: Sequence[_T], jobs: int
+) -> Iterator[tuple[int, _R]]:
+    """Run the tasks in this process (one worker) or in ``jobs`` loky processes."""
     workers = min(jobs, len(tasks))
     if workers <= 1:
         for i, task in enumerate(tasks):
