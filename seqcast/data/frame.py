@@ -185,9 +185,14 @@ def prepare(
         )
     series = []
     for sid, frame, row in ordered:
+        where = _where(sid, len(groups))
         history, row, future = _split_future(
-            frame, row, target, config.future_features, _where(sid, len(groups))
+            frame, row, target, config.future_features, where
         )
+        if future is not None:
+            notes.append(
+                f"{_prefix(sid, len(groups))}kept {_count(len(future), 'row')} after the last {target} value as future values of {', '.join(config.future_features)} (not trained on)"
+            )
         data = regularise(
             history, row, offset, config.fill, date_col, _where(sid, len(groups)), notes
         )
