@@ -308,3 +308,44 @@ def test_evaluate_with_newer_data_scores_every_series_of_a_global_model(
     monkeypatch.setattr(plots, "plot_series_grid", capture)
     _plot_best_and_worst(png, forecaster, path, doc, None, None)
     assert drawn == [ranked[0], ranked[1], ranked[2]]
+
+
+@pytest.mark.slow
+def test_theta_is_left_out_of_pooled_scores_past_its_window_budget(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Refitting Theta at every window of thousands of series would take hours."""
+    import seqcast.api.pooled as pooled
+
+    path, _ = _long_file(tmp_path)
+    options = {
+        "id_col": "store",
+        "target": "sales",
+        "horizon": 6,
+        "units": (4,),
+        "epochs": 2,
+    }
+    within = seqcast.train(path, **options)
+    assert within.evaluation is not None
+    assert "theta" in within.evaluation.scores
+    assert not any("Theta left out" in n for n in within.notes)
+    windows = sum(
+        r.split.n_val_windows + r.split.n_test_windows for r in within.meta.series
+    )
+    monkeypatch.setattr(pooled, "MAX_POOLED_THETA_FITS", windows - 1)
+    beyond = seqcast.train(path, **options)
+    assert beyond.evaluation is not None
+    assert "theta" not in beyond.evaluation.scores
+    assert set(beyond.evaluation.scores) == {
+        "model",
+        "naive",
+        "seasonal_naive",
+        "drift",
+    }
+    note = [n for n in beyond.notes if "Theta left out" in n]
+    assert len(note) == 1
+    assert f"each of their {windows} windows over 3 series" in note[0]
+    # the other scores are those of the same windows
+    np.testing.assert_allclose(
+        beyond.evaluation.scores["model"].mae, within.evaluation.scores["model"].mae
+    )

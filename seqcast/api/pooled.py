@@ -22,6 +22,7 @@ from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
 from seqcast.evaluation.baselines import season_for_freq
 from seqcast.evaluation.metrics import mase_scale
+from seqcast.evaluation.references import MAX_POOLED_THETA_FITS
 from seqcast.evaluation.scoring import Evaluation, pool_evaluations, score_windows
 from seqcast.model.pooled import PooledFit, fit_pooled
 from seqcast.prep.sizing import resolve_pool_sizes
@@ -86,10 +87,21 @@ def train_pooled(
     )
     config = dataclasses.replace(config, train=sized)
     fitted = fit_pooled(values, config, season=season, progress=progress)
-    validation = _pooled_scores(fitted, dates, "validation", season)
+    scored = sum(
+        len(_part_starts(fitted, k, part))
+        for k in range(len(values))
+        for part in ("validation", "test")
+    )
+    reference = scored <= MAX_POOLED_THETA_FITS
+    if not reference:
+        sizing_notes = (
+            *sizing_notes,
+            f"Theta left out of the validation and test scores: refitting it at each of their {scored} windows over {len(values)} series would take about {max(1, round(scored * 0.009 / 60))} min (the limit is {MAX_POOLED_THETA_FITS} windows); naive, seasonal naive and drift are scored. Score one series beside Theta with `seqcast evaluate MODEL DATA.csv --series ID`",
+        )
+    validation = _pooled_scores(fitted, dates, "validation", season, reference)
     if validation is not None:
         warn_verdict(validation, fitted.fits[0], config.train.epochs)
-    evaluation = _pooled_scores(fitted, dates, "test", season)
+    evaluation = _pooled_scores(fitted, dates, "test", season, reference)
     calibration = _calibrate(fitted, season)
     coverage = _coverage(fitted, calibration, season)
 
@@ -140,9 +152,16 @@ def _scale(fitted: PooledFit, k: int, season: int) -> float:
 
 
 def _pooled_scores(
-    fitted: PooledFit, dates: list[list[str]], part: str, season: int
+    fitted: PooledFit,
+    dates: list[list[str]],
+    part: str,
+    season: int,
+    reference: bool = True,
 ) -> Evaluation | None:
-    """Score every series' windows of ``part`` beside its baselines, pooled; None if none."""
+    """Score every series' windows of ``part`` beside its baselines, pooled; None if none.
+
+    ``reference`` False leaves Theta out (see ``MAX_POOLED_THETA_FITS``).
+    """
     window, horizon = fitted.config.train.sizes
     found = []
     for k, values in enumerate(fitted.values):
@@ -159,6 +178,7 @@ def _pooled_scores(
                 season=season,
                 scale=_scale(fitted, k, season),
                 dates=dates[k],
+                reference=reference,
             )
         )
     return pool_evaluations(found) if found else None

@@ -141,6 +141,7 @@ def score_windows(
     season: int,
     scale: float,
     dates: list[str],
+    reference: bool = True,
 ) -> Evaluation:
     """Score model predictions and the baselines on the same windows.
 
@@ -154,6 +155,8 @@ def score_windows(
         season: Season length for seasonal naive.
         scale: MASE denominator from the training part (see :func:`seqcast.evaluation.metrics.mase_scale`).
         dates: ISO timestamps of every row of ``target``.
+        reference: Fit Theta at every window too (False leaves it out, as a caller
+            scoring too many windows to refit it at each does).
 
     Returns:
         The evaluation; ``scores`` holds ``model``, every name in :data:`BASELINES`
@@ -170,9 +173,11 @@ def score_windows(
         ),
         "drift": baselines.drift(target, starts, window, horizon),
     }
-    reference = references.theta(target, starts, window, horizon, season)
-    if reference is not None:
-        forecasts["theta"] = reference
+    fitted = (
+        references.theta(target, starts, window, horizon, season) if reference else None
+    )
+    if fitted is not None:
+        forecasts["theta"] = fitted
     return Evaluation(
         n_windows=len(starts),
         horizon=horizon,
