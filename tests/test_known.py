@@ -9,6 +9,7 @@ that every way of giving them (data rows, ``--future``, ``future=``) forecasts t
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import math
 from pathlib import Path
@@ -289,7 +290,7 @@ def test_every_way_of_giving_the_future_forecasts_the_same(
     )
     assert numpy_engine.engine == "numpy"
     np.testing.assert_allclose(numpy_engine.values, keras_engine.values, rtol=1e-4)
-    forecast = pd.read_csv(pd.io.common.StringIO(from_file))
+    forecast = pd.read_csv(io.StringIO(from_file))
     promo = future["promo"].to_numpy()[:10]
     lifted = forecast["y"].to_numpy()
     # The forecast follows the promotion calendar it was given.
@@ -431,7 +432,7 @@ def test_a_business_day_forecast_never_lands_on_a_market_holiday(
     out = run(
         ["forecast", str(model), "--steps", "8", "--level", "0.8", "--format", "csv"]
     )
-    got = pd.read_csv(pd.io.common.StringIO(out))
+    got = pd.read_csv(io.StringIO(out))
     nyse = holidays.financial_holidays("NYSE", years=[2025])
     expected = [
         d.strftime("%Y-%m-%d")
@@ -462,14 +463,14 @@ def test_a_long_future_table_gives_each_series_its_own_values(
          "promo", "--horizon", "4", "--window", "8", "--units", "2", "--epochs", "2",
          *mode, "--out", str(model), "-q"])  # fmt: skip
     both = pd.read_csv(
-        pd.io.common.StringIO(
+        io.StringIO(
             run(["forecast", str(model), "--steps", "4", "--future", str(future)])
         )
     )
     assert both["id"].tolist() == ["a"] * 4 + ["b"] * 4
     for name in ("a", "b"):
         args = ["forecast", str(model), str(everything), "--series", name]
-        alone = pd.read_csv(pd.io.common.StringIO(run([*args, "--steps", "4"])))
+        alone = pd.read_csv(io.StringIO(run([*args, "--steps", "4"])))
         np.testing.assert_allclose(
             both[both["id"] == name]["y"].to_numpy(), alone["y"].to_numpy(), rtol=1e-6
         )

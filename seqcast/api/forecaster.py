@@ -261,7 +261,7 @@ class Forecaster:
             check_finite(np.concatenate(band), f"The {label}% interval of {art.path}")
         dates = future_dates(origin, art.freq, total)
         if open_days is not None:  # a business-day model skips market holidays
-            keep = open_days[1].astype(bool)
+            keep = open_days[1]
             values = values[keep]
             dates = [d for d, k in zip(dates, keep, strict=True) if k]
             bands = {k: (lo[keep], hi[keep]) for k, (lo, hi) in bands.items()}

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
 from seqcast._types import FloatArray
 from seqcast.api.forecast import future_dates
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
 
 def market_days(
     art: Artifact, origin: str, steps: int
-) -> tuple[int, FloatArray] | None:
+) -> tuple[int, npt.NDArray[np.bool_]] | None:
     """Steps to forecast so that ``steps`` of them fall on open days, and which those are.
 
     A business-day model (``B``) with ``--holidays`` (an exchange such as ``NYSE``, or a
@@ -49,8 +50,7 @@ def market_days(
         closed = holiday_values(dates, data.holidays, daily=True)
         open_days = int((closed == 0).sum())
         if open_days >= steps:
-            keep = (closed == 0) & (np.cumsum(closed == 0) <= steps)
-            return total, keep.astype(np.float64)
+            return total, (closed == 0) & (np.cumsum(closed == 0) <= steps)
         total += steps - open_days
 
 

@@ -22,7 +22,7 @@ from seqcast.config import RunConfig
 from seqcast.data.calendar import iso_dates
 from seqcast.evaluation.baselines import season_for_freq
 from seqcast.evaluation.metrics import mase_scale
-from seqcast.evaluation.references import MAX_POOLED_THETA_FITS
+from seqcast.evaluation.references import MAX_POOLED_THETA_FITS, THETA_FIT_SECONDS
 from seqcast.evaluation.scoring import Evaluation, pool_evaluations, score_windows
 from seqcast.model.pooled import PooledFit, fit_pooled
 from seqcast.prep.sizing import resolve_pool_sizes
@@ -96,7 +96,7 @@ def train_pooled(
     if not reference:
         sizing_notes = (
             *sizing_notes,
-            f"Theta left out of the validation and test scores: refitting it at each of their {scored} windows over {len(values)} series would take about {max(1, round(scored * 0.009 / 60))} min (the limit is {MAX_POOLED_THETA_FITS} windows); naive, seasonal naive and drift are scored. Score one series beside Theta with `seqcast evaluate MODEL DATA.csv --series ID`",
+            f"Theta left out of the validation and test scores: refitting it at each of their {scored} windows over {len(values)} series would take about {max(1, round(scored * THETA_FIT_SECONDS / 60))} min (the limit is {MAX_POOLED_THETA_FITS} windows); naive, seasonal naive and drift are scored. Score one series beside Theta with `seqcast evaluate MODEL DATA.csv --series ID`",
         )
     validation = _pooled_scores(fitted, dates, "validation", season, reference)
     if validation is not None:

@@ -22,6 +22,7 @@ from seqcast.choices import (
     Transform,
     WindowNorm,
 )
+from seqcast.config.known import AUTO, check_calendar, known_columns
 from seqcast.config.metadata import option
 from seqcast.errors import ConfigError
 
@@ -58,7 +59,7 @@ class DataConfig:
             promotion calendar): the model reads their values over the forecast
             period too, and ``forecast`` needs them for the steps it forecasts.
         calendar: Calendar features derived from the timestamps (``auto``, or names
-            from :data:`seqcast.data.known.CALENDAR_FEATURES`): always known ahead.
+            from :data:`seqcast.config.known.CALENDAR_FEATURES`): always known ahead.
         holidays: A country, subdivision or exchange (``US``, ``AU-VIC``, ``NYSE``)
             whose public holidays become a known-ahead feature.
         static_features: Columns of a long-format file holding one value per series
@@ -125,8 +126,6 @@ class DataConfig:
 
         Empty until ``calendar`` is resolved from ``auto`` to names (at training).
         """
-        from seqcast.config.known import AUTO, known_columns
-
         calendar = () if AUTO in self.calendar else self.calendar
         return known_columns(self.future_features, calendar, self.holidays)
 
@@ -157,8 +156,6 @@ class DataConfig:
             raise ConfigError(
                 f"Column {both[0]!r} is listed twice in --features and --future-features. Give each column once: --features for past-only covariates, --future-features for those known ahead."
             )
-        from seqcast.config.known import check_calendar
-
         check_calendar(self.calendar)
         if self.holidays is not None and not self.holidays.strip():
             raise ConfigError(

@@ -18,7 +18,13 @@ from pandas.api.types import (
 from pandas.tseries.offsets import BaseOffset
 
 from seqcast.config import DataConfig, DateFormat, DuplicatePolicy
-from seqcast.config.known import AUTO, HOLIDAY_COLUMN, auto_calendar, known_columns
+from seqcast.config.known import (
+    AUTO,
+    HOLIDAY_COLUMN,
+    auto_calendar,
+    calendar_columns,
+    known_columns,
+)
 from seqcast.data.columns import (
     MissingColumnError as MissingColumnError,
 )
@@ -271,7 +277,7 @@ def _with_known(
     if not calendar and not holidays:
         return data
     from seqcast.data.calendar import iso_dates
-    from seqcast.data.known import calendar_columns, known_values
+    from seqcast.data.known import known_values
 
     dates = iso_dates(data.index)
     after = iso_dates(future_index(data.index[-1], offset.freqstr, 1))[0]

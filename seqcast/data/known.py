@@ -28,30 +28,13 @@ import numpy as np
 import numpy.typing as npt
 
 from seqcast._types import FloatArray
-from seqcast.config.known import (
-    AUTO,
-    CALENDAR_FEATURES,
-    HOLIDAY_COLUMN,
-    PERIODS,
-    SUB_DAILY,
-    auto_calendar,
-    calendar_columns,
-    fourier_orders,
-    known_columns,
-)
+from seqcast.config.known import PERIODS, SUB_DAILY, fourier_orders
 from seqcast.errors import ConfigError
 
 __all__ = [
-    "AUTO",
-    "CALENDAR_FEATURES",
-    "HOLIDAY_COLUMN",
-    "auto_calendar",
-    "calendar_columns",
     "calendar_values",
-    "check_holidays",
     "holiday_values",
     "is_daily_or_finer",
-    "known_columns",
     "known_values",
 ]
 
@@ -87,7 +70,7 @@ def calendar_values(
 
     Args:
         dates: ISO timestamps or a ``datetime64`` array.
-        names: Calendar features (see :data:`CALENDAR_FEATURES`); not ``auto``.
+        names: Calendar features (see :data:`seqcast.config.known.CALENDAR_FEATURES`); not ``auto``.
     """
     stamps = _stamps(dates)
     out: list[FloatArray] = []
@@ -129,15 +112,6 @@ def _calendar(region: str, years: Sequence[int] = ()) -> Any:
         ) from None
 
 
-def check_holidays(region: str) -> None:
-    """Refuse a region the ``holidays`` package does not know.
-
-    Raises:
-        ConfigError: Saying what to give instead.
-    """
-    _calendar(region)
-
-
 def holiday_dates(
     region: str, first: np.datetime64, last: np.datetime64
 ) -> npt.NDArray[np.datetime64]:
@@ -159,7 +133,7 @@ def holiday_values(
 
     Args:
         dates: ISO timestamps, oldest first.
-        region: Country, subdivision or exchange (see :func:`check_holidays`).
+        region: Country, subdivision or exchange (as ``--holidays`` takes it).
         daily: Daily or finer data: 1 where the timestamp's day is a holiday. Otherwise
             the number of holidays from each timestamp up to (not including) the next.
         next_date: The timestamp after the last one (coarser data; without it the
@@ -198,7 +172,7 @@ def known_values(
 ) -> FloatArray:
     """The calendar and holiday columns of every timestamp, (n_dates, n_columns).
 
-    The columns are :func:`calendar_columns` of ``calendar``, then ``holiday`` when
+    The columns are :func:`seqcast.config.known.calendar_columns` of ``calendar``, then ``holiday`` when
     ``holidays`` names a region.
     """
     parts = [calendar_values(dates, calendar)]

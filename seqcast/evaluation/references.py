@@ -22,10 +22,13 @@ from seqcast._types import FloatArray
 MAX_THETA_ORIGINS = 200
 """Windows above which an evaluation leaves Theta out."""
 
+THETA_FIT_SECONDS = 0.009
+"""About how long one Theta fit takes on one core (statsmodels, series of some 500 rows)."""
+
 MAX_POOLED_THETA_FITS = 5_000
 """Windows, over every series of a model, above which its pooled scores leave Theta out.
 
-About 9 ms a fit: 5,000 windows cost some 45 s; a global model over 10,000 series of 500
+At :data:`THETA_FIT_SECONDS` a fit, 5,000 windows cost some 45 s; a global model over 10,000 series of 500
 rows has some 2 million validation and test windows, which would take about 5 hours."""
 
 
