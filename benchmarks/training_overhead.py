@@ -1,11 +1,21 @@
-"""One epoch of seqcast's training (training.fit on window_batches) vs a plain model.fit.
+"""An epoch of seqcast's training against a plain ``model.fit`` on arrays, same model.
 
-Same model (2 x LSTM(50), window 30), same batch size (32), same windows, same
-``jit_compile`` (the one ``training.fit`` picks), same process. Each fit runs ``EPOCHS``
-epochs; the first (tracing, XLA compilation) is reported apart and the median of the
-others is compared. Also compares ``jit_compile=True`` and ``False`` on plain fits, and
-times one pass over the batches alone (the PyDataset's own share of an epoch). Fits are
-interleaved, round after round, so that the shared machine's noise falls on all of them.
+Two workloads: one series and a 2 x LSTM(50) (window 30, horizon 1, batch 32), and the
+defaults of a model over many series (five LSTM(8) members with the linear skip,
+trained together, window 23, horizon 18, batch 128, on the windows of 300 series).
+For each, three fits from the same initial weights, same batch size and same
+``jit_compile`` (the one ``training.fit`` picks):
+
+- ``seqcast``: ``training.fit`` on ``window_data``, exactly as ``seqcast train`` feeds
+  it (below ``WINDOW_ARRAYS_MAX_BYTES`` of windows, arrays cut once);
+- ``streamed``: ``training.fit`` on ``window_batches``, the on-demand batches seqcast
+  uses above that cap (bounded memory for any number of series);
+- ``plain``: ``model.fit`` on arrays gathered beforehand, the reference.
+
+Each fit runs ``EPOCHS`` epochs; the first (tracing, XLA compilation) is left out and
+the median of the others compared. Fits are interleaved round after round, so that
+the shared machine's noise falls on all of them. For the first workload also times
+plain fits with ``jit_compile`` True and False (XLA's speed-up on the CPU).
 """
 
 from __future__ import annotations
@@ -23,11 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from _bench import QUICK, quiet_keras, write_result
 
-N_POINTS = 20_000
-WINDOW, HORIZON, BATCH = 30, 1, 32
 EPOCHS = 4
 ROUNDS = 2 if QUICK else 3
-PAIRS = 4 if QUICK else 6
 
 
 def epoch_times(keras: Any) -> tuple[Any, list[float]]:
@@ -44,54 +51,84 @@ def epoch_times(keras: Any) -> tuple[Any, list[float]]:
     return Timer(), times
 
 
-def build(keras: Any) -> Any:
+def one_series() -> dict[str, Any]:
     from seqcast.config import ModelConfig, ModelKind
-    from seqcast.model.build import build_model
 
-    keras.utils.set_random_seed(0)
-    config = ModelConfig(model=ModelKind.STACKED, units=(50, 50))
-    return build_model(config, window=WINDOW, n_features=1, horizon=HORIZON)
+    n = 20_000
+    t = np.arange(n, dtype=np.float64)
+    values = (
+        np.sin(2 * np.pi * t / 50) + 0.1 * np.random.default_rng(0).normal(size=n)
+    ).reshape(-1, 1)
+    return {
+        "label": "2 x LSTM(50) + Dense, window 30, horizon 1, batch 32, one series",
+        "model": ModelConfig(model=ModelKind.STACKED, units=(50, 50)),
+        "members": 1,
+        "values": values,
+        "starts": np.arange(n - 30 - 1 + 1),
+        "window": 30,
+        "horizon": 1,
+        "batch": 32,
+    }
 
 
-def main() -> None:
-    keras = quiet_keras()
-    from seqcast import runtime
+def many_series() -> dict[str, Any]:
+    from seqcast.config import ModelConfig
+
+    rng = np.random.default_rng(0)
+    parts, starts, offset = [], [], 0
+    window, horizon = 23, 18
+    for k in range(300):
+        n = int(rng.integers(80, 200))
+        t = np.arange(n)
+        series = np.sin(2 * np.pi * t / 12 + k) + 0.01 * t + 0.3 * rng.normal(size=n)
+        parts.append(series)
+        starts.append(offset + np.arange(n - window - horizon + 1))
+        offset += n
+    return {
+        "label": f"5 x LSTM(8) with skip, trained together, window {window}, horizon {horizon}, batch 128, 300 series",
+        "model": ModelConfig(units=(8,), skip=True),
+        "members": 5,
+        "values": np.concatenate(parts).reshape(-1, 1),
+        "starts": np.concatenate(starts),
+        "window": window,
+        "horizon": horizon,
+        "batch": 128,
+    }
+
+
+def measure(keras: Any, work: dict[str, Any], with_jit: bool) -> dict[str, Any]:
     from seqcast.config import TrainConfig, WindowNorm
     from seqcast.model import training
-    from seqcast.prep.windows import gather_windows, window_batches
+    from seqcast.model.build import build_model, joint_model
+    from seqcast.prep.windows import window_arrays, window_batches, window_data
 
-    load_before = os.getloadavg()
-    jit = training.jit_compile_setting()
-    t = np.arange(N_POINTS, dtype=np.float64)
-    values = (
-        np.sin(2 * np.pi * t / 50)
-        + 0.1 * np.random.default_rng(0).normal(size=N_POINTS)
-    ).reshape(-1, 1)
-    starts = np.arange(N_POINTS - WINDOW - HORIZON + 1)
-    x, y = gather_windows(values, starts, WINDOW, HORIZON)
-    x, y = x.astype(np.float32), y.astype(np.float32)
-    config = TrainConfig(
-        window=WINDOW, horizon=HORIZON, epochs=EPOCHS, batch_size=BATCH, patience=0
-    )
+    w, h, b, n = work["window"], work["horizon"], work["batch"], work["members"]
+    values, starts = work["values"], work["starts"]
+    cut = {
+        "values": values,
+        "starts": starts,
+        "window": w,
+        "horizon": h,
+        "norm": WindowNorm.LAST,
+        "repeat_targets": n,
+    }
+    x, y = window_arrays(**cut)
+    config = TrainConfig(window=w, horizon=h, epochs=EPOCHS, batch_size=b, patience=0)
+    jit = training.jit_compile_setting(-(-len(starts) // b) * EPOCHS)
 
-    def batches() -> Any:
-        return window_batches(
-            values,
-            starts,
-            WINDOW,
-            HORIZON,
-            BATCH,
-            shuffle=True,
-            seed=0,
-            norm=WindowNorm.NONE,
-        )
+    def build() -> Any:
+        members = []
+        for m in range(n):
+            keras.utils.set_random_seed(m)
+            members.append(
+                build_model(work["model"], window=w, n_features=1, horizon=h)
+            )
+        return members[0] if n == 1 else joint_model(members)
 
-    def seqcast_fit() -> list[float]:
-        model = build(keras)
+    def seqcast_fit(data: Any) -> list[float]:
+        model = build()
         timer, times = epoch_times(keras)
-        data = batches()
-        # training.fit exactly as `seqcast train` calls it, plus a timing callback.
-        original = model.fit
+        original = model.fit  # training.fit as `seqcast train` calls it, plus a timer
         model.fit = lambda *a, **k: original(
             *a, **{**k, "callbacks": [*k["callbacks"], timer]}
         )
@@ -99,17 +136,15 @@ def main() -> None:
         return times
 
     def plain_fit(jit_compile: Any) -> list[float]:
-        model = build(keras)
+        model = build()
         timer, times = epoch_times(keras)
         model.compile(
-            optimizer=keras.optimizers.Adam(1e-3),
-            loss="mse",
-            jit_compile=jit_compile,
+            optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=jit_compile
         )
         model.fit(
             x,
             y,
-            batch_size=BATCH,
+            batch_size=b,
             epochs=EPOCHS,
             shuffle=True,
             verbose=0,
@@ -117,55 +152,26 @@ def main() -> None:
         )
         return times
 
-    def batches_only() -> list[float]:
-        data = batches()
-        times = []
-        for _ in range(EPOCHS):
-            start = time.perf_counter()
-            for i in range(len(data)):
-                data[i]
-            data.on_epoch_end()
-            times.append(time.perf_counter() - start)
-        return times
+    def seqcast_data() -> Any:
+        return window_data(batch_size=b, shuffle=True, seed=0, **cut)
 
-    settings: list[Any] = [jit, *(v for v in (True, False) if v is not jit)]
-    runs: dict[str, list[list[float]]] = {"seqcast": []}
-    runs.update({f"plain_jit_{v}": [] for v in settings})
-    runs["batches_only"] = []
-    pairs = []
-    for _ in range(ROUNDS):
-        seq = seqcast_fit()
-        plain = plain_fit(jit)
-        runs["seqcast"].append(seq)
-        runs[f"plain_jit_{jit}"].append(plain)
-        for v in settings[1:]:
-            runs[f"plain_jit_{v}"].append(plain_fit(v))
-        runs["batches_only"].append(batches_only())
-        pairs.append(statistics.median(seq[1:]) / statistics.median(plain[1:]))
-        print({k: v[-1] for k, v in runs.items()}, file=sys.stderr)
-    # Paired: alternating one-epoch fits on window_batches and on arrays, so both data
-    # paths see the same load; isolates the data path's cost. Each path has its own
-    # model (same initial weights, each compiled and warmed up once): alternating two
-    # input pipelines on one model makes Keras retrace and recompile at every switch.
-    data = batches()
-    models = {}
-    for name in ("window_batches", "arrays"):
-        keras.utils.set_random_seed(0)
-        models[name] = build(keras)
-        models[name].compile(
-            optimizer=keras.optimizers.Adam(1e-3), loss="mse", jit_compile=jit
+    def streamed_data() -> Any:
+        return window_batches(batch_size=b, shuffle=True, seed=0, **cut)
+
+    fits: dict[str, Any] = {
+        "seqcast": lambda: seqcast_fit(seqcast_data()),
+        "streamed": lambda: seqcast_fit(streamed_data()),
+        "plain": lambda: plain_fit(jit),
+    }
+    if with_jit:
+        fits.update(
+            {f"plain_jit_{v}": (lambda v=v: plain_fit(v)) for v in (True, False)}
         )
-    models["window_batches"].fit(data, epochs=1, shuffle=False, verbose=0)
-    models["arrays"].fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
-    paired: dict[str, list[float]] = {"window_batches": [], "arrays": []}
-    for _ in range(PAIRS):
-        start = time.perf_counter()
-        models["window_batches"].fit(data, epochs=1, shuffle=False, verbose=0)
-        paired["window_batches"].append(time.perf_counter() - start)
-        start = time.perf_counter()
-        models["arrays"].fit(x, y, batch_size=BATCH, epochs=1, shuffle=True, verbose=0)
-        paired["arrays"].append(time.perf_counter() - start)
-    print(paired, file=sys.stderr)
+    runs: dict[str, list[list[float]]] = {name: [] for name in fits}
+    for _ in range(ROUNDS):
+        for name, run in fits.items():
+            runs[name].append(run())
+        print(work["label"], {k: v[-1] for k, v in runs.items()}, file=sys.stderr)
     summary = {}
     for name, all_times in runs.items():
         warm = [s for times in all_times for s in times[1:]]
@@ -175,36 +181,50 @@ def main() -> None:
             "warm_epochs": len(warm),
             "all_epochs_s": [[round(s, 3) for s in times] for times in all_times],
         }
-    jit_true = summary["plain_jit_True"]["warm_epoch_median_s"]
-    jit_false = summary["plain_jit_False"]["warm_epoch_median_s"]
-    plain_same = summary[f"plain_jit_{jit}"]["warm_epoch_median_s"]
+    plain = summary["plain"]["warm_epoch_median_s"]
+    ratios = {
+        "seqcast_vs_plain_fit": summary["seqcast"]["warm_epoch_median_s"] / plain,
+        "streamed_vs_plain_fit": summary["streamed"]["warm_epoch_median_s"] / plain,
+        "seqcast_vs_plain_fit_per_round": [
+            statistics.median(s[1:]) / statistics.median(p[1:])
+            for s, p in zip(runs["seqcast"], runs["plain"], strict=True)
+        ],
+    }
+    if with_jit:
+        ratios["jit_true_speedup_vs_false"] = (
+            summary["plain_jit_False"]["warm_epoch_median_s"]
+            / summary["plain_jit_True"]["warm_epoch_median_s"]
+        )
+    return {
+        "model": work["label"],
+        "n_windows": len(starts),
+        "windows_mb": round((x.nbytes + y.nbytes) / 2**20, 1),
+        "batch_size": b,
+        "jit_compile": jit,
+        "runs": summary,
+        "ratios": ratios,
+    }
+
+
+def main() -> None:
+    keras = quiet_keras()
+    from seqcast import runtime
+    from seqcast.prep.windows import WINDOW_ARRAYS_MAX_BYTES
+
+    load_before = os.getloadavg()
+    workloads = [
+        measure(keras, one_series(), True),
+        measure(keras, many_series(), False),
+    ]
     result = {
         "device": runtime.device_description(),
         "backend": keras.backend.backend(),
-        "jit_compile": jit,
-        "model": "2 x LSTM(50) + Dense, window 30, horizon 1",
-        "n_windows": len(starts),
-        "batch_size": BATCH,
         "epochs_per_fit": EPOCHS,
         "rounds": ROUNDS,
+        "arrays_max_mb": WINDOW_ARRAYS_MAX_BYTES / 2**20,
         "loadavg_before": load_before,
         "loadavg_after": os.getloadavg(),
-        "runs": summary,
-        "paired_epochs_s": {k: [round(v, 3) for v in vs] for k, vs in paired.items()},
-        "ratios": {
-            "seqcast_vs_plain_fit": summary["seqcast"]["warm_epoch_median_s"]
-            / plain_same,
-            "seqcast_vs_plain_fit_per_round": pairs,
-            "paired_window_batches_vs_arrays": statistics.median(
-                a / b
-                for a, b in zip(paired["window_batches"], paired["arrays"], strict=True)
-            ),
-            "jit_true_speedup_vs_false": jit_false / jit_true,
-            "batches_share_of_plain_epoch": summary["batches_only"][
-                "warm_epoch_median_s"
-            ]
-            / plain_same,
-        },
+        "workloads": workloads,
     }
     write_result("training_overhead", result)
 

@@ -20,7 +20,10 @@ from seqcast.prep.windows import (
     make_windows,
     normalize_windows,
     split_bounds,
+    window_arrays,
     window_batches,
+    window_bytes,
+    window_data,
 )
 
 PARTS = ("train", "validation", "test")
@@ -290,6 +293,52 @@ def test_window_batches_match_make_windows_in_order() -> None:
     assert sizes == [8, 8, 8, 3]
     with pytest.raises(IndexError):
         ds[4]
+
+
+def test_window_arrays_equal_the_unshuffled_batches_end_to_end() -> None:
+    values = _ramp(60, 2)
+    starts = np.array([40, 3, 17, 17, 25])  # any order, repeats allowed
+    x, y = window_arrays(
+        values, starts, 6, 3, norm=WindowNorm.LAST, repeat_targets=2, chunk=2
+    )
+    ds = window_batches(
+        values,
+        starts,
+        6,
+        3,
+        2,
+        shuffle=False,
+        seed=0,
+        norm=WindowNorm.LAST,
+        repeat_targets=2,
+    )
+    assert x.dtype == y.dtype == np.float32
+    assert x.shape == (5, 6, 2)
+    assert y.shape == (5, 6)
+    np.testing.assert_array_equal(x, np.concatenate([ds[i][0] for i in range(len(ds))]))
+    np.testing.assert_array_equal(y, np.concatenate([ds[i][1] for i in range(len(ds))]))
+    # On a ramp, LAST leaves inputs -5..0 and targets 1..3, repeated side by side.
+    np.testing.assert_array_equal(x[1, :, 0], np.arange(-5.0, 1.0))
+    np.testing.assert_array_equal(y[1], [1, 2, 3, 1, 2, 3])
+    np.testing.assert_array_equal(x[1, :, 1], 10.0 * np.arange(3, 9))
+
+
+def test_window_data_cuts_arrays_under_the_cap_and_streams_above_it() -> None:
+    import keras
+
+    values = _ramp(100, 1)
+    starts = np.arange(0, 80)
+    size = window_bytes(80, 10, 4, 1)
+    assert size == 4 * 80 * (10 + 4)
+    common = {"shuffle": True, "seed": 0, "norm": WindowNorm.NONE}
+    arrays = window_data(values, starts, 10, 4, 16, max_bytes=size, **common)
+    assert isinstance(arrays, tuple)
+    np.testing.assert_array_equal(arrays[1][:, 0], starts + 10.0)
+    streamed = window_data(values, starts, 10, 4, 16, max_bytes=size - 1, **common)
+    assert isinstance(streamed, keras.utils.PyDataset)
+    assert len(streamed) == 5
+    with pytest.raises(DataError, match="0 starts"):
+        window_data(values, starts[:0], 10, 4, 16, **common)
 
 
 def test_window_batches_repeat_targets_side_by_side_for_joint_members() -> None:

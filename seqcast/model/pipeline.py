@@ -15,7 +15,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seqcast._types import Float32Array, FloatArray, IntArray
-from seqcast.config import RunConfig, TrainConfig, WindowNorm
+from seqcast.config import Combine, RunConfig, TrainConfig, WindowNorm
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform, fit_transform
 from seqcast.prep.windows import (
@@ -107,7 +107,7 @@ class Fitted:
         return self.bounds.n_steps if self.refitted else self.bounds.val_end
 
     def predictor(self, *, holdout: bool = False) -> Predict:
-        """Return the ensemble's prediction function (the mean of every member's).
+        """Return the ensemble's prediction function (``config.train.combine`` of every member's).
 
         Args:
             holdout: Use the models fitted on the training part only (for scoring the
@@ -116,7 +116,9 @@ class Fitted:
         from seqcast.model.predict import KerasModel
 
         chosen = self.holdout if holdout else self.models
-        return mean_predict([KerasModel(m).predict for m in chosen])
+        return mean_predict(
+            [KerasModel(m).predict for m in chosen], self.config.train.combine
+        )
 
     @property
     def scaler(self) -> Scaler:
@@ -286,7 +288,7 @@ def _fit_members(
     """Build the members from their seeds and train them in one fit (``tc`` says how)."""
     from seqcast.model import build as models
     from seqcast.model import training
-    from seqcast.prep.windows import window_batches
+    from seqcast.prep.windows import window_data
 
     window, horizon = tc.sizes
     n = tc.ensemble
@@ -299,7 +301,7 @@ def _fit_members(
             )
         )
     batches = functools.partial(
-        window_batches,
+        window_data,
         scaled,
         window=window,
         horizon=horizon,
@@ -312,19 +314,28 @@ def _fit_members(
     train_data = batches(train_starts, shuffle=True)
     val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
     model = members[0] if n == 1 else models.joint_model(members)
+    # Keras shuffles arrays from the seeded generators: the same order for any size of
+    # ensemble, so that member 0 trains as a single model would.
+    training.set_seed(tc.seed)
     fit = training.fit(model, train_data, val_data, tc, progress=progress)
     return tuple(members), (fit,) * n
 
 
-def mean_predict(predicts: Sequence[Predict]) -> Predict:
-    """Combine ensemble members into one prediction function: the mean of their outputs.
+def mean_predict(
+    predicts: Sequence[Predict], combine: Combine = Combine.MEAN
+) -> Predict:
+    """Combine ensemble members into one prediction function: the mean or median of their outputs.
 
-    Every step after a member's output (window de-normalisation, inverse scaling) is
-    affine, so the mean of the outputs gives the mean of the members' unscaled forecasts.
-    A single member is returned unchanged.
+    Every step after a member's output (window de-normalisation, inverse scaling, the
+    inverse target transform) is the same increasing map for every member, so the
+    median of the outputs gives the median of the members' forecasts in the series'
+    units; the affine steps also carry the mean over (the exp of a log transform makes
+    it the geometric mean of the members' forecasts). A single member is returned
+    unchanged.
 
     Args:
         predicts: Functions mapping windows (n, window, n_features) to (n, horizon).
+        combine: ``mean`` or ``median``, taken elementwise over the members.
 
     Returns:
         A function returning a new float64 array of shape (n, horizon).
@@ -332,12 +343,11 @@ def mean_predict(predicts: Sequence[Predict]) -> Predict:
     members = tuple(predicts)
     if len(members) == 1:
         return members[0]
+    reduce = np.median if Combine(combine) is Combine.MEDIAN else np.mean
 
     def predict(x: Float32Array) -> FloatArray:
-        return np.asarray(
-            np.mean([m(x) for m in members], axis=0, dtype=np.float64),
-            dtype=np.float64,
-        )
+        outputs = np.asarray([m(x) for m in members], dtype=np.float64)
+        return np.asarray(reduce(outputs, axis=0), dtype=np.float64)
 
     return predict
 

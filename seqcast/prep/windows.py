@@ -349,6 +349,117 @@ def window_batches(
     return dataset
 
 
+WINDOW_ARRAYS_MAX_BYTES = 128 * 2**20
+"""Largest float32 copy of every training window that :func:`window_data` makes.
+
+Below it the windows are cut once into arrays, which Keras slices and shuffles
+itself: serving a ``PyDataset``'s batches one by one from Python cost a small network
+1.5x to 1.9x the time of a plain ``model.fit`` on arrays (BENCHMARKS.md, section 4).
+Above it, batches are cut on demand (:func:`window_batches`), so memory stays bounded
+however many series and rows there are. Keras may hold one more copy of the arrays
+while it trains, so the cap bounds about twice this."""
+
+
+def window_bytes(
+    n_windows: int, window: int, horizon: int, n_features: int, repeat_targets: int = 1
+) -> int:
+    """Bytes of float32 inputs and targets for ``n_windows`` windows (see :func:`window_arrays`).
+
+    Example: 1,000 windows of 30 rows by 2 columns with a horizon of 6 take
+    1,000 * (30 * 2 + 6) * 4 = 264,000 bytes.
+    """
+    return 4 * n_windows * (window * n_features + horizon * repeat_targets)
+
+
+def window_arrays(
+    values: FloatArray,
+    starts: npt.ArrayLike,
+    window: int,
+    horizon: int,
+    *,
+    norm: WindowNorm,
+    repeat_targets: int = 1,
+    known: int = 0,
+    chunk: int = 65_536,
+) -> tuple[Float32Array, Float32Array]:
+    """Cut the windows at ``starts`` into float32 arrays, normalised as ``norm`` says.
+
+    The same windows, in the same order, as the batches of :func:`window_batches`
+    without shuffling, laid end to end: x (n, window, n_features) and y (n, horizon *
+    repeat_targets). They are filled ``chunk`` windows at a time, so the float64
+    intermediates never exceed one chunk.
+
+    Raises:
+        ConfigError: If window or horizon is below 1.
+        DataError: If the series is shorter than window + horizon.
+        ValueError: If a start lies outside 0 .. n_steps - window - horizon.
+    """
+    data = _as_2d(values)
+    x_view, y_view = make_windows(data, window, horizon, known)
+    index = _check_starts(starts, len(x_view))
+    n = index.size
+    x = np.empty((n, window, data.shape[1]), dtype=np.float32)
+    y = np.empty((n, horizon * repeat_targets), dtype=np.float32)
+    for lo in range(0, n, chunk):
+        batch = index[lo : lo + chunk]
+        xb, yb, _ = normalize_windows(x_view[batch], y_view[batch], WindowNorm(norm))
+        x[lo : lo + len(batch)] = xb
+        y[lo : lo + len(batch)] = np.tile(yb, (1, repeat_targets))
+    return x, y
+
+
+def window_data(
+    values: FloatArray,
+    starts: npt.ArrayLike,
+    window: int,
+    horizon: int,
+    batch_size: int,
+    *,
+    shuffle: bool,
+    seed: int,
+    norm: WindowNorm,
+    repeat_targets: int = 1,
+    known: int = 0,
+    max_bytes: int = WINDOW_ARRAYS_MAX_BYTES,
+) -> Any:
+    """Training or validation data for ``seqcast.model.training.fit``: arrays or batches.
+
+    Returns a pair of float32 arrays (:func:`window_arrays`) when every window fits in
+    ``max_bytes``; Keras then batches them by ``batch_size`` and, for training,
+    shuffles them every epoch from the seeded generators. Otherwise returns the
+    on-demand batches of :func:`window_batches` (which shuffle themselves from
+    ``seed``). Either way the model sees the same windows, normalised alike.
+    """
+    data = _as_2d(values)
+    n = np.asarray(starts).size
+    if window_bytes(n, window, horizon, data.shape[1], repeat_targets) <= max_bytes:
+        if n == 0:
+            raise DataError(
+                f"No windows to batch: 0 starts for window={window} and horizon={horizon}. Use a smaller window or horizon, or load more history."
+            )
+        return window_arrays(
+            data,
+            starts,
+            window,
+            horizon,
+            norm=norm,
+            repeat_targets=repeat_targets,
+            known=known,
+        )
+    return window_batches(
+        data,
+        starts,
+        window,
+        horizon,
+        batch_size,
+        shuffle=shuffle,
+        seed=seed,
+        norm=norm,
+        repeat_targets=repeat_targets,
+        known=known,
+    )
+
+
 @functools.cache
 def _window_dataset_class() -> type[Any]:
     """Define the PyDataset subclass on first use, so importing this module skips Keras."""
