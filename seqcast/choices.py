@@ -69,6 +69,13 @@ class WindowNorm(StrEnum):
     LAST = "last"  # inputs and targets relative to the window's last observed target
 
 
+class Combine(StrEnum):
+    """How the forecasts of an ensemble's members become one."""
+
+    MEAN = "mean"
+    MEDIAN = "median"  # elementwise, per window and step: robust to one member astray
+
+
 class Transform(StrEnum):
     """Variance stabilisation of the target, fitted on the training part."""
 

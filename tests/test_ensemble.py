@@ -110,6 +110,28 @@ def test_the_forecast_is_the_mean_of_the_members(
 
 
 @pytest.mark.slow
+def test_combine_median_forecasts_the_members_median_and_says_so(
+    tmp_path: Path,
+) -> None:
+    from tests.conftest import make_sine_frame
+
+    frame = make_sine_frame(120)[["date", "y"]]
+    config = _config(3).with_overrides({"combine": "median"})
+    path = api.train(frame, out=tmp_path / "median", config=config).path
+    assert path is not None
+    members = np.array([_member_forecast(path, name) for name in MEMBERS])
+    # Three members: the median is, at each step, the one between the other two.
+    middle = np.sort(members, axis=0)[1]
+    for engine in (Engine.NUMPY, Engine.KERAS):
+        forecast = api.load(path, engine=engine).forecast()
+        np.testing.assert_allclose(forecast.values, middle, atol=1e-5)
+    assert not np.allclose(middle, members.mean(axis=0), atol=1e-6)
+    assert load_artifact(path).config.train.combine.value == "median"
+    result = CliRunner().invoke(app, ["info", str(path)])
+    assert " ensemble=3 (median) on " in result.stdout
+
+
+@pytest.mark.slow
 def test_the_keras_engine_averages_the_same_members(
     trained: tuple[Path, Path, list[str]],
 ) -> None:
@@ -190,7 +212,7 @@ def test_an_ensemble_forecast_imports_neither_keras_nor_pandas(
 def test_info_shows_the_ensemble(trained: tuple[Path, Path, list[str]]) -> None:
     result = CliRunner().invoke(app, ["info", str(trained[0])])
     assert result.exit_code == 0, result.output
-    assert " seed=0 ensemble=3 on " in result.stdout
+    assert " seed=0 ensemble=3 (mean) on " in result.stdout
 
 
 @pytest.mark.slow

@@ -521,18 +521,19 @@ class Forecaster:
 
 
 def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
-    """Return one prediction function for all members (their mean) and the engine name."""
+    """Return one prediction function for all members (combined as trained) and the engine name."""
     from seqcast.model.predict import KerasModel, UnsupportedModelError
 
     members = range(len(artifact.member_names))
+    combine = artifact.config.train.combine
     if engine in (Engine.AUTO, Engine.NUMPY):
         try:
             return mean_predict(
-                [artifact.numpy_model(i).predict for i in members]
+                [artifact.numpy_model(i).predict for i in members], combine
             ), "numpy"
         except UnsupportedModelError:
             if engine is Engine.NUMPY:
                 raise
     return mean_predict(
-        [KerasModel(artifact.keras_model(i)).predict for i in members]
+        [KerasModel(artifact.keras_model(i)).predict for i in members], combine
     ), "keras"

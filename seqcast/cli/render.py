@@ -289,7 +289,11 @@ def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
     cfg, p, record = meta.config, meta.provenance, meta.one
     model, train = cfg.model, cfg.train
-    ensemble = f" ensemble={train.ensemble}" if train.ensemble > 1 else ""
+    ensemble = (
+        f" ensemble={train.ensemble} ({train.combine.value})"
+        if train.ensemble > 1
+        else ""
+    )
     cols = meta.columns
     from seqcast.data.calendar import plain_dates
 

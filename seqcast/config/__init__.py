@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from seqcast.choices import (
     Cell,
+    Combine,
     DateFormat,
     Deseasonalize,
     DuplicatePolicy,
@@ -54,6 +55,7 @@ __all__ = [
     "MAX_LAYERS",
     "MAX_UNITS",
     "Cell",
+    "Combine",
     "DataConfig",
     "DateFormat",
     "Deseasonalize",

@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 
 from seqcast.choices import (
     Cell,
+    Combine,
     Deseasonalize,
     DuplicatePolicy,
     FillPolicy,
@@ -120,6 +121,7 @@ def _coerce(key: str, value: Any, default: Any) -> Any:
         "window_norm": WindowNorm,
         "transform": Transform,
         "deseasonalize": Deseasonalize,
+        "combine": Combine,
     }
     if value is None:
         return None

@@ -13,6 +13,7 @@ from typing import Any
 
 from seqcast.choices import (
     Cell,
+    Combine,
     Deseasonalize,
     DuplicatePolicy,
     FillPolicy,
@@ -316,7 +317,9 @@ class TrainConfig:
             epoch count early stopping chose; validation and test scores stay those of
             the first fit, which never saw them.
         ensemble: Models trained from seeds ``seed .. seed + ensemble - 1`` on the same
-            data and splits, together in one fit; the forecast is the mean of theirs.
+            data and splits, together in one fit.
+        combine: How the members' forecasts become one: their mean, or their median
+            at each window and step.
     """
 
     window: int | None = option(
@@ -367,8 +370,12 @@ class TrainConfig:
     )
     ensemble: int = option(
         1,
-        "Models trained together from seeds seed, seed+1, ...; the forecast is their mean.",
+        "Models trained together from seeds seed, seed+1, ...; --combine makes one forecast of theirs.",
         min=1,
+    )
+    combine: Combine = option(
+        Combine.MEAN,
+        "How an ensemble's forecasts become one: mean, or median (per window and step).",
     )
 
     @property

@@ -75,11 +75,13 @@ class PooledFit:
         return b.n_steps if self.refitted else b.val_end
 
     def predictor(self, *, holdout: bool = False) -> Predict:
-        """The ensemble's prediction function (the mean of every member's)."""
+        """The ensemble's prediction function (``config.train.combine`` of every member's)."""
         from seqcast.model.predict import KerasModel
 
         chosen = self.holdout if holdout else self.models
-        return mean_predict([KerasModel(m).predict for m in chosen])
+        return mean_predict(
+            [KerasModel(m).predict for m in chosen], self.config.train.combine
+        )
 
     def predict_starts(self, k: int, starts: IntArray) -> FloatArray:
         """Predict series ``k``'s windows at ``starts`` with the holdout models; unscaled."""
