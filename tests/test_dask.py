@@ -30,6 +30,7 @@ import seqcast.api.per_series  # noqa: E402
 from seqcast.cli import app  # noqa: E402
 from seqcast.cli.train import _cluster  # noqa: E402
 from seqcast.errors import ClusterError, ConfigError, ExitCode  # noqa: E402
+from seqcast.evaluation.backtest import BacktestResult  # noqa: E402
 from seqcast.model import cluster as cluster_module  # noqa: E402
 from seqcast.model.cluster import ENV_SCHEDULER, check_address  # noqa: E402
 from seqcast.model.parallel import run_unordered  # noqa: E402
@@ -419,12 +420,12 @@ def test_the_environment_variable_applies_only_where_the_flag_would(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv(ENV_SCHEDULER, "tcp://10.0.0.5:8786")
-    assert _cluster(None, per_series=True, jobs=None) == "tcp://10.0.0.5:8786"
-    assert _cluster(None, per_series=False, jobs=None) is None
-    assert _cluster(None, per_series=True, jobs=2) is None  # --jobs asks for local
-    assert _cluster("tcp://h:1", per_series=True, jobs=None) == "tcp://h:1"
+    assert _cluster(None, applies=True, jobs=None) == "tcp://10.0.0.5:8786"
+    assert _cluster(None, applies=False, jobs=None) is None
+    assert _cluster(None, applies=True, jobs=2) is None  # --jobs asks for local
+    assert _cluster("tcp://h:1", applies=True, jobs=None) == "tcp://h:1"
     monkeypatch.setenv(ENV_SCHEDULER, "")
-    assert _cluster(None, per_series=True, jobs=None) is None
+    assert _cluster(None, applies=True, jobs=None) is None
 
 
 def test_a_malformed_environment_variable_is_named(
@@ -447,5 +448,64 @@ def test_dask_not_installed_says_which_extra_to_install(
     result = CliRunner().invoke(app, [*argv, "--out", str(tmp_path / "m")])
     assert result.exit_code == ExitCode.USER_ERROR
     message = "dask_scheduler='tcp://127.0.0.1:8786' needs Dask's distributed package, which is not installed. Install seqcast[dask] (pip install 'seqcast[dask]'), or drop --dask-scheduler to train on this machine."
+    assert result.stderr.splitlines() == [f"error: {message}"]
+    assert suggested_flags(message) <= command_flags(argv)
+
+
+BACKTEST = ["--target", "y", "--window", "8", "--horizon", "3", "--units", "4",
+            "--epochs", "2", "--batch-size", "16", "--seed", "0"]  # fmt: skip
+
+
+def _fold_forecasts(result: BacktestResult) -> list[np.ndarray]:
+    return [np.asarray(f.forecasts["model"]) for f in result.folds]
+
+
+@pytest.mark.slow
+def test_backtest_folds_score_alike_in_turn_in_processes_and_on_a_cluster(
+    cluster: Cluster, tmp_path: Path
+) -> None:
+    from tests.conftest import make_sine_frame
+
+    csv = tmp_path / "sine.csv"
+    make_sine_frame(90).to_csv(csv, index=False, date_format="%Y-%m-%d")
+    options = {
+        "target": "y", "window": 8, "horizon": 3, "units": (4,), "epochs": 2,
+        "batch_size": 16, "seed": 0, "folds": 3,
+    }  # fmt: skip
+    in_turn = seqcast.backtest(csv, **options)
+    lines: list[str] = []
+    on_cluster = seqcast.backtest(
+        csv, dask_scheduler=cluster.healthy(), progress=lines.append, **options
+    )
+    in_processes = seqcast.backtest(csv, jobs=2, **options)
+    assert [f.cut for f in in_turn.folds] == [81, 84, 87]
+    for other in (on_cluster, in_processes):
+        assert [f.cut for f in other.folds] == [81, 84, 87]
+        pairs = zip(_fold_forecasts(other), _fold_forecasts(in_turn), strict=True)
+        for ours, theirs in pairs:
+            np.testing.assert_allclose(ours, theirs, rtol=1e-5)
+        assert other.relative_mase() == pytest.approx(in_turn.relative_mase(), rel=1e-4)
+    assert str(lines[0]) == f"training 3 folds on {cluster.address}"
+    assert sorted(str(line).split(":")[0] for line in lines[1:]) == [
+        "fold 1/3", "fold 2/3", "fold 3/3"
+    ]  # fmt: skip
+    # The command line takes the same flags.
+    result = CliRunner().invoke(
+        app, ["backtest", str(csv), *BACKTEST, "--folds", "2", "--jobs", "2", "-q"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "overall (pooled)" in result.stdout
+
+
+def test_backtest_refuses_jobs_beside_a_scheduler(tmp_path: Path) -> None:
+    from tests.conftest import make_sine_frame
+
+    csv = tmp_path / "sine.csv"
+    make_sine_frame(60).to_csv(csv, index=False, date_format="%Y-%m-%d")
+    argv = ["backtest", str(csv), *BACKTEST, "--jobs", "2",
+            "--dask-scheduler", "tcp://127.0.0.1:8786"]  # fmt: skip
+    result = CliRunner().invoke(app, argv)
+    message = "jobs=2 sets the worker processes on this machine, but dask_scheduler='tcp://127.0.0.1:8786' sends the folds to the cluster's workers, which decide how many run at once. Drop --jobs, or drop --dask-scheduler."
+    assert result.exit_code == ExitCode.USER_ERROR
     assert result.stderr.splitlines() == [f"error: {message}"]
     assert suggested_flags(message) <= command_flags(argv)

@@ -308,6 +308,8 @@ def backtest(
     config: RunConfig | None = None,
     levels: Sequence[float] = DEFAULT_LEVELS,
     progress: Callable[[str], None] | None = None,
+    jobs: int | None = None,
+    dask_scheduler: str | None = None,
     **options: Any,
 ) -> BacktestResult:
     """Re-train at ``folds`` origins of a series and score each next horizon beside the baselines.
@@ -319,7 +321,11 @@ def backtest(
         season: Season length for seasonal naive and MASE (default: from the frequency).
         config: Base configuration; ``options`` override it, as in :func:`train`.
         levels: Interval levels whose coverage is reported.
-        progress: Called with one line per fold and per epoch.
+        progress: Called with one line per fold (and per epoch with ``jobs=1``).
+        jobs: Folds trained at once in worker processes, each with its share of the
+            cores (default 1: here, in turn). The scores are the same either way.
+        dask_scheduler: A Dask scheduler (``tcp://HOST:PORT``, needs ``seqcast[dask]``)
+            whose workers train the folds instead of local processes.
         **options: Any configuration field, as in :func:`train`.
 
     Returns:
@@ -338,6 +344,16 @@ def backtest(
         raise ConfigError(
             "backtest re-trains one series at a time, so per_series=True does not apply. Drop --per-series, and pick a series with --series."
         )
+    if jobs is not None and jobs < 1:
+        raise ConfigError(f"jobs={jobs} must be at least 1. Use --jobs 1 or more.")
+    if dask_scheduler is not None:
+        if jobs is not None:
+            raise ConfigError(
+                f"jobs={jobs} sets the worker processes on this machine, but dask_scheduler={dask_scheduler!r} sends the folds to the cluster's workers, which decide how many run at once. Drop --jobs, or drop --dask-scheduler."
+            )
+        from seqcast.model.cluster import check_address
+
+        check_address(dask_scheduler)
     series_set, series = prepare_series(data, config.data)
     season = season or season_for_freq(series_set.freq)
     values = series.data.to_numpy(dtype=np.float64)
@@ -366,6 +382,8 @@ def backtest(
         season=season,
         levels=levels,
         progress=progress,
+        jobs=jobs or 1,
+        dask_scheduler=dask_scheduler,
     )
     notes = (*series_set.notes, *sizing_notes)
     return dataclasses.replace(result, notes=notes, name=series_set.target)

@@ -60,16 +60,17 @@ def _scheduler_address(value: str | None) -> str | None:
         raise typer.BadParameter(str(exc)) from None
 
 
-def _cluster(flag: str | None, *, per_series: bool, jobs: int | None) -> str | None:
-    """The scheduler to use: the flag's, or $SEQCAST_DASK_SCHEDULER's for a per-series run.
+def _cluster(flag: str | None, *, applies: bool, jobs: int | None) -> str | None:
+    """The scheduler to use: the flag's, or $SEQCAST_DASK_SCHEDULER's where it applies.
 
-    The variable is a default, so it does not apply where the flag would be refused:
-    a run without --per-series, or with --jobs (which asks for local processes).
+    The variable is a default, so it does not apply where the flag would be refused
+    (``applies`` False: a training without --per-series), or with --jobs (which asks
+    for local processes).
     """
     if flag is not None:
         return flag
     value = os.environ.get(ENV_SCHEDULER, "").strip()
-    if not value or not per_series or jobs is not None:
+    if not value or not applies or jobs is not None:
         return None
     try:
         return check_address(value)
@@ -84,6 +85,17 @@ DaskSchedulerOpt = Annotated[
     typer.Option(
         "--dask-scheduler",
         help=f"With --per-series: fit the series on the workers of the Dask scheduler at tcp://HOST:PORT instead of local processes (needs seqcast[dask]; default: ${ENV_SCHEDULER}, when --jobs is not given).",
+        callback=_scheduler_address,
+        show_default=False,
+    ),
+]
+
+
+BacktestSchedulerOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--dask-scheduler",
+        help=f"Train the folds on the workers of the Dask scheduler at tcp://HOST:PORT instead of here (needs seqcast[dask]; default: ${ENV_SCHEDULER}, when --jobs is not given).",
         callback=_scheduler_address,
         show_default=False,
     ),
@@ -175,7 +187,7 @@ def train(
     for reason in cudnn_forfeits(run_config.model):
         warn(reason)
     dask_scheduler = _cluster(
-        dask_scheduler, per_series=run_config.data.per_series, jobs=jobs
+        dask_scheduler, applies=run_config.data.per_series, jobs=jobs
     )
     progress = progress_printer(quiet)
     result = api.train(
@@ -302,6 +314,16 @@ def backtest_command(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress on stderr.")
     ] = False,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs",
+            min=1,
+            help="Folds trained at once in worker processes, each with its share of the cores (default 1: in turn, here, with a line per epoch); the scores are the same.",
+            show_default=False,
+        ),
+    ] = None,
+    dask_scheduler: BacktestSchedulerOpt = None,
     **options: Any,
 ) -> None:
     """Re-train at several origins and score each next horizon.
@@ -319,6 +341,8 @@ def backtest_command(
         step=step,
         season=season,
         progress=progress,
+        jobs=jobs,
+        dask_scheduler=_cluster(dask_scheduler, applies=True, jobs=jobs),
     )
     if progress is not None:
         progress.close()

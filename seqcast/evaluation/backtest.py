@@ -139,6 +139,30 @@ def fold_cuts(n_steps: int, horizon: int, folds: int, step: int | None) -> IntAr
     return n_steps - horizon - (folds - 1 - k) * step
 
 
+@dataclass(frozen=True, slots=True)
+class FoldTask:
+    """Everything one fold needs, as plain data, so that it can run in another process.
+
+    Attributes:
+        index: Fold number, 0-based, oldest first.
+        cut: First target row of the fold.
+        values: The whole series (n_steps, n_features); the fold trains on rows
+            ``[0, cut)`` and reads the rows it scores only to score them.
+        dates: ISO timestamp of every row.
+        config: Settings of the fit (no test part).
+        season: Season length for seasonal naive and MASE.
+        levels: Interval levels whose coverage is scored.
+    """
+
+    index: int
+    cut: int
+    values: FloatArray
+    dates: tuple[str, ...]
+    config: RunConfig
+    season: int
+    levels: tuple[float, ...]
+
+
 def backtest(
     values: FloatArray,
     dates: Sequence[str],
@@ -149,8 +173,16 @@ def backtest(
     season: int,
     levels: Sequence[float] = DEFAULT_LEVELS,
     progress: Callable[[str], None] | None = None,
+    jobs: int = 1,
+    dask_scheduler: str | None = None,
 ) -> BacktestResult:
     """Re-train at ``folds`` origins and score each next horizon beside the baselines.
+
+    The folds are independent fits. With ``jobs`` above 1 they run in that many worker
+    processes at once (each with its share of the cores), or with ``dask_scheduler``
+    on that Dask cluster's workers (:func:`seqcast.model.parallel.run_unordered`);
+    each fold seeds its own fit, so the scores are those of ``jobs=1``, which runs
+    them here, in turn, with a progress line per epoch.
 
     Args:
         values: Unscaled series, shape (n_steps, n_features); column 0 is the target.
@@ -161,7 +193,10 @@ def backtest(
         season: Season length for seasonal naive and MASE.
         levels: Interval levels whose coverage is reported (calibrated per fold on its
             validation windows).
-        progress: Called with one line per fold (and per epoch).
+        progress: Called with one line per fold (and per epoch with ``jobs=1``).
+        jobs: Folds trained at once in worker processes (1: here, in turn).
+        dask_scheduler: A Dask scheduler (``tcp://HOST:PORT``) whose workers train
+            the folds instead.
 
     Returns:
         The per-fold and pooled scores.
@@ -169,8 +204,9 @@ def backtest(
     Raises:
         DataError: If the earliest fold leaves too little history to train on.
         ConfigError: If folds or step is below 1.
+        ClusterError: If the Dask cluster cannot be reached or loses its workers.
     """
-    from seqcast.model.pipeline import fit_values
+    from seqcast.model.parallel import run_unordered
 
     tc = config.train
     window, horizon = tc.sizes
@@ -179,44 +215,84 @@ def backtest(
     fold_config = dataclasses.replace(
         config, train=dataclasses.replace(tc, test_fraction=0.0)
     )
-    result: list[Fold] = []
-    for k, cut in enumerate(int(c) for c in cuts):
+    tasks = [
+        FoldTask(k, int(cut), values, tuple(dates), fold_config, season, tuple(levels))
+        for k, cut in enumerate(cuts)
+    ]
+    result: list[Fold | None] = [None] * folds
+    if jobs == 1 and dask_scheduler is None:
+        for task in tasks:
+            if progress:
+                progress(_fold_step(task, folds, "training on"))
+            result[task.index] = run_fold(task, progress)
+    else:
+        where = dask_scheduler or f"{min(jobs, folds)} worker processes"
         if progress:
             progress(
                 Step(
-                    f"fold {k + 1}/{folds}: training on rows 0..{cut - 1} (up to {dates[cut - 1]})",
+                    f"training {folds} folds on {where}",
                     kind="fold",
-                    done=k,
+                    done=0,
                     total=folds,
                 )
             )
-        fitted = fit_values(values[:cut], fold_config, season=season, progress=progress)
-        start = np.array([cut - window], dtype=np.int64)
-        prediction = _predict_future(fitted, values, start)
-        val_starts = fitted.bounds.starts("validation", window, horizon)
-        calibration = None
-        if len(val_starts):
-            rows = val_starts[:, None] + window + np.arange(horizon)[None, :]
-            calibration = calibrate(values[rows, 0], fitted.predict_starts(val_starts))
-        scale = mase_scale(values[:cut, 0], season)
-        result.append(
-            score_fold(
-                k,
-                values[:, 0],
-                start,
-                prediction,
-                window,
-                horizon,
-                season,
-                scale,
-                list(dates),
-                calibration,
-                levels,
-                fitted.fit.epochs_run,
-            )
-        )
+        for k, fold in run_unordered(
+            run_fold, tasks, jobs=jobs, dask_scheduler=dask_scheduler
+        ):
+            result[k] = fold
+            if progress:
+                done = sum(f is not None for f in result)
+                progress(_fold_step(tasks[k], folds, "trained on", done))
     return pool_folds(
-        result, window, horizon, cuts, step, True, dates, values[:, 0], season
+        [f for f in result if f is not None],
+        window,
+        horizon,
+        cuts,
+        step,
+        True,
+        dates,
+        values[:, 0],
+        season,
+    )
+
+
+def _fold_step(task: FoldTask, folds: int, verb: str, done: int | None = None) -> Step:
+    """A progress line such as ``fold 2/4: training on rows 0..90 (up to 2020-03-01)``."""
+    return Step(
+        f"fold {task.index + 1}/{folds}: {verb} rows 0..{task.cut - 1} (up to {task.dates[task.cut - 1]})",
+        kind="fold",
+        done=task.index if done is None else done,
+        total=folds,
+    )
+
+
+def run_fold(task: FoldTask, progress: Callable[[str], None] | None = None) -> Fold:
+    """Train fold ``task.index`` on the rows before its cut and score its next horizon."""
+    from seqcast.model.pipeline import fit_values
+
+    values, cut, season = task.values, task.cut, task.season
+    window, horizon = task.config.train.sizes
+    fitted = fit_values(values[:cut], task.config, season=season, progress=progress)
+    start = np.array([cut - window], dtype=np.int64)
+    prediction = _predict_future(fitted, values, start)
+    val_starts = fitted.bounds.starts("validation", window, horizon)
+    calibration = None
+    if len(val_starts):
+        rows = val_starts[:, None] + window + np.arange(horizon)[None, :]
+        calibration = calibrate(values[rows, 0], fitted.predict_starts(val_starts))
+    return score_fold(
+        task.index,
+        values[:, 0],
+        start,
+        prediction,
+        window,
+        horizon,
+        season,
+        mase_scale(values[:cut, 0], season),
+        list(task.dates),
+        calibration,
+        task.levels,
+        fitted.fit.epochs_run,
     )
 
 
