@@ -10,7 +10,11 @@ still gets a forecast, from weights learned on the others.
 
 With ``refit`` (the default for pooled training) the networks are fitted again on every
 window of every series for the epoch count validation chose, so that the newest rows of
-every series, held out to choose it, are learned from too.
+every series, held out to choose it, are learned from too; and each series' transform
+and scaler are fitted again on all its rows first, so that the final models and their
+forecasts use seasonal indices and scales of the whole history, its newest seasons
+included, rather than of its oldest 70%. The holdout models keep the training part's
+preparation, with which they score the validation and test parts.
 """
 
 from __future__ import annotations
@@ -47,7 +51,10 @@ class PooledFit:
             of every series when ``refit`` is on, else the holdout models).
         holdout: The models fitted on the training parts only; they score the
             validation and test parts.
-        preps: Each series' target transform and scaler, fitted on its training rows.
+        preps: Each series' target transform and scaler for the final models: fitted on
+            all its rows when ``refit`` refitted them, else on its training rows.
+        holdout_preps: Each series' preparation fitted on its training rows only, for
+            the holdout models (the same objects as ``preps`` without a refit).
         bounds: Each series' train/validation/test split.
         fits: Loss history of each member's holdout fit.
         config: The configuration used (window and horizon resolved).
@@ -58,6 +65,7 @@ class PooledFit:
     models: tuple[Any, ...]
     holdout: tuple[Any, ...]
     preps: tuple[Prep, ...]
+    holdout_preps: tuple[Prep, ...]
     bounds: tuple[SplitBounds, ...]
     fits: tuple[FitResult, ...]
     config: RunConfig
@@ -88,7 +96,7 @@ class PooledFit:
         window, horizon = self.config.train.sizes
         return predict_windows(
             self.predictor(holdout=True),
-            self.preps[k],
+            self.holdout_preps[k],
             self.values[k],
             starts,
             window,
@@ -169,13 +177,15 @@ def fit_pooled(
     holdout, fits = train_members(
         config, scaled, starts["train"], starts["validation"], progress
     )
-    final = holdout
+    final, final_preps = holdout, preps
     if tc.refit and len(starts["validation"]):
-        final = refit_members(config, scaled, starts["all"], fits, progress)
+        final_preps, everything = _prepare_all(series, config, season)
+        final = refit_members(config, everything, starts["all"], fits, progress)
     return PooledFit(
         models=final,
         holdout=holdout,
-        preps=preps,
+        preps=final_preps,
+        holdout_preps=preps,
         bounds=bounds,
         fits=fits,
         config=config,
@@ -218,6 +228,21 @@ def _prepare(
         for name, found in parts.items()
     }
     return tuple(preps), tuple(bounds), np.concatenate(scaled_parts), starts
+
+
+def _prepare_all(
+    series: Sequence[FloatArray], config: RunConfig, season: int
+) -> tuple[tuple[Prep, ...], FloatArray]:
+    """Fit each series' transform and scaler on all its rows; lay the scaled series end to end.
+
+    The rows and their order are those of :func:`_prepare`, so its ``all`` starts index
+    the result too.
+    """
+    preps, scaled = zip(
+        *(fit_prep(values, len(values), config, season) for values in series),
+        strict=True,
+    )
+    return tuple(preps), np.concatenate(scaled)
 
 
 def forecast_pooled(
