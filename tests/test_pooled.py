@@ -79,6 +79,45 @@ def test_pooled_fit_counts_windows_per_series_and_forecasts_each_in_its_units() 
         np.testing.assert_allclose(got, want, rtol=0.05)
 
 
+def test_the_final_fit_prepares_each_series_on_all_its_rows() -> None:
+    from seqcast.prep.transforms import classical_indices
+
+    # The seasonal pattern changes in the last third: indices of the training part
+    # alone would miss it. Positive, so the transform is log.
+    t = np.arange(48)
+    old = np.array([1.0, 1.3, 0.8, 1.1])
+    new = np.array([1.2, 0.9, 1.0, 1.1])
+    series = [
+        (level * np.where(t < 32, old[t % 4], new[t % 4])).reshape(-1, 1)
+        for level in (10.0, 200.0)
+    ]
+    config = RunConfig().with_overrides(
+        {"window": 4, "horizon": 4, "units": "4", "epochs": 2, "refit": True,
+         "val_fraction": 0.3}
+    )  # fmt: skip
+    fitted = fit_pooled(series, config, season=4)
+    assert fitted.refitted
+    for k, values in enumerate(series):
+        logged = np.log(values[:, 0])
+        train_end = fitted.bounds[k].train_end
+        assert train_end < 48
+        np.testing.assert_allclose(
+            fitted.holdout_preps[k].transform.indices,
+            classical_indices(logged[:train_end], 4),
+        )
+        np.testing.assert_allclose(
+            fitted.preps[k].transform.indices, classical_indices(logged, 4)
+        )
+        assert (
+            fitted.preps[k].transform.indices
+            != fitted.holdout_preps[k].transform.indices
+        )
+    # Without a refit the final models are the holdout ones, prepared alike.
+    once = fit_pooled(series, config.with_overrides({"refit": False}), season=4)
+    assert not once.refitted
+    assert once.preps is once.holdout_preps
+
+
 def test_series_shorter_than_the_window_is_padded_and_forecast() -> None:
     long = [_periodic(50.0, 30), _periodic(20.0, 30)]
     config = RunConfig().with_overrides(
