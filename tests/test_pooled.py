@@ -79,7 +79,7 @@ def test_pooled_fit_counts_windows_per_series_and_forecasts_each_in_its_units() 
         np.testing.assert_allclose(got, want, rtol=0.05)
 
 
-def test_the_final_fit_prepares_each_series_on_all_its_rows() -> None:
+def test_the_final_fit_deseasonalises_each_series_on_all_its_rows() -> None:
     from seqcast.prep.transforms import classical_indices
 
     # The seasonal pattern changes in the last third: indices of the training part
@@ -112,6 +112,8 @@ def test_the_final_fit_prepares_each_series_on_all_its_rows() -> None:
             fitted.preps[k].transform.indices
             != fitted.holdout_preps[k].transform.indices
         )
+        # The scaler stays the training part's: the epoch count was chosen at its scale.
+        assert fitted.preps[k].scaler is fitted.holdout_preps[k].scaler
     # Without a refit the final models are the holdout ones, prepared alike.
     once = fit_pooled(series, config.with_overrides({"refit": False}), season=4)
     assert not once.refitted

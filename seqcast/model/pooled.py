@@ -10,11 +10,13 @@ still gets a forecast, from weights learned on the others.
 
 With ``refit`` (the default for pooled training) the networks are fitted again on every
 window of every series for the epoch count validation chose, so that the newest rows of
-every series, held out to choose it, are learned from too; and each series' transform
-and scaler are fitted again on all its rows first, so that the final models and their
-forecasts use seasonal indices and scales of the whole history, its newest seasons
-included, rather than of its oldest 70%. The holdout models keep the training part's
-preparation, with which they score the validation and test parts.
+every series, held out to choose it, are learned from too; and each series' target
+transform is fitted again on all its rows first, so that the final models and their
+forecasts use seasonal indices of the whole history, its newest seasons included,
+rather than of its oldest 70%. The scaler stays the training part's: the epoch count
+was chosen for inputs of that scale (refitting the scaler too lost on M1's yearly
+series, 0.802 against 0.744; see docs/ACCURACY.md). The holdout models keep the
+training part's preparation, with which they score the validation and test parts.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from seqcast.model.pipeline import (
     refit_members,
     train_members,
 )
+from seqcast.prep.transforms import fit_transform
 from seqcast.prep.windows import SplitBounds, split_bounds
 
 if TYPE_CHECKING:
@@ -51,8 +54,9 @@ class PooledFit:
             of every series when ``refit`` is on, else the holdout models).
         holdout: The models fitted on the training parts only; they score the
             validation and test parts.
-        preps: Each series' target transform and scaler for the final models: fitted on
-            all its rows when ``refit`` refitted them, else on its training rows.
+        preps: Each series' target transform and scaler for the final models: the
+            transform fitted on all its rows when ``refit`` refitted them, else on its
+            training rows; the scaler always on its training rows.
         holdout_preps: Each series' preparation fitted on its training rows only, for
             the holdout models (the same objects as ``preps`` without a refit).
         bounds: Each series' train/validation/test split.
@@ -179,7 +183,7 @@ def fit_pooled(
     )
     final, final_preps = holdout, preps
     if tc.refit and len(starts["validation"]):
-        final_preps, everything = _prepare_all(series, config, season)
+        final_preps, everything = _prepare_all(series, preps, config, season)
         final = refit_members(config, everything, starts["all"], fits, progress)
     return PooledFit(
         models=final,
@@ -231,17 +235,27 @@ def _prepare(
 
 
 def _prepare_all(
-    series: Sequence[FloatArray], config: RunConfig, season: int
+    series: Sequence[FloatArray],
+    holdout: Sequence[Prep],
+    config: RunConfig,
+    season: int,
 ) -> tuple[tuple[Prep, ...], FloatArray]:
-    """Fit each series' transform and scaler on all its rows; lay the scaled series end to end.
+    """Fit each series' target transform on all its rows, keep its training scaler; lay them end to end.
 
     The rows and their order are those of :func:`_prepare`, so its ``all`` starts index
     the result too.
     """
-    preps, scaled = zip(
-        *(fit_prep(values, len(values), config, season) for values in series),
-        strict=True,
-    )
+    tc = config.train
+    preps = []
+    for values, prep in zip(series, holdout, strict=True):
+        transform = fit_transform(
+            values[:, 0],
+            transform=tc.transform,
+            deseasonalize=tc.deseasonalize,
+            season=season,
+        )
+        preps.append(Prep(transform, prep.scaler))
+    scaled = [p.apply(values) for p, values in zip(preps, series, strict=True)]
     return tuple(preps), np.concatenate(scaled)
 
 
