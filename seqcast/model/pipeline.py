@@ -209,13 +209,7 @@ def fit_prep(
         The preparation and the scaled rows, shape (n_steps, n_features).
     """
     tc = config.train
-    transform = fit_transform(
-        values[:train_end, 0],
-        transform=tc.transform,
-        deseasonalize=tc.deseasonalize,
-        season=season,
-        later=values[train_end:, 0],
-    )
+    transform = _fit_target_transform(values, train_end, tc, season)
     z = transform.forward_values(values)
     scaler = Scaler(tc.scaler).fit(z[:train_end])
     static = config.data.n_ahead(values.shape[1]) - len(config.data.known)
@@ -224,6 +218,32 @@ def fit_prep(
         scaler.scale_[-static:] = 1.0
     prep = Prep(transform, scaler)
     return prep, prep.scaler.transform(z)
+
+
+def refit_transform(
+    prep: Prep, values: FloatArray, config: RunConfig, season: int
+) -> tuple[Prep, FloatArray]:
+    """Fit the target transform again on every row of ``values``, keeping ``prep``'s scaler.
+
+    Returns:
+        The new preparation and the rows scaled by it, shape (n_steps, n_features).
+    """
+    transform = _fit_target_transform(values, len(values), config.train, season)
+    again = Prep(transform, prep.scaler)
+    return again, again.apply(values)
+
+
+def _fit_target_transform(
+    values: FloatArray, train_end: int, tc: TrainConfig, season: int
+) -> TargetTransform:
+    """Fit the target transform on rows ``[0, train_end)``; later rows only for sign."""
+    return fit_transform(
+        values[:train_end, 0],
+        transform=tc.transform,
+        deseasonalize=tc.deseasonalize,
+        season=season,
+        later=values[train_end:, 0],
+    )
 
 
 def train_members(

@@ -36,9 +36,9 @@ from seqcast.model.pipeline import (
     mean_predict,
     predict_windows,
     refit_members,
+    refit_transform,
     train_members,
 )
-from seqcast.prep.transforms import fit_transform
 from seqcast.prep.windows import SplitBounds, split_bounds
 
 if TYPE_CHECKING:
@@ -240,22 +240,18 @@ def _prepare_all(
     config: RunConfig,
     season: int,
 ) -> tuple[tuple[Prep, ...], FloatArray]:
-    """Fit each series' target transform on all its rows, keep its training scaler; lay them end to end.
+    """Refit each series' target transform on all its rows (:func:`refit_transform`); lay them end to end.
 
     The rows and their order are those of :func:`_prepare`, so its ``all`` starts index
     the result too.
     """
-    tc = config.train
-    preps = []
-    for values, prep in zip(series, holdout, strict=True):
-        transform = fit_transform(
-            values[:, 0],
-            transform=tc.transform,
-            deseasonalize=tc.deseasonalize,
-            season=season,
-        )
-        preps.append(Prep(transform, prep.scaler))
-    scaled = [p.apply(values) for p, values in zip(preps, series, strict=True)]
+    preps, scaled = zip(
+        *(
+            refit_transform(prep, values, config, season)
+            for values, prep in zip(series, holdout, strict=True)
+        ),
+        strict=True,
+    )
     return tuple(preps), np.concatenate(scaled)
 
 

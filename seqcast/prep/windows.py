@@ -432,11 +432,11 @@ def window_data(
     """
     data = _as_2d(values)
     n = np.asarray(starts).size
-    if window_bytes(n, window, horizon, data.shape[1], repeat_targets) <= max_bytes:
-        if n == 0:
-            raise DataError(
-                f"No windows to batch: 0 starts for window={window} and horizon={horizon}. Use a smaller window or horizon, or load more history."
-            )
+    # No starts goes to window_batches, which says so.
+    if (
+        n
+        and window_bytes(n, window, horizon, data.shape[1], repeat_targets) <= max_bytes
+    ):
         return window_arrays(
             data,
             starts,
