@@ -320,6 +320,9 @@ class TrainConfig:
             data and splits, together in one fit.
         combine: How the members' forecasts become one: their mean, or their median
             at each window and step.
+        history_horizons: Train only on each series' newest windows: those whose
+            targets end in the last ``history_horizons`` x ``horizon`` rows of its
+            training part (of all its rows in the final fit); 0 keeps every window.
     """
 
     window: int | None = option(
@@ -376,6 +379,11 @@ class TrainConfig:
     combine: Combine = option(
         Combine.MEAN,
         "How an ensemble's forecasts become one: mean, or median (per window and step).",
+    )
+    history_horizons: float = option(
+        0.0,
+        "Train on each series' newest windows only: those whose targets end in its last N horizons of training rows (0 = every window).",
+        min=0.0,
     )
 
     @property

@@ -22,6 +22,7 @@ from seqcast.prep.windows import (
     SplitBounds,
     denormalize,
     gather_windows,
+    newest_starts,
     normalize_windows,
     split_bounds,
 )
@@ -171,7 +172,9 @@ def fit_values(
         len(values), tc.sizes[0], tc.sizes[1], tc.val_fraction, tc.test_fraction
     )
     prep, scaled = fit_prep(values, bounds.train_end, config, season)
-    train_starts = bounds.starts("train", tc.sizes[0], tc.sizes[1])
+    train_starts = newest_starts(
+        bounds.starts("train", *tc.sizes), tc.sizes[1], tc.history_horizons
+    )
     val_starts = bounds.starts("validation", tc.sizes[0], tc.sizes[1])
 
     device = runtime.device_description()
@@ -184,7 +187,8 @@ def fit_values(
     if tc.refit and len(val_starts):
         all_starts = SplitBounds(
             n_steps=len(scaled), train_end=len(scaled), val_end=len(scaled)
-        ).starts("train", tc.sizes[0], tc.sizes[1])
+        ).starts("train", *tc.sizes)
+        all_starts = newest_starts(all_starts, tc.sizes[1], tc.history_horizons)
         final = refit_members(config, scaled, all_starts, fits, progress)
     return Fitted(
         models=final,

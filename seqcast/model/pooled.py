@@ -39,7 +39,7 @@ from seqcast.model.pipeline import (
     refit_transform,
     train_members,
 )
-from seqcast.prep.windows import SplitBounds, split_bounds
+from seqcast.prep.windows import SplitBounds, newest_starts, split_bounds
 
 if TYPE_CHECKING:
     from seqcast.model.training import FitResult
@@ -223,9 +223,13 @@ def _prepare(
         scaled_parts.append(scaled)
         if n >= window + horizon:  # shorter series hold no window, only a forecast
             everything = SplitBounds(n_steps=n, train_end=n, val_end=n)
-            parts["train"].append(b.starts("train", window, horizon) + offset)
+            train = b.starts("train", window, horizon)
+            train = newest_starts(train, horizon, tc.history_horizons)
+            parts["train"].append(train + offset)
             parts["validation"].append(b.starts("validation", window, horizon) + offset)
-            parts["all"].append(everything.starts("train", window, horizon) + offset)
+            every = everything.starts("train", window, horizon)
+            every = newest_starts(every, horizon, tc.history_horizons)
+            parts["all"].append(every + offset)
         offset += n
     starts = {
         name: np.concatenate(found) if found else np.empty(0, dtype=np.int64)

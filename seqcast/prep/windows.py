@@ -183,6 +183,21 @@ class SplitBounds:
         return np.arange(first, max(first, last + 1), dtype=np.int64)
 
 
+def newest_starts(starts: IntArray, horizon: int, history_horizons: float) -> IntArray:
+    """Keep the starts of windows whose targets end in the last ``history_horizons`` horizons.
+
+    ``starts`` are contiguous and increasing (:meth:`SplitBounds.starts`), so the windows
+    whose last target row lies within the newest ``ceil(history_horizons * horizon)``
+    rows of the part are its last that many starts. Example: starts 0..9, horizon 2,
+    history_horizons 1.5 keep starts 7, 8, 9. ``history_horizons`` 0 keeps them all
+    (the same array).
+    """
+    if history_horizons <= 0:
+        return starts
+    keep = max(1, math.ceil(history_horizons * horizon))
+    return starts[-keep:]
+
+
 def split_bounds(
     n_steps: int, window: int, horizon: int, val_fraction: float, test_fraction: float
 ) -> SplitBounds:
