@@ -79,6 +79,54 @@ def test_pooled_fit_counts_windows_per_series_and_forecasts_each_in_its_units() 
         np.testing.assert_allclose(got, want, rtol=0.05)
 
 
+def test_history_horizons_train_on_each_series_newest_windows_only() -> None:
+    from seqcast.model import pooled as pooled_module
+
+    series = [_periodic(10.0, 60), _periodic(300.0, 30, 1), _periodic(2.0, 12)]
+    config = RunConfig().with_overrides(
+        {"window": 4, "horizon": 3, "units": "4", "epochs": 1, "refit": False,
+         "history_horizons": 2.0}
+    )  # fmt: skip
+    scaled_starts = pooled_module._prepare(series, config, 4)[3]
+    # Each series keeps at most ceil(2 * 3) = 6 windows, its newest: those whose
+    # targets end in the last 6 training rows, counted from its own split.
+    offset = 0
+    want_train: list[int] = []
+    want_all: list[int] = []
+    for values in series:
+        n = len(values)
+        b = pool_bounds(n, 4, 3, 0.15, 0.15)
+        train = [s for s in range(n) if s + 7 <= b.train_end]
+        every = [s for s in range(n) if s + 7 <= n]
+        want_train += [offset + s for s in train if s + 7 > b.train_end - 6]
+        want_all += [offset + s for s in every if s + 7 > n - 6]
+        offset += n
+    assert scaled_starts["train"].tolist() == want_train
+    assert scaled_starts["all"].tolist() == want_all
+    lines: list[str] = []
+    fit_pooled(series, config, season=4, progress=lines.append)
+    assert f"on {len(want_train)} windows of 3 series" in lines[0]
+
+
+def test_history_horizons_apply_to_one_series_too() -> None:
+    from seqcast.model.pipeline import fit_values
+
+    values = _periodic(10.0, 80)
+    config = RunConfig().with_overrides(
+        {"window": 4, "horizon": 3, "units": "4", "epochs": 1}
+    )
+    lines: list[str] = []
+    fit_values(values, config, season=4, progress=lines.append)
+    b = pool_bounds(80, 4, 3, 0.15, 0.15)
+    assert f"on {b.train_end - 7 + 1} windows (" in lines[0]
+    lines.clear()
+    fit_values(
+        values, config.with_overrides({"history_horizons": 1.5}), season=4,
+        progress=lines.append,
+    )  # fmt: skip
+    assert "on 5 windows (" in lines[0]  # ceil(1.5 * 3)
+
+
 def test_the_final_fit_deseasonalises_each_series_on_all_its_rows() -> None:
     from seqcast.prep.transforms import classical_indices
 

@@ -18,6 +18,7 @@ from seqcast.prep.windows import (
     denormalize,
     gather_windows,
     make_windows,
+    newest_starts,
     normalize_windows,
     split_bounds,
     window_arrays,
@@ -166,6 +167,36 @@ def test_split_parts_never_leak(
     assert np.all(test + window >= bounds.val_end)  # test targets all in the test part
     assert (val.size >= 1) == (val_fraction > 0)
     assert (test.size >= 1) == (test_fraction > 0)
+
+
+@given(
+    n=st.integers(2, 200),
+    window=st.integers(1, 20),
+    horizon=st.integers(1, 12),
+    history=st.sampled_from([0.0, 0.5, 1.0, 1.5, 2.0, 5.0, 40.0]),
+)
+def test_newest_starts_keep_the_windows_ending_in_the_last_horizons(
+    n: int, window: int, horizon: int, history: float
+) -> None:
+    assume(n >= window + horizon)
+    bounds = SplitBounds(n, n, n)
+    starts = bounds.starts("train", window, horizon)
+    kept = newest_starts(starts, horizon, history)
+    if history == 0:
+        assert kept is starts
+        return
+    # Oracle: the last target row of a kept window lies in the newest
+    # ceil(history * horizon) rows (at least one window is kept).
+    newest_rows = max(1, math.ceil(history * horizon))
+    last_target = starts + window + horizon - 1
+    want = starts[last_target >= n - newest_rows]
+    if not want.size:
+        want = starts[-1:]
+    assert kept.tolist() == want.tolist()
+
+
+def test_newest_starts_docstring_example() -> None:
+    assert newest_starts(np.arange(10), 2, 1.5).tolist() == [7, 8, 9]
 
 
 def test_split_bounds_docstring_examples() -> None:
