@@ -146,3 +146,41 @@ def test_a_global_model_trains_when_one_series_has_a_zero_late() -> None:
     fitted = fit_pooled([ok, late_zero], config, season=1)
     assert [p.transform.kind for p in fitted.preps] == [Transform.LOG, Transform.NONE]
     assert all(np.all(np.isfinite(f)) for f in forecast_pooled(fitted))
+
+
+@given(
+    n=st.integers(24, 70),
+    season=st.sampled_from([3, 4, 7]),
+    seasons=st.integers(2, 6),
+)
+def test_history_seasons_index_the_newest_pattern_at_its_own_phases(
+    n: int, season: int, seasons: int
+) -> None:
+    # The pattern changes at row n - seasons * season - 1 (or not at all when the
+    # series is too short): indices of the newest seasons must deseasonalise the
+    # newest rows exactly, phased as row mod season of the whole series.
+    rng = np.random.default_rng(n * 100 + season * 10 + seasons)
+    old, new = rng.normal(size=season), rng.normal(size=season)
+    old -= old.mean()
+    new -= new.mean()
+    t = np.arange(n)
+    first = max(0, n - seasons * season)
+    y = 50.0 + np.where(t < first - 1, old[t % season], new[t % season])
+    fitted = fit_transform(
+        y, transform=Transform.NONE, deseasonalize=Deseasonalize.CLASSICAL,
+        season=season, history_seasons=seasons,
+    )  # fmt: skip
+    if seasons * season >= n:  # too short: the whole history, as with 0
+        whole = fit_transform(
+            y, transform=Transform.NONE, deseasonalize=Deseasonalize.CLASSICAL,
+            season=season,
+        )  # fmt: skip
+        assert fitted == whole
+        return
+    np.testing.assert_allclose(fitted.indices, new, atol=1e-9)
+    np.testing.assert_allclose(fitted.forward(y)[first:], 50.0, atol=1e-9)
+    every = fit_transform(
+        y, transform=Transform.NONE, deseasonalize=Deseasonalize.CLASSICAL,
+        season=season,
+    )  # fmt: skip
+    assert not np.allclose(every.indices, new, atol=1e-3)
