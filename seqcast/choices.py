@@ -67,6 +67,7 @@ class WindowNorm(StrEnum):
 
     NONE = "none"
     LAST = "last"  # inputs and targets relative to the window's last observed target
+    MEAN = "mean"  # relative to the mean of the window's targets: a less noisy level
 
 
 class Combine(StrEnum):

@@ -36,13 +36,16 @@ def test_readme_script_trains_loads_forecasts_and_evaluates(
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("window_norm", ["last", "mean"])
 def test_saved_model_forecasts_exactly_what_it_did_before_saving(
-    sine_frame: pd.DataFrame, tmp_path: Path, tiny_config: RunConfig
+    sine_frame: pd.DataFrame, tmp_path: Path, tiny_config: RunConfig, window_norm: str
 ) -> None:
     from seqcast.model.pipeline import fit_values
 
     values = sine_frame[["y"]].to_numpy(dtype=np.float64)
-    config = tiny_config.with_overrides({"test_fraction": 0.0})
+    config = tiny_config.with_overrides(
+        {"test_fraction": 0.0, "window_norm": window_norm}
+    )
     fitted = fit_values(values, config)
     last_start = np.array(
         [len(values) - config.train.window - config.train.horizon], dtype=np.int64

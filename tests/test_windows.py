@@ -257,6 +257,11 @@ def test_normalize_then_denormalize_round_trips(
     if norm is WindowNorm.LAST:
         np.testing.assert_array_equal(x_n[:, -1, 0], 0.0)
         np.testing.assert_array_equal(offset[:, 0], x[:, -1, 0])
+    elif norm is WindowNorm.MEAN:
+        np.testing.assert_allclose(x_n[:, :, 0].mean(axis=1), 0.0, atol=tol * 10)
+        np.testing.assert_allclose(
+            offset[:, 0], [sum(map(float, w)) / len(w) for w in x[:, :, 0]], atol=tol
+        )
     else:
         assert x_n is x
         assert y_n is y
@@ -274,6 +279,10 @@ def test_normalize_last_example_and_without_targets() -> None:
     assert none is None
     np.testing.assert_array_equal(x_only, x_n)
     np.testing.assert_array_equal(offset_only, offset)
+    x_m, y_m, offset_m = normalize_windows(x, y, WindowNorm.MEAN)
+    np.testing.assert_array_equal(x_m[0, :, 0], [-1, 0, 1])
+    np.testing.assert_array_equal(y_m[0], [2, 3])
+    np.testing.assert_array_equal(offset_m, [[4.0]])
 
 
 def test_gather_windows_copies_selected_windows() -> None:

@@ -346,7 +346,7 @@ class TrainConfig:
     )
     window_norm: WindowNorm = option(
         WindowNorm.LAST,
-        "Per-window normalisation: none, or last (relative to the window's last value).",
+        "Per-window normalisation: none, last (relative to the window's last value), or mean (to the mean of its values).",
     )
     transform: Transform = option(
         Transform.AUTO,

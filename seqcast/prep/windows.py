@@ -250,27 +250,30 @@ def normalize_windows(x: _A, y: None, norm: WindowNorm) -> tuple[_A, None, _A]: 
 def normalize_windows(
     x: _A, y: _A | None, norm: WindowNorm
 ) -> tuple[_A, _A | None, _A]:
-    """Express each window relative to its own last observed target (or leave it).
+    """Express each window relative to its own level: its last observed target, or their mean.
 
-    With ``WindowNorm.LAST`` the offset of window i is ``x[i, -1, 0]``; it is
-    subtracted from the target column of the inputs, ``x[i, :, 0]``, and from the
-    targets ``y[i]``. Feature columns are left alone. Example: x[i, :, 0] = [3, 4, 5]
-    and y[i] = [6, 7] become [-2, -1, 0] and [1, 2] with offset[i] = [5].
+    With ``WindowNorm.LAST`` the offset of window i is ``x[i, -1, 0]``, with
+    ``WindowNorm.MEAN`` the mean of ``x[i, :, 0]``; it is subtracted from the target
+    column of the inputs, ``x[i, :, 0]``, and from the targets ``y[i]``. Feature
+    columns are left alone. Example: x[i, :, 0] = [3, 4, 5] and y[i] = [6, 7] become
+    [-2, -1, 0] and [1, 2] with offset[i] = [5] (``LAST``), or [-1, 0, 1] and [2, 3]
+    with offset[i] = [4] (``MEAN``).
 
     Args:
         x: Inputs of shape (n_windows, window, n_features), float32 or float64.
         y: Targets of shape (n_windows, horizon), or None (when forecasting).
-        norm: ``WindowNorm.NONE`` or ``WindowNorm.LAST``.
+        norm: ``WindowNorm.NONE``, ``LAST`` or ``MEAN``.
 
     Returns:
         (x, y, offset), offset of shape (n_windows, 1) in x's dtype. With ``NONE`` x
-        and y are returned as given (no copy) and offset is zeros; with ``LAST`` x and
-        y are new arrays.
+        and y are returned as given (no copy) and offset is zeros; otherwise x and y
+        are new arrays.
     """
     offset = np.zeros((x.shape[0], 1), dtype=x.dtype)
-    if WindowNorm(norm) is WindowNorm.NONE:
+    kind = WindowNorm(norm)
+    if kind is WindowNorm.NONE:
         return x, y, offset
-    offset[:, 0] = x[:, -1, 0]
+    offset[:, 0] = x[:, -1, 0] if kind is WindowNorm.LAST else x[:, :, 0].mean(axis=1)
     x_out = x.copy()
     x_out[:, :, 0] -= offset
     y_out = None if y is None else (y - offset).astype(x.dtype, copy=False)
