@@ -323,9 +323,6 @@ class TrainConfig:
         history_horizons: Train only on each series' newest windows: those whose
             targets end in the last ``history_horizons`` x ``horizon`` rows of its
             training part (of all its rows in the final fit); 0 keeps every window.
-        history_seasons: Estimate the seasonal indices from the newest
-            ``history_seasons`` seasons of the rows the transform is fitted on (0: all
-            of them), so that they follow a pattern that changes over the years.
     """
 
     window: int | None = option(
@@ -387,11 +384,6 @@ class TrainConfig:
         0.0,
         "Train on each series' newest windows only: those whose targets end in its last N horizons of training rows (0 = every window).",
         min=0.0,
-    )
-    history_seasons: int = option(
-        0,
-        "Seasonal indices from the newest N seasons of the training rows (0 = all of them).",
-        min=0,
     )
 
     @property

@@ -247,7 +247,6 @@ def _fit_target_transform(
         deseasonalize=tc.deseasonalize,
         season=season,
         later=values[train_end:, 0],
-        history_seasons=tc.history_seasons,
     )
 
 

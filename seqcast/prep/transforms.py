@@ -137,7 +137,6 @@ def fit_transform(
     deseasonalize: Deseasonalize,
     season: int,
     later: npt.ArrayLike = (),
-    history_seasons: int = 0,
 ) -> TargetTransform:
     """Fit the target transform on the training part of a series.
 
@@ -154,9 +153,6 @@ def fit_transform(
             inputs (validation windows, the final fit, the stored last window). Only
             their sign is looked at: log needs them positive too, or a zero there
             would become -inf. Nothing is fitted on them.
-        history_seasons: Estimate the indices from the newest ``history_seasons``
-            seasons of ``train_target`` only (0, or fewer rows than that: all of
-            them); whether to deseasonalise is still decided on every row.
 
     Returns:
         The fitted transform.
@@ -178,21 +174,7 @@ def fit_transform(
         use = len(y) >= 3 * season and is_seasonal(g, season)
     if not use:
         return TargetTransform(kind, 1, ())
-    return TargetTransform(kind, season, _newest_indices(g, season, history_seasons))
-
-
-def _newest_indices(g: FloatArray, season: int, seasons: int) -> tuple[float, ...]:
-    """Classical indices of the newest ``seasons`` seasons of ``g``, phased from its row 0.
-
-    The newest rows start at row ``r0 = len(g) - seasons * season``; their index j
-    belongs to phase ``(r0 + j) mod season`` of the whole series.
-    """
-    rows = seasons * season
-    if seasons <= 0 or rows >= len(g):
-        return classical_indices(g, season)
-    first = len(g) - rows
-    newest = np.asarray(classical_indices(g[first:], season))
-    return tuple(float(v) for v in np.roll(newest, first % season))
+    return TargetTransform(kind, season, classical_indices(g, season))
 
 
 def is_seasonal(values: FloatArray, season: int) -> bool:
