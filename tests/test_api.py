@@ -165,3 +165,44 @@ def test_intervals_warn_on_levels_the_calibration_cannot_resolve(
     assert np.all(
         forecast.bands["99"][0] >= 0.0
     )  # a positive series keeps positive bounds
+
+
+@pytest.mark.slow
+def test_a_short_series_borrows_seasonal_naive_errors_for_its_intervals(
+    tmp_path: Path, tiny_config: RunConfig
+) -> None:
+    import math
+
+    from conftest import make_sine_frame
+
+    # 80 daily rows, 12 + 12 held out: 10 validation windows of 3 steps, too few for
+    # a band of their own, while seasonal naive (season 7) has an origin at every
+    # row from 6 to 64 whose targets end before the test part (row 68).
+    frame = make_sine_frame(80)
+    result = seqcast.train(frame, out=tmp_path / "m", config=tiny_config)
+    assert result.path is not None
+    model = seqcast.load(result.path)
+    cal = model.artifact.meta.intervals
+    assert cal is not None
+    assert cal.reference == "seasonal_naive"
+    assert cal.reference_ratio is not None
+    assert cal.reference_ratio > 0
+    y = frame["y"].to_numpy()
+    errors = [
+        [abs(y[o + h] - y[o + h - 7 * math.ceil(h / 7)]) for h in (1, 2, 3)]
+        for o in range(6, 68 - 3)
+    ]
+    assert cal.n_windows == len(errors)
+    # Pooled units of each step's mean error, sized by the ratio, grown by sqrt(step).
+    step_means = [sum(e[h] for e in errors) / len(errors) for h in range(3)]
+    units = sorted(e[h] / step_means[h] for e in errors for h in range(3))
+    size = cal.reference_ratio * sum(map(sum, errors)) / (3 * len(errors))
+    roots = [math.sqrt(h) for h in (1, 2, 3)]
+    for h in range(3):
+        np.testing.assert_allclose(
+            cal.residuals[h], [u * size * roots[h] * 3 / sum(roots) for u in units]
+        )
+    bands = model.forecast(3, intervals=(0.8, 0.95)).to_frame()
+    width_80 = bands["upper_80"] - bands["lower_80"]
+    width_95 = bands["upper_95"] - bands["lower_95"]
+    assert (width_95 > width_80).all()

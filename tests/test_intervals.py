@@ -15,6 +15,7 @@ from seqcast.evaluation.intervals import (
     coverage,
     coverages,
     level_label,
+    reference_calibration,
 )
 
 
@@ -150,3 +151,120 @@ def test_labels_and_level_checks() -> None:
     assert str(err.value) == (
         "level=1.0 must lie strictly between 0 and 1. Use a level such as --level 0.8 or --level 0.95."
     )
+
+
+def test_calibrate_by_reference_docstring_example_and_refusals() -> None:
+    from seqcast.evaluation.intervals import calibrate_by_reference
+
+    cal = calibrate_by_reference([[1]], [[2]], [[2], [4], [6]], "seasonal_naive")
+    assert cal is not None
+    np.testing.assert_allclose(cal.residuals, [[1.0, 2.0, 3.0]])
+    assert (cal.reference, cal.reference_ratio, cal.n_windows) == (
+        "seasonal_naive",
+        0.5,
+        3,
+    )
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    assert "seasonal_naive" in cal.to_dict()["method"]
+    # No baseline error on the validation windows, or at a step of its history:
+    # no ratio or no unit, no calibration.
+    assert calibrate_by_reference([[1.0]], [[0.0]], [[1.0]], "naive") is None
+    assert (
+        calibrate_by_reference([[1.0, 1.0]], [[1.0, 1.0]], [[1.0, 0.0]], "naive")
+        is None
+    )
+    assert calibrate_by_reference([[np.nan]], [[1.0]], [[1.0]], "naive") is None
+    with pytest.raises(ValueError, match="reference="):
+        calibrate_by_reference([[1.0]], [[1.0]], [[1.0]], "theta")
+    with pytest.raises(ValueError, match="history errors cover"):
+        calibrate_by_reference([[1.0, 1.0]], [[1.0, 1.0]], [[1.0]], "naive")
+
+
+def _oracle_reference_residuals(
+    model: np.ndarray, on_val: np.ndarray, history: np.ndarray
+) -> tuple[float, list[list[float]]]:
+    """Size x pooled units x sqrt growth, written out with plain loops."""
+    n, horizon = history.shape
+    ratio = float(np.mean(np.abs(model)) / np.mean(np.abs(on_val)))
+    step_means = [sum(abs(history[o][h]) for o in range(n)) / n for h in range(horizon)]
+    units = sorted(
+        abs(history[o][h]) / step_means[h] for o in range(n) for h in range(horizon)
+    )
+    roots = [math.sqrt(h + 1) for h in range(horizon)]
+    mean_root = sum(roots) / horizon
+    size = ratio * float(np.mean(np.abs(history)))
+    return ratio, [[u * size * r / mean_root for u in units] for r in roots]
+
+
+def _loop_seasonal_naive_errors(
+    y: np.ndarray, origin: int, horizon: int, m: int
+) -> list[float]:
+    # Step h copies the row of the same phase in the last season up to the origin.
+    out = []
+    for h in range(1, horizon + 1):
+        back = origin + h - m * math.ceil(h / m)
+        out.append(float(y[origin + h] - y[back]))
+    return out
+
+
+@pytest.mark.parametrize("season", [1, 4])
+def test_reference_calibration_scales_the_baselines_errors_at_every_origin(
+    season: int,
+) -> None:
+    rng = np.random.default_rng(season)
+    n, horizon, end = 60, 3, 50
+    y = 10.0 + np.cumsum(rng.normal(size=n))
+    val_origins = np.array([44, 45, 46])
+    model_errors = rng.normal(size=(3, horizon))
+    cal = reference_calibration(y, val_origins, model_errors, end, season)
+    assert cal is not None
+    # Oracle: the baseline's errors by loops, at origins season-1 .. end-horizon-1
+    # (their last target is row end-1: the rows from `end` are never seen).
+    history = np.array(
+        [
+            _loop_seasonal_naive_errors(y, o, horizon, season)
+            for o in range(season - 1, end - horizon)
+        ]
+    )
+    on_val = np.array(
+        [_loop_seasonal_naive_errors(y, int(o), horizon, season) for o in val_origins]
+    )
+    ratio, want = _oracle_reference_residuals(model_errors, on_val, history)
+    assert cal.reference == ("seasonal_naive" if season > 1 else "naive")
+    assert cal.reference_ratio == pytest.approx(ratio)
+    assert cal.n_windows == len(history)
+    assert cal.steps_pooled
+    np.testing.assert_allclose(cal.residuals, want)
+    # Too few origins for the baseline: the model's own errors are used instead.
+    assert reference_calibration(y, val_origins, model_errors, 20, season) is None
+
+
+def test_reference_calibration_covers_new_errors_at_its_level() -> None:
+    # A random walk (whose h-step errors grow like sqrt(h)); the "model" is naive
+    # itself, so the ratio is 1 and the band is the baseline's pooled error quantile
+    # grown by sqrt(step): new errors of the same process must fall inside about as
+    # often as the level says, pooled over the steps.
+    rng = np.random.default_rng(7)
+    m, horizon, n = 1, 4, 400
+    inside: dict[float, list[float]] = {0.8: [], 0.95: []}
+    for _ in range(40):
+        y = 50.0 + np.cumsum(rng.normal(size=n))
+        end = 300
+        val = np.arange(290, 296)
+        model = np.array(
+            [_loop_seasonal_naive_errors(y, int(o), horizon, m) for o in val]
+        )
+        cal = reference_calibration(y, val, model, end, m)
+        assert cal is not None
+        assert cal.reference_ratio == pytest.approx(1.0)
+        future = np.array(
+            [
+                _loop_seasonal_naive_errors(y, o, horizon, m)
+                for o in range(end, n - horizon)
+            ]
+        )
+        for level in inside:
+            lower, upper = cal.bounds(np.zeros_like(future), level)
+            inside[level].append(coverage(future, lower, upper))
+    assert abs(np.mean(inside[0.8]) - 0.8) < 0.03
+    assert abs(np.mean(inside[0.95]) - 0.95) < 0.02

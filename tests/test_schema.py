@@ -68,6 +68,30 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "intervals.residuals[0] must be absolute residuals (no negative numbers)",
     ),
     (
+        "unknown interval reference",
+        lambda d: d.update(
+            intervals={
+                "n_windows": 1,
+                "residuals": [[1.0]],
+                "reference": "theta",
+                "reference_ratio": 0.5,
+            }
+        ),
+        "intervals.reference must be one of seasonal_naive, naive",
+    ),
+    (
+        "negative reference ratio",
+        lambda d: d.update(
+            intervals={
+                "n_windows": 1,
+                "residuals": [[1.0]],
+                "reference": "naive",
+                "reference_ratio": -0.5,
+            }
+        ),
+        "intervals.reference_ratio must be a ratio of 0 or more",
+    ),
+    (
         "coverage above one",
         lambda d: d["metrics"].update(test_coverage={"80": 7.0}),
         "metrics.test_coverage.80 must be a fraction between 0 and 1",

@@ -120,7 +120,7 @@ def _score_one(
     val_starts = fitted.bounds.starts("validation", window, horizon)
     test_starts = fitted.bounds.starts("test", window, horizon)
     scale = mase_scale(values[: fitted.bounds.train_end, 0], season)
-    calibration, coverage = _calibrate_intervals(fitted, values)
+    calibration, coverage = _calibrate_intervals(fitted, values, season)
 
     def scored(starts: IntArray, predicted: FloatArray) -> Evaluation:
         return score_windows(
@@ -178,17 +178,37 @@ def verdict_warnings(
 
 
 def _calibrate_intervals(
-    fitted: Any, values: FloatArray
+    fitted: Any, values: FloatArray, season: int
 ) -> tuple[Any, dict[str, float] | None]:
-    """Calibrate conformal intervals on the validation windows (None without any)."""
-    from seqcast.evaluation.intervals import calibrate
+    """Calibrate conformal intervals on the validation windows (None without any).
+
+    With fewer validation windows than :data:`POOL_STEPS_BELOW`, the residuals are a
+    baseline's errors at every origin before the test part, scaled by the model's
+    error ratio on the validation windows
+    (:func:`seqcast.evaluation.intervals.reference_calibration`), when the baseline
+    has that many origins.
+    """
+    from seqcast.evaluation.intervals import (
+        POOL_STEPS_BELOW,
+        calibrate,
+        reference_calibration,
+    )
 
     tc = fitted.config.train
-    starts = fitted.bounds.starts("validation", tc.sizes[0], tc.sizes[1])
+    window, horizon = tc.sizes
+    starts = fitted.bounds.starts("validation", window, horizon)
     if not len(starts):
         return None, None
-    rows = starts[:, None] + tc.sizes[0] + np.arange(tc.sizes[1])[None, :]
-    return calibrate(values[rows, 0], fitted.predict_starts(starts)), None
+    rows = starts[:, None] + window + np.arange(horizon)[None, :]
+    truth, predicted = values[rows, 0], fitted.predict_starts(starts)
+    if len(starts) < POOL_STEPS_BELOW:
+        borrowed = reference_calibration(
+            values[:, 0], starts + window - 1, truth - predicted,
+            fitted.bounds.val_end, season,
+        )  # fmt: skip
+        if borrowed is not None:
+            return borrowed, None
+    return calibrate(truth, predicted), None
 
 
 def _test_coverage(

@@ -23,7 +23,7 @@ from typing import Any
 from seqcast.config import DateFormat, RunConfig, Transform
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError, ConfigError
-from seqcast.evaluation.intervals import Calibration
+from seqcast.evaluation.intervals import REFERENCES, Calibration
 from seqcast.evaluation.scoring import Evaluation, Scores
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
@@ -304,11 +304,22 @@ def _calibration(node: Node) -> Calibration:
         raise node.get("residuals").fail("rows of equal length")
     per_scale = node.opt("per_scale")
     steps_pooled = node.opt("steps_pooled")
+    reference, ratio = None, None
+    if node.opt("reference") is not None:
+        found = node.get("reference")
+        reference = found.text()
+        if reference not in REFERENCES:
+            raise found.fail(f"one of {', '.join(REFERENCES)}")
+        ratio = node.get("reference_ratio").number()
+        if ratio < 0:
+            raise node.get("reference_ratio").fail("a ratio of 0 or more")
     return Calibration(
         residuals=tuple(residuals),
         n_windows=node.get("n_windows").integer(1),
         per_scale=False if per_scale is None else per_scale.flag(),
         steps_pooled=False if steps_pooled is None else steps_pooled.flag(),
+        reference=reference,
+        reference_ratio=ratio,
     )
 
 
