@@ -139,8 +139,9 @@ def test_a_transformed_model_forecasts_the_same_from_its_window_or_the_data(
 def test_intervals_warn_on_levels_the_calibration_cannot_resolve(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    # 60 positive points, horizon 6: the validation part holds a few windows, so 80%
-    # is resolvable and 99% (which needs 99 calibration errors) is not.
+    # 60 positive points, horizon 6: the validation part holds a few windows, so the
+    # band borrows seasonal naive's errors at about 40 origins (6 steps each): 80% is
+    # resolvable and 99.9% (which needs 999 calibration errors) is not.
     t = np.arange(60, dtype=np.float64)
     frame = pd.DataFrame(
         {
@@ -153,17 +154,18 @@ def test_intervals_warn_on_levels_the_calibration_cannot_resolve(
     )
     model = seqcast.load(tmp_path / "m")
     n = model.artifact.meta.intervals.n_residuals
-    assert 4 <= n < 99
+    assert 99 <= n < 999
     capsys.readouterr()
-    forecast = model.forecast(6, intervals=(0.8, 0.99))
+    forecast = model.forecast(6, intervals=(0.8, 0.99, 0.999))
     err = capsys.readouterr().err
     assert "level=0.8 " not in err
+    assert "level=0.99 " not in err
     assert (
-        f"level=0.99 needs at least 99 calibration windows, but the model kept {n}"
+        f"level=0.999 needs at least 999 calibration errors, but the model kept {n}"
         in err
     )
     assert np.all(
-        forecast.bands["99"][0] >= 0.0
+        forecast.bands["99.9"][0] >= 0.0
     )  # a positive series keeps positive bounds
 
 

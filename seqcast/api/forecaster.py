@@ -310,7 +310,7 @@ class Forecaster:
             check_level(level)
             if level > n / (n + 1):
                 logs.warn(
-                    f"level={level} needs at least {math.ceil(level / (1 - level))} calibration windows, but the model kept {n}: its band is the widest calibration error and cannot promise {level_label(level)}%. Use a lower --level, or train on more history.",
+                    f"level={level} needs at least {math.ceil(level / (1 - level))} calibration errors, but the model kept {n}: its band is the widest calibration error and cannot promise {level_label(level)}%. Use a lower --level, or train on more history.",
                     name="level_unresolved",
                 )
             lower, upper = calibration.bounds(values, level, scale)

@@ -182,33 +182,20 @@ def _calibrate_intervals(
 ) -> tuple[Any, dict[str, float] | None]:
     """Calibrate conformal intervals on the validation windows (None without any).
 
-    With fewer validation windows than :data:`POOL_STEPS_BELOW`, the residuals are a
-    baseline's errors at every origin before the test part, scaled by the model's
-    error ratio on the validation windows
-    (:func:`seqcast.evaluation.intervals.reference_calibration`), when the baseline
-    has that many origins.
+    See :func:`seqcast.evaluation.intervals.calibrate_series` (a baseline's errors
+    carry the band when the validation windows are few).
     """
-    from seqcast.evaluation.intervals import (
-        POOL_STEPS_BELOW,
-        calibrate,
-        reference_calibration,
-    )
+    from seqcast.evaluation.intervals import calibrate_series
 
-    tc = fitted.config.train
-    window, horizon = tc.sizes
+    window, horizon = fitted.config.train.sizes
     starts = fitted.bounds.starts("validation", window, horizon)
     if not len(starts):
         return None, None
-    rows = starts[:, None] + window + np.arange(horizon)[None, :]
-    truth, predicted = values[rows, 0], fitted.predict_starts(starts)
-    if len(starts) < POOL_STEPS_BELOW:
-        borrowed = reference_calibration(
-            values[:, 0], starts + window - 1, truth - predicted,
-            fitted.bounds.val_end, season,
-        )  # fmt: skip
-        if borrowed is not None:
-            return borrowed, None
-    return calibrate(truth, predicted), None
+    calibration = calibrate_series(
+        values[:, 0], starts, fitted.predict_starts(starts),
+        window=window, end=fitted.bounds.val_end, season=season,
+    )  # fmt: skip
+    return calibration, None
 
 
 def _test_coverage(

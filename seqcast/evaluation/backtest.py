@@ -22,7 +22,7 @@ from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.errors import ConfigError, DataError
 from seqcast.evaluation import baselines, references
-from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate
+from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate_series
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, Scores, score_windows
 from seqcast.progress import Step
@@ -278,8 +278,10 @@ def run_fold(task: FoldTask, progress: Callable[[str], None] | None = None) -> F
     val_starts = fitted.bounds.starts("validation", window, horizon)
     calibration = None
     if len(val_starts):
-        rows = val_starts[:, None] + window + np.arange(horizon)[None, :]
-        calibration = calibrate(values[rows, 0], fitted.predict_starts(val_starts))
+        calibration = calibrate_series(
+            values[:, 0], val_starts, fitted.predict_starts(val_starts),
+            window=window, end=fitted.bounds.val_end, season=season,
+        )  # fmt: skip
     return score_fold(
         task.index,
         values[:, 0],

@@ -365,6 +365,43 @@ def reference_calibration(
     return calibrate_by_reference(errors, errors_at(origins), errors_at(history), name)
 
 
+def calibrate_series(
+    target: npt.ArrayLike,
+    val_starts: npt.ArrayLike,
+    predicted: npt.ArrayLike,
+    *,
+    window: int,
+    end: int,
+    season: int,
+) -> Calibration:
+    """Calibrate one series' model on its validation windows, leaning on a baseline if few.
+
+    With :data:`POOL_STEPS_BELOW` validation windows or more, :func:`calibrate` on the
+    model's own errors; with fewer, :func:`reference_calibration` when its baseline
+    can be scored at enough origins before row ``end``, else :func:`calibrate`.
+
+    Args:
+        target: The series' target values (rows from ``end`` on are never read).
+        val_starts: Starts of the validation windows (non-empty).
+        predicted: The model's forecasts of them, (n_val, horizon).
+        window: Input rows per window.
+        end: First row the calibration may not see (the test part's).
+        season: Season length.
+    """
+    y = np.asarray(target, dtype=np.float64)
+    starts = np.asarray(val_starts, dtype=np.int64)
+    pred = np.asarray(predicted, dtype=np.float64)
+    rows = starts[:, None] + window + np.arange(pred.shape[1])[None, :]
+    truth = y[rows]
+    if len(starts) < POOL_STEPS_BELOW:
+        borrowed = reference_calibration(
+            y, starts + window - 1, truth - pred, end, season
+        )
+        if borrowed is not None:
+            return borrowed
+    return calibrate(truth, pred)
+
+
 def coverage(
     y_true: npt.ArrayLike, lower: npt.ArrayLike, upper: npt.ArrayLike
 ) -> float:
