@@ -268,3 +268,80 @@ def test_reference_calibration_covers_new_errors_at_its_level() -> None:
             inside[level].append(coverage(future, lower, upper))
     assert abs(np.mean(inside[0.8]) - 0.8) < 0.03
     assert abs(np.mean(inside[0.95]) - 0.95) < 0.02
+
+
+def test_relative_bounds_are_multiplicative() -> None:
+    cal = Calibration(residuals=((math.log(2.0),),), n_windows=1, relative=True)
+    lower, upper = cal.bounds(np.array([100.0]), 0.5)
+    np.testing.assert_allclose([lower[0], upper[0]], [50.0, 200.0])
+    # A forecast of 0 or less has no multiplicative band.
+    lower, upper = cal.bounds(np.array([0.0]), 0.5)
+    assert np.isnan(lower[0])
+    assert np.isnan(upper[0])
+    assert Calibration.from_dict(cal.to_dict()) == cal
+    assert "log ratios" in cal.to_dict()["method"]
+
+
+def test_calibrate_series_takes_log_ratios_of_a_positive_series() -> None:
+    from seqcast.evaluation.intervals import calibrate_series
+
+    rng = np.random.default_rng(3)
+    y = np.exp(np.cumsum(rng.normal(0.02, 0.1, size=100)))
+    starts = np.arange(50, 75)  # 25 windows of 3: enough for per-step residuals
+    window, horizon, end = 5, 3, 83
+    pred = y[starts + window - 1][:, None] * np.ones((1, horizon))
+    cal = calibrate_series(
+        y, starts, pred, window=window, end=end, season=1, relative=True
+    )
+    assert cal.relative
+    assert cal.reference is None
+    for h in range(horizon):
+        want = sorted(
+            abs(math.log(y[s + window + h]) - math.log(pred[i, h]))
+            for i, s in enumerate(starts)
+        )
+        np.testing.assert_allclose(cal.residuals[h], want)
+    # A value of 0 before `end` rules the log out: absolute errors, as without it.
+    zero = y.copy()
+    zero[10] = 0.0
+    plain = calibrate_series(
+        zero, starts, pred, window=window, end=end, season=1, relative=True
+    )
+    assert not plain.relative
+    assert plain == calibrate_series(
+        zero, starts, pred, window=window, end=end, season=1
+    )
+    # Rows from `end` on are never read, even by the baseline.
+    later = y.copy()
+    later[end:] = -1.0
+    assert calibrate_series(
+        later, starts[:5], pred[:5], window=window, end=end, season=1, relative=True
+    ) == calibrate_series(
+        y, starts[:5], pred[:5], window=window, end=end, season=1, relative=True
+    )
+
+
+def test_relative_bands_keep_their_level_on_a_growing_series() -> None:
+    # A series growing 3% a step with 5% multiplicative noise: naive's absolute errors
+    # grow with the level, so a band of past absolute errors is too narrow at the end,
+    # while log ratios are as large early as late.
+    rng = np.random.default_rng(11)
+    n, horizon, end = 300, 3, 250
+    covered: dict[bool, list[float]] = {True: [], False: []}
+    for _ in range(30):
+        y = np.exp(0.03 * np.arange(n) + np.cumsum(rng.normal(0.0, 0.05, size=n)))
+        starts = np.arange(230, 245)  # 15 validation windows: the baseline is used
+        pred = y[starts][:, None] * np.ones((1, horizon))  # naive, window 1
+        future = np.arange(end, n - horizon)
+        truth = y[future[:, None] + 1 + np.arange(horizon)]
+        forecast = y[future][:, None] * np.ones((1, horizon))
+        for relative in covered:
+            from seqcast.evaluation.intervals import calibrate_series
+
+            cal = calibrate_series(
+                y, starts, pred, window=1, end=end, season=1, relative=relative
+            )
+            lower, upper = cal.bounds(forecast, 0.8)
+            covered[relative].append(coverage(truth, lower, upper))
+    assert abs(np.mean(covered[True]) - 0.8) < 0.05
+    assert np.mean(covered[False]) < np.mean(covered[True]) - 0.1

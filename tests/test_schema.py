@@ -92,6 +92,13 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "intervals.reference_ratio must be a ratio of 0 or more",
     ),
     (
+        "relative intervals not a flag",
+        lambda d: d.update(
+            intervals={"n_windows": 1, "residuals": [[1.0]], "relative": "yes"}
+        ),
+        "intervals.relative must be true or false",
+    ),
+    (
         "coverage above one",
         lambda d: d["metrics"].update(test_coverage={"80": 7.0}),
         "metrics.test_coverage.80 must be a fraction between 0 and 1",

@@ -16,7 +16,7 @@ import numpy as np
 
 from seqcast._types import FloatArray, IntArray
 from seqcast.api.records import series_record
-from seqcast.config import RunConfig
+from seqcast.config import RunConfig, Transform
 from seqcast.evaluation.metrics import mase_scale
 from seqcast.evaluation.scoring import Evaluation, score_windows
 from seqcast.model.pipeline import Fitted, fit_values
@@ -194,6 +194,7 @@ def _calibrate_intervals(
     calibration = calibrate_series(
         values[:, 0], starts, fitted.predict_starts(starts),
         window=window, end=fitted.bounds.val_end, season=season,
+        relative=fitted.prep.transform.kind is Transform.LOG,
     )  # fmt: skip
     return calibration, None
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from seqcast._types import FloatArray, IntArray
-from seqcast.config import RunConfig
+from seqcast.config import RunConfig, Transform
 from seqcast.errors import ConfigError, DataError
 from seqcast.evaluation import baselines, references
 from seqcast.evaluation.intervals import DEFAULT_LEVELS, Calibration, calibrate_series
@@ -281,6 +281,7 @@ def run_fold(task: FoldTask, progress: Callable[[str], None] | None = None) -> F
         calibration = calibrate_series(
             values[:, 0], val_starts, fitted.predict_starts(val_starts),
             window=window, end=fitted.bounds.val_end, season=season,
+            relative=fitted.prep.transform.kind is Transform.LOG,
         )  # fmt: skip
     return score_fold(
         task.index,

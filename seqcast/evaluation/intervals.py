@@ -32,6 +32,7 @@ NumPy only: this module is on the forecast path.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -102,6 +103,11 @@ class Calibration:
             None when they are the model's own errors.
         reference_ratio: The scale applied to the baseline's errors: the model's mean
             absolute validation error over the baseline's.
+        relative: Whether the residuals are log ratios, ``|log(truth / forecast)|``,
+            of a positive series: a band of half-width w is then ``forecast *
+            exp(-w)`` to ``forecast * exp(w)``, so that it follows the series' level
+            (errors measured when a growing series was smaller would be too narrow
+            now).
     """
 
     residuals: tuple[tuple[float, ...], ...]
@@ -110,6 +116,7 @@ class Calibration:
     steps_pooled: bool = False
     reference: str | None = None
     reference_ratio: float | None = None
+    relative: bool = False
 
     @property
     def horizon(self) -> int:
@@ -145,10 +152,15 @@ class Calibration:
         """Return (lower, upper) around forecasts ``values`` of shape (steps,) or (n, steps).
 
         ``scale`` multiplies the half-widths: the series' MASE scale when
-        ``per_scale``, else 1.
+        ``per_scale``, else 1. With ``relative`` the band is multiplicative (see the
+        class docstring); a forecast of 0 or less then gets no band (NaN bounds).
         """
         data = np.asarray(values, dtype=np.float64)
         width = self.half_widths(level, data.shape[-1]) * scale
+        if self.relative:
+            with np.errstate(invalid="ignore", divide="ignore"):
+                centre = np.where(data > 0.0, data, np.nan)
+                return centre * np.exp(-width), centre * np.exp(width)
         return data - width, data + width
 
     def to_dict(self) -> dict[str, Any]:
@@ -170,6 +182,9 @@ class Calibration:
         if self.reference is not None:
             out["reference"] = self.reference
             out["reference_ratio"] = self.reference_ratio
+        if self.relative:
+            out["method"] += ", as log ratios of truth to forecast"
+            out["relative"] = True
         return out
 
     @classmethod
@@ -183,6 +198,7 @@ class Calibration:
             per_scale=bool(raw.get("per_scale", False)),
             steps_pooled=bool(raw.get("steps_pooled", False)),
             reference=raw.get("reference"),
+            relative=bool(raw.get("relative", False)),
             reference_ratio=(
                 None
                 if raw.get("reference_ratio") is None
@@ -373,6 +389,7 @@ def calibrate_series(
     window: int,
     end: int,
     season: int,
+    relative: bool = False,
 ) -> Calibration:
     """Calibrate one series' model on its validation windows, leaning on a baseline if few.
 
@@ -387,19 +404,25 @@ def calibrate_series(
         window: Input rows per window.
         end: First row the calibration may not see (the test part's).
         season: Season length.
+        relative: Calibrate log ratios (:attr:`Calibration.relative`), when the
+            target up to ``end`` and the forecasts are all above zero (else
+            absolute errors, as without it).
     """
     y = np.asarray(target, dtype=np.float64)
     starts = np.asarray(val_starts, dtype=np.int64)
     pred = np.asarray(predicted, dtype=np.float64)
     rows = starts[:, None] + window + np.arange(pred.shape[1])[None, :]
+    relative = relative and bool(np.all(y[:end] > 0.0)) and bool(np.all(pred > 0.0))
+    if relative:
+        y = np.concatenate([np.log(y[:end]), np.full(len(y) - end, np.nan)])
+        pred = np.log(pred)
     truth = y[rows]
+    found = None
     if len(starts) < POOL_STEPS_BELOW:
-        borrowed = reference_calibration(
-            y, starts + window - 1, truth - pred, end, season
-        )
-        if borrowed is not None:
-            return borrowed
-    return calibrate(truth, pred)
+        found = reference_calibration(y, starts + window - 1, truth - pred, end, season)
+    if found is None:
+        found = calibrate(truth, pred)
+    return dataclasses.replace(found, relative=relative)
 
 
 def coverage(

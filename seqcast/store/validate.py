@@ -320,6 +320,7 @@ def _calibration(node: Node) -> Calibration:
         steps_pooled=False if steps_pooled is None else steps_pooled.flag(),
         reference=reference,
         reference_ratio=ratio,
+        relative=False if node.opt("relative") is None else node.get("relative").flag(),
     )
 
 
