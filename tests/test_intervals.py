@@ -156,12 +156,16 @@ def test_labels_and_level_checks() -> None:
 def test_calibrate_by_reference_docstring_example_and_refusals() -> None:
     from seqcast.evaluation.intervals import calibrate_by_reference
 
-    cal = calibrate_by_reference([[1]], [[2]], [[2], [4], [6]], "seasonal_naive")
+    cal = calibrate_by_reference([[3]], [[2]], [[2], [4], [6]], "seasonal_naive")
     assert cal is not None
-    np.testing.assert_allclose(cal.residuals, [[1.0, 2.0, 3.0]])
+    np.testing.assert_allclose(cal.residuals, [[3.0, 6.0, 9.0]])
+    better = calibrate_by_reference([[1]], [[2]], [[2], [4], [6]], "seasonal_naive")
+    assert better is not None
+    assert better.reference_ratio == 1.0  # floored: never narrower than the baseline's
+    np.testing.assert_allclose(better.residuals, [[2.0, 4.0, 6.0]])
     assert (cal.reference, cal.reference_ratio, cal.n_windows) == (
         "seasonal_naive",
-        0.5,
+        1.5,
         3,
     )
     assert Calibration.from_dict(cal.to_dict()) == cal
@@ -185,7 +189,7 @@ def _oracle_reference_residuals(
 ) -> tuple[float, list[list[float]]]:
     """Size x pooled units x sqrt growth, written out with plain loops."""
     n, horizon = history.shape
-    ratio = float(np.mean(np.abs(model)) / np.mean(np.abs(on_val)))
+    ratio = max(1.0, float(np.mean(np.abs(model)) / np.mean(np.abs(on_val))))
     step_means = [sum(abs(history[o][h]) for o in range(n)) / n for h in range(horizon)]
     units = sorted(
         abs(history[o][h]) / step_means[h] for o in range(n) for h in range(horizon)

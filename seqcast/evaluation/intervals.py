@@ -268,7 +268,8 @@ def calibrate_by_reference(
 
     - its size: the baseline's mean absolute error over its history, times the ratio
       of the model's mean absolute error to the baseline's on the same validation
-      windows (a paired ratio: a turbulent validation period inflates both);
+      windows (a paired ratio: a turbulent validation period inflates both), never
+      below 1;
     - its tails: the baseline's errors, each divided by the mean error of its step,
       pooled over every origin and step (many more than the validation windows);
     - its growth over the horizon: sqrt(step), normalised to a mean of 1, as when the
@@ -291,9 +292,10 @@ def calibrate_by_reference(
         windows or at some step of its history (no ratio or no unit), or an error is
         not finite.
 
-    Example: one step, model error 1 where the baseline's was 2 (ratio 0.5), and
-    baseline errors 2, 4, 6 at three origins (mean 4, so size 2 and units 0.5, 1,
-    1.5) give residuals ((1, 2, 3),).
+    Example: one step, model error 3 where the baseline's was 2 (ratio 1.5), and
+    baseline errors 2, 4, 6 at three origins (mean 4, so size 6 and units 0.5, 1,
+    1.5) give residuals ((3, 6, 9),); a model error of 1 (ratio 0.5, floored at 1)
+    gives ((2, 4, 6),).
     """
     if reference not in REFERENCES:
         raise ValueError(f"reference={reference!r} is not one of {REFERENCES}")
@@ -315,7 +317,11 @@ def calibrate_by_reference(
     per_step = history.mean(axis=0)
     if not (float(ref.mean()) > 0.0 and np.all(per_step > 0.0)):
         return None
-    ratio = float(model.mean()) / float(ref.mean())
+    # Never narrower than the baseline's band: an edge over it measured on a few
+    # validation windows, which early stopping chose the weights on, is optimistic
+    # (M1 sample: 67.5%/75.3% covered at 80%/95% with the raw ratio, 79.9%/87.6%
+    # with this floor).
+    ratio = max(1.0, float(model.mean()) / float(ref.mean()))
     unit = np.sort((history / per_step).ravel())
     if unit.size > cap:
         unit = unit[np.round(np.linspace(0, unit.size - 1, cap)).astype(np.int64)]
