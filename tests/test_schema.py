@@ -22,6 +22,11 @@ def _saved(tmp_path: Path) -> Path:
     return save_artifact(tmp_path / "m", lambda p: p.write_bytes(b"x"), make_meta())
 
 
+def _intervals(**extra: Any) -> dict[str, Any]:
+    """A stored calibration of one residual, with ``extra`` keys."""
+    return {"n_windows": 1, "residuals": [[1.0]], **extra}
+
+
 CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "short last window",
@@ -70,32 +75,20 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "unknown interval reference",
         lambda d: d.update(
-            intervals={
-                "n_windows": 1,
-                "residuals": [[1.0]],
-                "reference": "theta",
-                "reference_ratio": 0.5,
-            }
+            intervals=_intervals(reference="theta", reference_ratio=0.5)
         ),
         "intervals.reference must be one of seasonal_naive, naive",
     ),
     (
         "negative reference ratio",
         lambda d: d.update(
-            intervals={
-                "n_windows": 1,
-                "residuals": [[1.0]],
-                "reference": "naive",
-                "reference_ratio": -0.5,
-            }
+            intervals=_intervals(reference="naive", reference_ratio=-0.5)
         ),
         "intervals.reference_ratio must be a ratio of 0 or more",
     ),
     (
         "relative intervals not a flag",
-        lambda d: d.update(
-            intervals={"n_windows": 1, "residuals": [[1.0]], "relative": "yes"}
-        ),
+        lambda d: d.update(intervals=_intervals(relative="yes")),
         "intervals.relative must be true or false",
     ),
     (

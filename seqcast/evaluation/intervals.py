@@ -24,8 +24,12 @@ scored at many more origins, :func:`calibrate_by_reference` leans on its errors:
 baseline is forecast from every origin whose targets lie in the rows the model was
 trained or validated on; the band's tails are those of its errors (pooled over steps,
 each in units of its step's mean error), its size the baseline's mean error times the
-ratio of the model's mean validation error to the baseline's on the same windows, and
-its growth over the horizon sqrt(step), as above.
+ratio of the model's mean validation error to the baseline's on the same windows (never
+below 1), and its growth over the horizon sqrt(step), as above.
+
+A positive series whose model takes logs is calibrated on log ratios of truth to
+forecast (:attr:`Calibration.relative`, :func:`calibrate_series`): a band of past
+absolute errors of a growing series is too narrow for its present level.
 
 NumPy only: this module is on the forecast path.
 """
@@ -102,7 +106,7 @@ class Calibration:
             (``seasonal_naive`` or ``naive``; see :func:`calibrate_by_reference`), or
             None when they are the model's own errors.
         reference_ratio: The scale applied to the baseline's errors: the model's mean
-            absolute validation error over the baseline's.
+            absolute validation error over the baseline's, at least 1.
         relative: Whether the residuals are log ratios, ``|log(truth / forecast)|``,
             of a positive series: a band of half-width w is then ``forecast *
             exp(-w)`` to ``forecast * exp(w)``, so that it follows the series' level
@@ -165,11 +169,14 @@ class Calibration:
 
     def to_dict(self) -> dict[str, Any]:
         """Return plain numbers for ``seqcast.json``."""
-        method = "split-conformal absolute residuals per step"
-        if self.steps_pooled:
-            method += ", pooled over steps in units of sqrt(step)"
         if self.reference is not None:
             method = f"split-conformal absolute errors of {self.reference} per step, times the model's validation error ratio"
+        else:
+            method = "split-conformal absolute residuals per step"
+            if self.steps_pooled:
+                method += ", pooled over steps in units of sqrt(step)"
+        if self.relative:
+            method += ", as log ratios of truth to forecast"
         out: dict[str, Any] = {
             "method": method,
             "n_windows": self.n_windows,
@@ -183,7 +190,6 @@ class Calibration:
             out["reference"] = self.reference
             out["reference_ratio"] = self.reference_ratio
         if self.relative:
-            out["method"] += ", as log ratios of truth to forecast"
             out["relative"] = True
         return out
 

@@ -304,6 +304,7 @@ def _calibration(node: Node) -> Calibration:
         raise node.get("residuals").fail("rows of equal length")
     per_scale = node.opt("per_scale")
     steps_pooled = node.opt("steps_pooled")
+    relative = node.opt("relative")
     reference, ratio = None, None
     if node.opt("reference") is not None:
         found = node.get("reference")
@@ -320,7 +321,7 @@ def _calibration(node: Node) -> Calibration:
         steps_pooled=False if steps_pooled is None else steps_pooled.flag(),
         reference=reference,
         reference_ratio=ratio,
-        relative=False if node.opt("relative") is None else node.get("relative").flag(),
+        relative=False if relative is None else relative.flag(),
     )
 
 
