@@ -143,6 +143,35 @@ def test_two_jobs_give_the_same_forecasts_as_one(trained: Trained) -> None:
 
 
 @pytest.mark.slow
+def test_with_workers_the_parent_never_imports_keras(trained: Trained) -> None:
+    # The fits run in the workers; the parent only gathers and saves. Importing Keras
+    # there too (for the versions) cost a TensorFlow start-up after the last fit.
+    import subprocess
+    import sys
+    from importlib import metadata
+
+    out = trained.root / "no-keras-parent"
+    script = (
+        "import sys\n"
+        "from seqcast.cli import app\n"
+        "try:\n"
+        f"    app({['train', str(trained.data), *trained.flags, '--jobs', '2', '-q', '--out', str(out)]!r})\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "print('keras' in sys.modules, 'tensorflow' in sys.modules)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines()[-1] == "False False"
+    # The versions are still recorded: those the workers trained with.
+    versions = json.loads((out / "seqcast.json").read_text())["provenance"]["versions"]
+    assert versions["keras"] == metadata.version("keras")
+    assert versions["backend"] == os.environ.get("KERAS_BACKEND", "tensorflow")
+
+
+@pytest.mark.slow
 def test_a_series_too_short_is_left_out_with_its_id_and_reported(
     trained: Trained,
 ) -> None:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from seqcast import runtime
 from seqcast._types import FloatArray, IntArray
 from seqcast.api.records import series_record
 from seqcast.config import RunConfig, Transform
@@ -43,6 +44,9 @@ class SeriesFit:
         device: The device it trained on.
         notes: What sizing changed for the series.
         models: The final Keras models, one per member.
+        versions: The versions it trained with (:func:`seqcast.runtime.versions`),
+            taken where it trained, so that a parent process of worker fits records
+            them without importing Keras itself.
     """
 
     config: RunConfig
@@ -55,6 +59,7 @@ class SeriesFit:
     device: str
     notes: tuple[str, ...]
     models: tuple[Any, ...]
+    versions: tuple[tuple[str, str], ...] = ()
 
 
 def fit_series(
@@ -108,6 +113,7 @@ def fit_series(
         device=fitted.device,
         notes=sizing_notes,
         models=fitted.models,
+        versions=tuple(runtime.versions().items()),
     )
 
 

@@ -188,6 +188,7 @@ def train_per_series(
         device=kept[0].fit.device,  # type: ignore[union-attr]
         origin=origin,
         scores=(test, _pooled_coverage(kept), None),
+        versions=kept[0].fit.versions,  # type: ignore[union-attr]
     )
     first_local = records[0].local
     meta = dataclasses.replace(

@@ -118,14 +118,19 @@ def provenance(
     device: str,
     source: Source | None,
     data: Any,
+    versions: tuple[tuple[str, str], ...] = (),
 ) -> Provenance:
-    """Who made the model, when, with what versions, from which data."""
+    """Who made the model, when, with what versions, from which data.
+
+    ``versions`` are those the fit ran with, when it ran elsewhere (a worker process);
+    by default this process's, which imports Keras.
+    """
     from seqcast import runtime
 
     return Provenance(
         created=datetime.now(UTC).isoformat(timespec="seconds"),
         seqcast_version=__version__,
-        versions=tuple(runtime.versions().items()),
+        versions=versions or tuple(runtime.versions().items()),
         hardware=device,
         command=tuple(command) if command is not None else tuple(sys.argv),
         seed=seed,
@@ -193,18 +198,24 @@ def model_meta(
     device: str,
     origin: tuple[Sequence[str] | None, Source | None, Any],
     scores: tuple[Evaluation | None, dict[str, float] | None, Calibration | None],
+    versions: tuple[tuple[str, str], ...] = (),
 ) -> ModelMeta:
     """Assemble the whole ``seqcast.json``.
 
     ``origin`` is (command, source, data); ``scores`` is (test evaluation, test
-    coverage, interval calibration).
+    coverage, interval calibration); ``versions`` as in :func:`provenance`.
     """
     command, source, data = origin
     test, coverage, calibration = scores
     seed = config.train.seed
     return ModelMeta(
         provenance=provenance(
-            command=command, seed=seed, device=device, source=source, data=data
+            command=command,
+            seed=seed,
+            device=device,
+            source=source,
+            data=data,
+            versions=versions,
         ),
         config=config,
         columns=Columns(
