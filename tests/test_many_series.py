@@ -98,9 +98,18 @@ def test_forecast_writes_long_format_continuing_each_series(
         assert np.all(np.abs(rows["sales"] / level - 1) < 0.3), (name, rows)
         assert np.all(rows["lower_80"] < rows["sales"])
         assert np.all(rows["sales"] < rows["upper_80"])
-    # The 80% bands scale with each series: south is 50x north's level.
+    # The 80% bands scale with each series: south is 50x north's level. Every series
+    # takes logs, so they are calibrated on log ratios: at each step the same
+    # multiplicative band, lower * upper = forecast squared, whatever the series.
     width = (out["upper_80"] - out["lower_80"]).groupby(out["store"]).mean()
     assert width["south"] > 10 * width["north"]
+    # (Unrounded, from the Python API: the CSV keeps fewer digits.)
+    every = seqcast.load(model).forecast_all(3, intervals=(0.8,))
+    ratio = np.array([f.bands["80"][1] / f.values for f in every])
+    np.testing.assert_allclose(ratio, np.broadcast_to(ratio[0], ratio.shape))
+    for f in every:
+        np.testing.assert_allclose(f.bands["80"][0] * f.bands["80"][1], f.values**2)
+    assert np.all(ratio > 1.0)
 
 
 def test_series_narrows_the_forecast_and_an_unknown_id_is_refused(
@@ -144,8 +153,35 @@ def test_training_scores_pool_every_series(
     # per start: windows = test rows - horizon + 1 per series.
     expected = sum(max(6, round(0.15 * len(f))) - 6 + 1 for f in parts.values())
     assert meta["metrics"]["test"]["n_windows"] == expected
-    assert meta["intervals"]["per_scale"] is True
+    assert meta["intervals"]["relative"] is True
+    assert "per_scale" not in meta["intervals"]
     assert "verdict:" in output
+
+
+def test_without_logs_the_bands_are_calibrated_in_units_of_each_series_scale(
+    tmp_path: Path,
+) -> None:
+    path, parts = _long_file(tmp_path)
+    model = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", "--transform", "none", *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((model / "seqcast.json").read_text())
+    assert meta["intervals"]["per_scale"] is True
+    assert "relative" not in meta["intervals"]
+    # Additive bands, each the stored residual quantile times its series' MASE scale.
+    forecasts = seqcast.load(model).forecast_all(3, intervals=(0.8,))
+    scales = {r["id"]: r["mase"]["scale"] for r in meta["series"]}
+    half = {}
+    for f in forecasts:
+        lower, upper = f.bands["80"]
+        np.testing.assert_allclose(upper - f.values, f.values - lower)
+        half[f.series] = (upper - f.values) / scales[f.series]
+    np.testing.assert_allclose(half["south"], half["north"])
+    np.testing.assert_allclose(half["east"], half["north"])
+    assert set(half) == set(parts)
 
 
 def test_a_long_file_without_id_col_names_the_key_column_and_never_suggests_merging(

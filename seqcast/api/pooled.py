@@ -4,7 +4,8 @@
 ``series`` picks one. Each series keeps its own transform, scaler, split and MASE scale
 (:mod:`seqcast.model.pooled`); the scores pool every series' windows, each error scaled
 by its own series; the intervals are calibrated on validation errors in units of each
-series' MASE scale, so that one calibration serves series of any size.
+series' MASE scale, or on log ratios when every series takes logs, so that one
+calibration serves series of any size.
 """
 
 from __future__ import annotations
@@ -195,11 +196,17 @@ CALIBRATION_WINDOWS = 100
 
 
 def _scaled_errors(
-    fitted: PooledFit, part: str, season: int, *, per_series: int | None = None
+    fitted: PooledFit,
+    part: str,
+    season: int,
+    *,
+    per_series: int | None = None,
+    scaled: bool = True,
 ) -> tuple[np.ndarray, np.ndarray, list[float]]:
     """Truths and predictions of ``part``'s windows, each series in units of its scale.
 
     With ``per_series``, each series gives its last ``per_series`` windows of the part.
+    With ``scaled`` off, in the series' own units (for log ratios, which need no scale).
     """
     window, horizon = fitted.config.train.sizes
     truths, preds, scales = [], [], []
@@ -211,8 +218,9 @@ def _scaled_errors(
         if not len(starts) or not (np.isfinite(scale) and scale > 0):
             continue
         rows = starts[:, None] + window + np.arange(horizon)[None, :]
-        truths.append(values[rows, 0] / scale)
-        preds.append(fitted.predict_starts(k, starts) / scale)
+        unit = scale if scaled else 1.0
+        truths.append(values[rows, 0] / unit)
+        preds.append(fitted.predict_starts(k, starts) / unit)
         scales.append(scale)
     if not truths:
         return np.empty((0, horizon)), np.empty((0, horizon)), []
@@ -227,6 +235,10 @@ def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
     each, usually the easier ones) would set the band for all. The count per series
     is the fewest that make :data:`CALIBRATION_WINDOWS` windows in all (one each for
     100 series or more), so that a small pool still resolves the usual levels.
+    When every series' model takes logs and every value is positive, the errors
+    are log ratios of truth to forecast (:attr:`Calibration.relative`), which need
+    no scale: a band in units of the training part's scale is too narrow for a
+    series that has grown since.
     """
     from seqcast.evaluation.intervals import calibrate
 
@@ -235,10 +247,27 @@ def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
         for k in range(len(fitted.values))
     )
     per_series = max(1, math.ceil(CALIBRATION_WINDOWS / max(holding, 1)))
+    if _all_logged(fitted):
+        truth, pred, _ = _scaled_errors(
+            fitted, "validation", season, per_series=per_series, scaled=False
+        )
+        if len(truth) and np.all(truth > 0.0) and np.all(pred > 0.0):
+            found = calibrate(np.log(truth), np.log(pred))
+            return dataclasses.replace(found, relative=True)
     truth, pred, _ = _scaled_errors(fitted, "validation", season, per_series=per_series)
     if not len(truth):
         return None
     return dataclasses.replace(calibrate(truth, pred), per_scale=True)
+
+
+def _all_logged(fitted: PooledFit) -> bool:
+    """Whether every series' model takes logs, for the holdout and the final fit."""
+    from seqcast.config import Transform
+
+    return all(
+        p.transform.kind is Transform.LOG
+        for p in (*fitted.preps, *fitted.holdout_preps)
+    )
 
 
 def _coverage(
@@ -247,7 +276,11 @@ def _coverage(
     """Empirical coverage of the default levels on the test windows of every series."""
     from seqcast.evaluation.intervals import coverages
 
-    truth, pred, _ = _scaled_errors(fitted, "test", season)
-    if calibration is None or not len(truth):
+    if calibration is None:
+        return None
+    truth, pred, _ = _scaled_errors(
+        fitted, "test", season, scaled=not calibration.relative
+    )
+    if not len(truth):
         return None
     return coverages(calibration, truth, pred)
