@@ -438,9 +438,14 @@ def main() -> None:
             for name in ("seqcast", *REFERENCES):
                 f = forecast if name == "seqcast" else arrays[f"{name}{i}"]
                 row["smape"][name], row["mase"][name] = scores(x, xx, f, season)
-            row["inside"] = {
-                label: float(np.mean((xx >= np.array(lo)) & (xx <= np.array(hi))))
+            inside = {
+                label: (xx >= np.array(lo)) & (xx <= np.array(hi))
                 for label, (lo, hi) in row.pop("bands").items()
+            }
+            row["inside"] = {label: float(np.mean(v)) for label, v in inside.items()}
+            # Per horizon step (1 inside, 0 not), to see where a band is too narrow.
+            row["inside_steps"] = {
+                label: v.astype(int).tolist() for label, v in inside.items()
             }
             rows.append(row)
             print(
