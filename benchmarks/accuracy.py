@@ -305,6 +305,8 @@ def table(summary: dict[str, dict[str, Any]]) -> str:
         "| --- | " + " | ".join("---:" for _ in cats) + " |",
     ]
     for name in ("seqcast", *REFERENCES):
+        if all(math.isnan(summary[c][name]["mase"]) for c in cats):
+            continue  # not run (--no-arima, or left out of --refs)
         cells = []
         for c in cats:
             s = summary[c][name]
