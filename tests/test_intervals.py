@@ -239,8 +239,20 @@ def test_reference_calibration_scales_the_baselines_errors_at_every_origin(
     assert cal.n_windows == len(history)
     assert cal.steps_pooled
     np.testing.assert_allclose(cal.residuals, want)
-    # Too few origins for the baseline: the model's own errors are used instead.
-    assert reference_calibration(y, val_origins, model_errors, 20, season) is None
+    # Too few baseline errors: the model's own errors are used instead. Over 3 steps,
+    # 6 origins give 18 errors, too few to resolve 95%; 7 give 21.
+    six = season + 2 + 6
+    assert reference_calibration(y, val_origins, model_errors, six, season) is None
+    seven = reference_calibration(y, val_origins, model_errors, six + 1, season)
+    assert seven is not None
+    assert seven.n_windows == 7
+    # Over 18 steps, 3 origins are too few however many errors they give; 4 will do.
+    long, early = rng.normal(size=(3, 18)), np.array([30, 31, 32])
+    three = season + 17 + 3
+    assert reference_calibration(y, early, long, three, season) is None
+    four = reference_calibration(y, early, long, three + 1, season)
+    assert four is not None
+    assert four.n_windows == 4
 
 
 def test_reference_calibration_covers_new_errors_at_its_level() -> None:

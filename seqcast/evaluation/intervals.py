@@ -350,7 +350,8 @@ def reference_calibration(
     end: int,
     season: int,
     *,
-    min_origins: int = POOL_STEPS_BELOW,
+    min_origins: int = 4,
+    min_units: int = POOL_STEPS_BELOW,
 ) -> Calibration | None:
     """Calibrate one series' intervals on a baseline's errors (:func:`calibrate_by_reference`).
 
@@ -367,6 +368,10 @@ def reference_calibration(
         season: Season length (1: naive).
         min_origins: Fewer baseline origins than this give None (use the model's own
             errors then).
+        min_units: Fewer pooled errors (origins times horizon steps) than this give
+            None too: 19 resolve a 95% band. Counting origins alone (19 of them)
+            left a short yearly series (Tourism: a few dozen rows) on the model's one
+            or two validation windows, whose 80% and 95% bands were then the same.
 
     Returns:
         The calibration, or None when the baseline has too few origins, cannot
@@ -381,7 +386,8 @@ def reference_calibration(
     horizon = errors.shape[1]
     m = max(1, season)
     history = np.arange(m - 1, end - horizon, dtype=np.int64)
-    if len(history) < min_origins or not len(origins) or origins.min() < m - 1:
+    enough = len(history) >= min_origins and len(history) * horizon >= min_units
+    if not enough or not len(origins) or origins.min() < m - 1:
         return None
     steps = np.arange(1, horizon + 1)
 
