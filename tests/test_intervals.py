@@ -361,3 +361,34 @@ def test_relative_bands_keep_their_level_on_a_growing_series() -> None:
             covered[relative].append(coverage(truth, lower, upper))
     assert abs(np.mean(covered[True]) - 0.8) < 0.05
     assert np.mean(covered[False]) < np.mean(covered[True]) - 0.1
+
+
+def test_for_series_serves_each_series_in_its_own_units() -> None:
+    absolute = Calibration(
+        residuals=((1.0, 2.0), (3.0, 4.0)), n_windows=2, per_scale=True
+    )
+    both = Calibration(
+        residuals=((0.1, 0.2), (0.3, 0.4)),
+        n_windows=2,
+        relative=True,
+        absolute=absolute,
+    )
+    # A series that takes logs gets the log ratios, whatever its scale.
+    logged = both.for_series(True, 50.0)
+    assert logged.relative
+    assert logged.residuals == both.residuals
+    assert logged.absolute is None
+    # One that does not gets the absolute residuals times its MASE scale.
+    plain = both.for_series(False, 10.0)
+    assert not plain.relative
+    assert not plain.per_scale
+    np.testing.assert_allclose(plain.residuals, [[10.0, 20.0], [30.0, 40.0]])
+    lower, upper = plain.bounds(np.array([100.0, 100.0]), 0.5)
+    np.testing.assert_allclose(upper - 100.0, 100.0 - lower)
+    # A calibration per scale alone is scaled for every series.
+    np.testing.assert_allclose(
+        absolute.for_series(True, 2.0).residuals, [[2, 4], [6, 8]]
+    )
+    # Stored and read back, the nested calibration survives.
+    again = Calibration.from_dict(both.to_dict())
+    assert again == both

@@ -184,6 +184,51 @@ def test_without_logs_the_bands_are_calibrated_in_units_of_each_series_scale(
     assert set(half) == set(parts)
 
 
+def test_a_series_with_a_zero_gets_bands_in_its_scale_the_others_log_ratios(
+    tmp_path: Path,
+) -> None:
+    path, _ = _long_file(tmp_path)
+    table = pd.read_csv(path)
+    first_east = table.index[table["store"] == "east"][0]
+    table.loc[first_east, "sales"] = 0.0  # east can no longer take logs
+    table.to_csv(path, index=False)
+    model = tmp_path / "model"
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    meta = json.loads((model / "seqcast.json").read_text())
+    kinds = {r["id"]: r["transform"]["kind"] for r in meta["series"]}
+    assert kinds == {"north": "log", "south": "log", "east": "none"}
+    stored = meta["intervals"]
+    assert stored["relative"] is True
+    assert stored["absolute"]["per_scale"] is True
+    forecaster = seqcast.load(model)
+    every = {f.series: f for f in forecaster.forecast_all(3, intervals=(0.8,))}
+    for name in ("north", "south"):  # multiplicative bands from the log ratios
+        f = every[name]
+        np.testing.assert_allclose(f.bands["80"][0] * f.bands["80"][1], f.values**2)
+    np.testing.assert_allclose(
+        every["north"].bands["80"][1] / every["north"].values,
+        every["south"].bands["80"][1] / every["south"].values,
+    )
+    # east: forecast +- the 80% conformal quantile of the absolute residuals of
+    # each step (the ceil(0.8 (n + 1))-th smallest), times east's MASE scale.
+    east = every["east"]
+    scale = next(r for r in meta["series"] if r["id"] == "east")["mase"]["scale"]
+    rows = stored["absolute"]["residuals"]
+    n = len(rows[0])
+    k = min(n, int(np.ceil(0.8 * (n + 1))))
+    half = np.array([sorted(r)[k - 1] for r in rows[:3]]) * scale
+    np.testing.assert_allclose(east.bands["80"][1] - east.values, half)
+    np.testing.assert_allclose(east.values - east.bands["80"][0], half)
+    # One series on its own (evaluate --series) is served the same band.
+    alone = forecaster.one_series("east").forecast(3, intervals=(0.8,))
+    np.testing.assert_allclose(alone.bands["80"][1], east.bands["80"][1])
+    assert 0.0 < meta["metrics"]["test_coverage"]["80"] <= 1.0
+
+
 def test_a_long_file_without_id_col_names_the_key_column_and_never_suggests_merging(
     tmp_path: Path,
 ) -> None:

@@ -92,6 +92,28 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "intervals.relative must be true or false",
     ),
     (
+        "an absolute calibration beside one that is not relative",
+        lambda d: d.update(intervals=_intervals(absolute=_intervals(per_scale=True))),
+        "intervals.absolute must be absent: only a relative calibration has an absolute one",
+    ),
+    (
+        "a relative calibration nested as the absolute one",
+        lambda d: d.update(
+            intervals=_intervals(relative=True, absolute=_intervals(relative=True))
+        ),
+        "intervals.absolute must be an absolute calibration (not relative, none nested)",
+    ),
+    (
+        "an absolute calibration of another horizon",
+        lambda d: d.update(
+            intervals=_intervals(
+                relative=True,
+                absolute={"n_windows": 1, "residuals": [[1.0], [2.0]]},
+            )
+        ),
+        "intervals.absolute must be a calibration of 1 steps",
+    ),
+    (
         "coverage above one",
         lambda d: d["metrics"].update(test_coverage={"80": 7.0}),
         "metrics.test_coverage.80 must be a fraction between 0 and 1",

@@ -299,12 +299,12 @@ class Forecaster:
         from seqcast import logs
         from seqcast.config import Transform
 
-        n = calibration.n_residuals
         record = record or self.artifact.meta.one
         positive = record.transform.kind is Transform.LOG
-        scale = 1.0
-        if calibration.per_scale:
-            scale = record.mase.scale or record.mase.naive_scale or 0.0
+        calibration = calibration.for_series(
+            positive, record.mase.scale or record.mase.naive_scale or 0.0
+        )
+        n = calibration.n_residuals
         bands = {}
         for level in levels:
             check_level(level)
@@ -313,7 +313,7 @@ class Forecaster:
                     f"level={level} needs at least {math.ceil(level / (1 - level))} calibration errors, but the model kept {n}: its band is the widest calibration error and cannot promise {level_label(level)}%. Use a lower --level, or train on more history.",
                     name="level_unresolved",
                 )
-            lower, upper = calibration.bounds(values, level, scale)
+            lower, upper = calibration.bounds(values, level)
             if (
                 positive
             ):  # the training part was positive (log transform): so are bounds

@@ -112,6 +112,9 @@ class Calibration:
             exp(-w)`` to ``forecast * exp(w)``, so that it follows the series' level
             (errors measured when a growing series was smaller would be too narrow
             now).
+        absolute: With ``relative``, in a model over several series, the calibration
+            (``per_scale``) of the series that do not take logs (a series with a
+            zero or a negative value); None when every series takes logs.
     """
 
     residuals: tuple[tuple[float, ...], ...]
@@ -121,6 +124,29 @@ class Calibration:
     reference: str | None = None
     reference_ratio: float | None = None
     relative: bool = False
+    absolute: Calibration | None = None
+
+    def for_series(self, logged: bool, scale: float) -> Calibration:
+        """The calibration that serves one series, in that series' own units.
+
+        Args:
+            logged: Whether the series' model takes logs: a relative calibration
+                serves it; one that does not is served by ``absolute`` when there is
+                one.
+            scale: The series' MASE scale, by which ``per_scale`` residuals are
+                multiplied (the result is no longer ``per_scale``).
+        """
+        found = self
+        if self.relative and not logged and self.absolute is not None:
+            found = self.absolute
+        found = dataclasses.replace(found, absolute=None)
+        if not found.per_scale:
+            return found
+        return dataclasses.replace(
+            found,
+            residuals=tuple(tuple(v * scale for v in r) for r in found.residuals),
+            per_scale=False,
+        )
 
     @property
     def horizon(self) -> int:
@@ -191,6 +217,8 @@ class Calibration:
             out["reference_ratio"] = self.reference_ratio
         if self.relative:
             out["relative"] = True
+        if self.absolute is not None:
+            out["absolute"] = self.absolute.to_dict()
         return out
 
     @classmethod
@@ -210,6 +238,7 @@ class Calibration:
                 if raw.get("reference_ratio") is None
                 else float(raw["reference_ratio"])
             ),
+            absolute=cls.from_dict(raw["absolute"]) if raw.get("absolute") else None,
         )
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from seqcast._types import FloatArray
-from seqcast.config import DateFormat, RunConfig
+from seqcast.config import DateFormat, RunConfig, Transform
 from seqcast.data.source import Source
 from seqcast.errors import ArtifactError
 from seqcast.evaluation.intervals import Calibration
@@ -291,14 +291,23 @@ class ModelMeta:
 
         The result keeps the global model's networks, configuration and pooled
         history; its only record is series ``k``'s (window, transform, scaler,
-        split dates), so that it scores and forecasts that series as the global
-        model does.
+        split dates), and its interval calibration the one that serves that series,
+        in its units (:meth:`Calibration.for_series`), so that it scores and
+        forecasts that series as the global model does.
         """
         record = self.series[k]
         config = dataclasses.replace(
             self.config, data=dataclasses.replace(self.config.data, series=record.id)
         )
-        return dataclasses.replace(self, config=config, series=(record,))
+        intervals = self.intervals
+        if intervals is not None:
+            intervals = intervals.for_series(
+                record.transform.kind is Transform.LOG,
+                record.mase.scale or record.mase.naive_scale or 0.0,
+            )
+        return dataclasses.replace(
+            self, config=config, series=(record,), intervals=intervals
+        )
 
     def local_meta(self, k: int) -> ModelMeta:
         """Series ``k`` of a model of local models, as the model of that series alone.

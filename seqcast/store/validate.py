@@ -314,6 +314,17 @@ def _calibration(node: Node) -> Calibration:
         ratio = node.get("reference_ratio").number()
         if ratio < 0:
             raise node.get("reference_ratio").fail("a ratio of 0 or more")
+    is_relative = False if relative is None else relative.flag()
+    absolute = None
+    inner = node.opt("absolute")
+    if inner is not None:
+        absolute = _calibration(inner)
+        if not is_relative:
+            raise inner.fail("absent: only a relative calibration has an absolute one")
+        if absolute.relative or absolute.absolute is not None:
+            raise inner.fail("an absolute calibration (not relative, none nested)")
+        if absolute.horizon != len(residuals):
+            raise inner.fail(f"a calibration of {len(residuals)} steps")
     return Calibration(
         residuals=tuple(residuals),
         n_windows=node.get("n_windows").integer(1),
@@ -321,7 +332,8 @@ def _calibration(node: Node) -> Calibration:
         steps_pooled=False if steps_pooled is None else steps_pooled.flag(),
         reference=reference,
         reference_ratio=ratio,
-        relative=False if relative is None else relative.flag(),
+        relative=is_relative,
+        absolute=absolute,
     )
 
 
