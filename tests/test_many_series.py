@@ -227,6 +227,14 @@ def test_a_series_with_a_zero_gets_bands_in_its_scale_the_others_log_ratios(
     alone = forecaster.one_series("east").forecast(3, intervals=(0.8,))
     np.testing.assert_allclose(alone.bands["80"][1], east.bands["80"][1])
     assert 0.0 < meta["metrics"]["test_coverage"]["80"] <= 1.0
+    info = CliRunner().invoke(app, ["info", str(model)])
+    assert info.exit_code == 0, info.output
+    n_log, n_abs = stored["n_windows"], stored["absolute"]["n_windows"]
+    covered = 100 * meta["metrics"]["test_coverage"]["80"]
+    assert (
+        f"intervals    log ratios of {n_log} validation windows; the series without logs: errors of {n_abs} validation windows in units of each series' scale; test part covered 80% {covered:.1f}%"
+        in info.output
+    )
 
 
 def test_a_long_file_without_id_col_names_the_key_column_and_never_suggests_merging(

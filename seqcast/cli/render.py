@@ -15,6 +15,7 @@ from seqcast.printable import printable, printable_lines
 from seqcast.store.output import json_ready
 
 if TYPE_CHECKING:
+    from seqcast.evaluation.intervals import Calibration
     from seqcast.store.schema import ModelMeta
 
 
@@ -314,8 +315,43 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         lines.append(
             f"test         MAE={number(scores.mae, 6)} MASE={number(scores.mase, 4)} relative MASE vs seasonal naive={number(meta.test.relative_mase(), 4)}"
         )
+    lines.append(f"intervals    {_intervals_text(meta)}")
     lines.append("versions     " + " ".join(f"{k}={v}" for k, v in p.versions))
     return "\n".join(printable(line) for line in lines) + "\n"
+
+
+def _intervals_text(meta: ModelMeta) -> str:
+    """How the model's bands were calibrated, and how often they covered its test part."""
+    if meta.per_series:
+        local = [r.local.intervals for r in meta.series if r.local is not None]
+        found = sum(c is not None for c in local)
+        text = f"calibrated per series ({found} of {len(meta.series)} series)"
+    elif meta.intervals is None:
+        return "none (no validation windows: --level is refused)"
+    else:
+        text = _calibration_text(meta.intervals)
+    if meta.test_coverage:
+        shown = ", ".join(
+            f"{label}% {100 * share:.1f}%"
+            for label, share in meta.test_coverage.items()
+        )
+        text += f"; test part covered {shown}"
+    return text
+
+
+def _calibration_text(cal: Calibration) -> str:
+    """One calibration in words, e.g. 'log ratios of 120 validation windows'."""
+    kind = "log ratios" if cal.relative else "errors"
+    if cal.reference is not None:
+        name = cal.reference.replace("_", " ")
+        text = f"{kind} of {name} at {cal.n_windows} origins, times {number(cal.reference_ratio or 1.0, 3)} (the model's validation error ratio)"
+    else:
+        text = f"{kind} of {cal.n_windows} validation windows"
+    if cal.per_scale:
+        text += " in units of each series' scale"
+    if cal.absolute is not None:
+        text += f"; the series without logs: {_calibration_text(cal.absolute)}"
+    return text
 
 
 def _series_lines(meta: ModelMeta) -> list[str]:
