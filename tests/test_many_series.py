@@ -40,6 +40,16 @@ def _long_file(tmp_path: Path) -> tuple[Path, dict[str, pd.DataFrame]]:
     return path, parts
 
 
+def _train_long(path: Path, model: Path, *extra: str) -> str:
+    """Train one global model on the long file at ``path`` (horizon 6, tiny); its output."""
+    result = CliRunner().invoke(
+        app,
+        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *extra, *TINY, "--out", str(model)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
 @pytest.fixture(scope="module")
 def trained(
     tmp_path_factory: pytest.TempPathFactory,
@@ -47,12 +57,7 @@ def trained(
     tmp_path = tmp_path_factory.mktemp("many")
     path, parts = _long_file(tmp_path)
     model = tmp_path / "model"
-    result = CliRunner().invoke(
-        app,
-        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--out", str(model)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    return model, parts, result.output
+    return model, parts, _train_long(path, model)
 
 
 def test_one_model_covers_every_series_with_its_own_record(
@@ -163,11 +168,7 @@ def test_without_logs_the_bands_are_calibrated_in_units_of_each_series_scale(
 ) -> None:
     path, parts = _long_file(tmp_path)
     model = tmp_path / "model"
-    result = CliRunner().invoke(
-        app,
-        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", "--transform", "none", *TINY, "--out", str(model)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    _train_long(path, model, "--transform", "none")
     meta = json.loads((model / "seqcast.json").read_text())
     assert meta["intervals"]["per_scale"] is True
     assert "relative" not in meta["intervals"]
@@ -193,11 +194,7 @@ def test_a_series_with_a_zero_gets_bands_in_its_scale_the_others_log_ratios(
     table.loc[first_east, "sales"] = 0.0  # east can no longer take logs
     table.to_csv(path, index=False)
     model = tmp_path / "model"
-    result = CliRunner().invoke(
-        app,
-        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--out", str(model)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    _train_long(path, model)
     meta = json.loads((model / "seqcast.json").read_text())
     kinds = {r["id"]: r["transform"]["kind"] for r in meta["series"]}
     assert kinds == {"north": "log", "south": "log", "east": "none"}
@@ -258,11 +255,7 @@ def test_a_series_shorter_than_the_window_is_saved_whole_and_forecast(
 ) -> None:
     path, parts = _long_file(tmp_path)  # south has 40 rows, fewer than the window
     model = tmp_path / "model"
-    trained = CliRunner().invoke(
-        app,
-        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", "--window", "45", *TINY, "--out", str(model)],
-    )  # fmt: skip
-    assert trained.exit_code == 0, trained.output
+    _train_long(path, model, "--window", "45")
     meta = json.loads((model / "seqcast.json").read_text())
     south = next(r for r in meta["series"] if r["id"] == "south")
     np.testing.assert_allclose(
@@ -285,11 +278,7 @@ def test_flags_equal_to_the_one_series_defaults_still_win_over_the_pooled_ones(
 ) -> None:
     path, _ = _long_file(tmp_path)
     model = tmp_path / "model"
-    result = CliRunner().invoke(
-        app,
-        ["train", str(path), "--id-col", "store", "--target", "sales", "--horizon", "6", *TINY, "--lr", "0.001", "--no-refit", "--out", str(model)],
-    )  # fmt: skip
-    assert result.exit_code == 0, result.output
+    _train_long(path, model, "--lr", "0.001", "--no-refit")
     train = json.loads((model / "seqcast.json").read_text())["config"]["train"]
     assert train["lr"] == 0.001  # not the pooled 0.003
     assert train["refit"] is False  # not the pooled refit
