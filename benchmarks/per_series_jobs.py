@@ -11,7 +11,7 @@ forecasts are compared: they must be identical (the models do not depend on --jo
 The machine's own ceiling is measured in the same run: the file's two halves trained
 by two independent `--jobs 1` processes at once, each capped at one thread as
 seqcast's workers are (no worker machinery at all), against the whole file in one
-`--jobs 1` process. A shared or hyper-threaded machine gives less than 2x to two
+`--jobs 1` process (once, after the rounds). A shared or hyper-threaded machine gives less than 2x to two
 processes of small TensorFlow fits, and --jobs 2 cannot beat that.
 
     python benchmarks/per_series_jobs.py [--json out.json]
@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from _bench import PYTHON, QUICK, run_process, write_result
+from _bench import PYTHON, QUICK, ROOT, run_process, write_result
 
 SIZES = (8,) if QUICK else (8, 32)
 ROUNDS = 1 if QUICK else 2
@@ -125,15 +125,20 @@ def two_at_once(data: Path, tmp: Path, n_series: int) -> float:
             [PYTHON, "-m", "seqcast", "train", str(path), "--id-col", "id", "--target", "y",
              "--per-series", "--jobs", "1", "-q", *FLAGS, "--out", str(tmp / f"half-{k}-model")],
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
             env={**os.environ, **ONE_THREAD},
+            cwd=ROOT,
         )
         for k, path in enumerate(halves)
     ]  # fmt: skip
-    codes = [p.wait() for p in procs]
-    if any(codes):
-        raise RuntimeError(f"a half-file training failed: exit codes {codes}")
-    return time.perf_counter() - start
+    errors = [p.communicate()[1] for p in procs]
+    seconds = time.perf_counter() - start
+    for p, err in zip(procs, errors, strict=True):
+        if p.returncode:
+            raise RuntimeError(
+                f"a half-file training failed ({p.returncode}): {err.decode()[-2000:]}"
+            )
+    return seconds
 
 
 def main() -> dict[str, Any]:

@@ -220,7 +220,17 @@ def test_a_series_with_a_zero_gets_bands_in_its_scale_the_others_log_ratios(
     half = np.array([sorted(r)[k - 1] for r in rows[:3]]) * scale
     np.testing.assert_allclose(east.bands["80"][1] - east.values, half)
     np.testing.assert_allclose(east.values - east.bands["80"][0], half)
-    # One series on its own (evaluate --series) is served the same band.
+    # One series on its own (evaluate --series, its folds) holds the calibration that
+    # serves it, already in its units: east's absolute residuals times its scale,
+    # north's log ratios; and forecasts the same band.
+    view = forecaster.one_series("east").artifact.meta.intervals
+    assert view is not None
+    assert (view.per_scale, view.relative, view.absolute) == (False, False, None)
+    np.testing.assert_allclose(view.residuals, np.sort(rows, axis=1) * scale)
+    north = forecaster.one_series("north").artifact.meta.intervals
+    assert north is not None
+    assert (north.relative, north.absolute) == (True, None)
+    np.testing.assert_allclose(north.residuals, np.sort(stored["residuals"], axis=1))
     alone = forecaster.one_series("east").forecast(3, intervals=(0.8,))
     np.testing.assert_allclose(alone.bands["80"][1], east.bands["80"][1])
     assert 0.0 < meta["metrics"]["test_coverage"]["80"] <= 1.0

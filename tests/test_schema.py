@@ -27,6 +27,18 @@ def _intervals(**extra: Any) -> dict[str, Any]:
     return {"n_windows": 1, "residuals": [[1.0]], **extra}
 
 
+def _deep(levels: int) -> dict[str, Any]:
+    """Relative calibrations nested ``levels`` deep, as a crafted file could hold.
+
+    Reading refuses it at the second level, before reading the third: however deep
+    the nesting, it never recurses further.
+    """
+    node = _intervals(relative=True)
+    for _ in range(levels):
+        node = _intervals(relative=True, absolute=node)
+    return node
+
+
 CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     (
         "short last window",
@@ -104,11 +116,21 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "intervals.absolute must be an absolute calibration (not relative, none nested)",
     ),
     (
+        "an absolute calibration not per scale",
+        lambda d: d.update(intervals=_intervals(relative=True, absolute=_intervals())),
+        "intervals.absolute must be an absolute calibration (not relative, none nested)",
+    ),
+    (
+        "absolute calibrations nested deeper",
+        lambda d: d.update(intervals=_deep(50)),
+        "intervals.absolute must be an absolute calibration (not relative, none nested)",
+    ),
+    (
         "an absolute calibration of another horizon",
         lambda d: d.update(
             intervals=_intervals(
                 relative=True,
-                absolute={"n_windows": 1, "residuals": [[1.0], [2.0]]},
+                absolute=_intervals(residuals=[[1.0], [2.0]], per_scale=True),
             )
         ),
         "intervals.absolute must be a calibration of 1 steps",
@@ -199,3 +221,17 @@ def test_a_directory_written_before_date_formats_reads_iso_dates(
     del doc["columns"]["date_format"]
     meta.write_text(json.dumps(doc))
     assert load_artifact(model).meta.columns.date_format is DateFormat.ISO
+
+
+def test_nesting_deeper_than_the_stack_is_refused_without_recursing() -> None:
+    # A dict (no JSON round trip, whose own encoder would overflow first) nested
+    # far deeper than Python's recursion limit: one line of error, no RecursionError.
+    import sys
+
+    from seqcast.errors import ArtifactError
+    from seqcast.store.node import Node
+    from seqcast.store.validate import _calibration
+
+    deep = _deep(sys.getrecursionlimit() * 2)
+    with pytest.raises(ArtifactError, match=r"intervals\.absolute must be an absolute"):
+        _calibration(Node(deep, "seqcast.json", "intervals"))

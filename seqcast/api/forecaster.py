@@ -301,9 +301,7 @@ class Forecaster:
 
         record = record or self.artifact.meta.one
         positive = record.transform.kind is Transform.LOG
-        calibration = calibration.for_series(
-            positive, record.mase.scale or record.mase.naive_scale or 0.0
-        )
+        calibration = calibration.for_series(positive, record.mase.band_unit)
         n = calibration.n_residuals
         bands = {}
         for level in levels:

@@ -3,9 +3,9 @@
 ``seqcast.train`` comes here when the data holds several series (``id_col``) and no
 ``series`` picks one. Each series keeps its own transform, scaler, split and MASE scale
 (:mod:`seqcast.model.pooled`); the scores pool every series' windows, each error scaled
-by its own series; the intervals are calibrated on validation errors in units of each
-series' MASE scale, or on log ratios when every series takes logs, so that one
-calibration serves series of any size.
+by its own series; the intervals are calibrated on validation errors as log ratios of
+truth to forecast for the series that take logs, and in units of each series' MASE
+scale for the others, so that one calibration serves series of any size.
 """
 
 from __future__ import annotations
@@ -230,8 +230,11 @@ def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
     log ratios of truth to forecast (:attr:`Calibration.relative`), which need no
     scale: a band in units of the training part's scale is too narrow for a series
     that has grown since (all of M1: 80.9% / 95.5% covered at 80% / 95%, against
-    79.6% / 93.4%). The others give errors in units of their MASE scale; with both
-    kinds, those are the relative calibration's ``absolute`` one.
+    79.6% / 93.4%). When some series do not take logs (a zero or a negative value),
+    they keep the band of every series' errors in units of each one's MASE scale,
+    stored as the relative calibration's ``absolute`` one: pooled over all the
+    series, so that a handful of such series still resolve the usual levels, and one
+    without validation windows of its own still gets a band in its units.
     """
     from seqcast.evaluation.intervals import calibrate
 
@@ -240,25 +243,30 @@ def _calibrate(fitted: PooledFit, season: int) -> Calibration | None:
         for k in range(len(fitted.values))
     )
     per_series = max(1, math.ceil(CALIBRATION_WINDOWS / max(holding, 1)))
-    logs: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-    units: tuple[list[np.ndarray], list[np.ndarray]] = ([], [])
-    for k, truth, pred, scale in _series_errors(
-        fitted, "validation", season, per_series=per_series
-    ):
-        if _logged(fitted, k) and np.all(truth > 0.0) and np.all(pred > 0.0):
-            logs[0].append(np.log(truth))
-            logs[1].append(np.log(pred))
-        else:
-            units[0].append(truth / scale)
-            units[1].append(pred / scale)
-    absolute = None
-    if units[0]:
-        found = calibrate(np.concatenate(units[0]), np.concatenate(units[1]))
-        absolute = dataclasses.replace(found, per_scale=True)
-    if not logs[0]:
-        return absolute
-    found = calibrate(np.concatenate(logs[0]), np.concatenate(logs[1]))
-    return dataclasses.replace(found, relative=True, absolute=absolute)
+    found = _series_errors(fitted, "validation", season, per_series=per_series)
+    if not found:
+        return None
+    scaled = calibrate(
+        np.concatenate([truth / scale for _, truth, _, scale in found]),
+        np.concatenate([pred / scale for _, _, pred, scale in found]),
+    )
+    scaled = dataclasses.replace(scaled, per_scale=True)
+    logged = [
+        (np.log(truth), np.log(pred))
+        for k, truth, pred, _ in found
+        if _logged(fitted, k) and np.all(truth > 0.0) and np.all(pred > 0.0)
+    ]
+    if not logged:
+        return scaled
+    relative = calibrate(
+        np.concatenate([t for t, _ in logged]), np.concatenate([p for _, p in logged])
+    )
+    every = len(logged) == len(found) and all(
+        _logged(fitted, k) for k in range(len(fitted.values))
+    )
+    return dataclasses.replace(
+        relative, relative=True, absolute=None if every else scaled
+    )
 
 
 def _logged(fitted: PooledFit, k: int) -> bool:

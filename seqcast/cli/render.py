@@ -327,7 +327,7 @@ def _intervals_text(meta: ModelMeta) -> str:
         found = sum(c is not None for c in local)
         text = f"calibrated per series ({found} of {len(meta.series)} series)"
     elif meta.intervals is None:
-        return "none (no validation windows: --level is refused)"
+        return "none (no validation errors to calibrate on: --level is refused)"
     else:
         text = _calibration_text(meta.intervals)
     if meta.test_coverage:

@@ -97,8 +97,8 @@ class Calibration:
             over the calibration windows, at most :data:`MAX_RESIDUALS` of them.
         n_windows: Windows the residuals came from (before any thinning).
         per_scale: Whether the residuals are in units of each series' MASE scale
-            (a model over many series pools its series' errors that way); bounds
-            then take the series' scale.
+            (a model over many series pools its series' errors that way); serve a
+            series through :meth:`for_series`, which multiplies them by its scale.
         steps_pooled: Whether every step's residuals are the errors of all steps,
             each divided by sqrt(its step) and multiplied by sqrt(this one) (too few
             windows for per-step sets; see the module docstring).
@@ -131,8 +131,9 @@ class Calibration:
 
         Args:
             logged: Whether the series' model takes logs: a relative calibration
-                serves it; one that does not is served by ``absolute`` when there is
-                one.
+                serves it; one that does not is served by ``absolute`` (a model over
+                several series stores one whenever some series does not take logs;
+                a one-series model is relative only when it takes logs).
             scale: The series' MASE scale, by which ``per_scale`` residuals are
                 multiplied (the result is no longer ``per_scale``).
         """
@@ -176,17 +177,16 @@ class Calibration:
         grown = base[-1] * np.sqrt(extra / self.horizon)
         return np.concatenate([base, grown])
 
-    def bounds(
-        self, values: FloatArray, level: float, scale: float = 1.0
-    ) -> tuple[FloatArray, FloatArray]:
+    def bounds(self, values: FloatArray, level: float) -> tuple[FloatArray, FloatArray]:
         """Return (lower, upper) around forecasts ``values`` of shape (steps,) or (n, steps).
 
-        ``scale`` multiplies the half-widths: the series' MASE scale when
-        ``per_scale``, else 1. With ``relative`` the band is multiplicative (see the
-        class docstring); a forecast of 0 or less then gets no band (NaN bounds).
+        The residuals are taken as they are: a ``per_scale`` calibration serves a
+        series through :meth:`for_series` first. With ``relative`` the band is
+        multiplicative (see the class docstring); a forecast of 0 or less then gets
+        no band (NaN bounds).
         """
         data = np.asarray(values, dtype=np.float64)
-        width = self.half_widths(level, data.shape[-1]) * scale
+        width = self.half_widths(level, data.shape[-1])
         if self.relative:
             with np.errstate(invalid="ignore", divide="ignore"):
                 centre = np.where(data > 0.0, data, np.nan)

@@ -9,6 +9,7 @@ train`.``
 from __future__ import annotations
 
 import math
+import reprlib
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -17,6 +18,22 @@ from seqcast.errors import ArtifactError, SeqcastError
 from seqcast.store.schema import RETRAIN
 
 _FIX = RETRAIN
+
+_SHOWN = reprlib.Repr()
+"""How a wrong value is quoted: as repr() would, but never more than 4 levels deep
+(a crafted file's nesting must not overflow the stack while the error is worded);
+the message keeps its first 60 characters anyway."""
+_SHOWN.maxlevel = 4
+for _name in (
+    "maxdict",
+    "maxlist",
+    "maxtuple",
+    "maxset",
+    "maxstring",
+    "maxlong",
+    "maxother",
+):
+    setattr(_SHOWN, _name, 10_000)
 
 
 class Node:
@@ -31,7 +48,7 @@ class Node:
 
     def fail(self, expected: str) -> ArtifactError:
         """Return the error saying this field must be ``expected``."""
-        shown = repr(self.value)
+        shown = _SHOWN.repr(self.value)
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         return ArtifactError(
             f"{self.where}: {self.path or 'the document'} must be {expected}, got {shown}. {_FIX}"

@@ -108,6 +108,16 @@ class MaseScale:
     scale: float | None
     naive_scale: float | None
 
+    @property
+    def band_unit(self) -> float:
+        """What a band calibrated per scale is multiplied by for this series.
+
+        The seasonal scale, by which the global model's calibration divided each
+        series' errors; the naive one where that is undefined (such a series gave no
+        calibration errors); 0 when neither is.
+        """
+        return self.scale or self.naive_scale or 0.0
+
 
 @dataclass(frozen=True, slots=True)
 class LastWindow:
@@ -303,7 +313,7 @@ class ModelMeta:
         if intervals is not None:
             intervals = intervals.for_series(
                 record.transform.kind is Transform.LOG,
-                record.mase.scale or record.mase.naive_scale or 0.0,
+                record.mase.band_unit,
             )
         return dataclasses.replace(
             self, config=config, series=(record,), intervals=intervals

@@ -318,10 +318,12 @@ def _calibration(node: Node) -> Calibration:
     absolute = None
     inner = node.opt("absolute")
     if inner is not None:
-        absolute = _calibration(inner)
         if not is_relative:
             raise inner.fail("absent: only a relative calibration has an absolute one")
-        if absolute.relative or absolute.absolute is not None:
+        if inner.opt("absolute") is not None:  # checked before reading it: no recursion
+            raise inner.fail("an absolute calibration (not relative, none nested)")
+        absolute = _calibration(inner)
+        if absolute.relative or not absolute.per_scale:
             raise inner.fail("an absolute calibration (not relative, none nested)")
         if absolute.horizon != len(residuals):
             raise inner.fail(f"a calibration of {len(residuals)} steps")
