@@ -190,7 +190,7 @@ def test_per_series_on_a_cluster_forecasts_as_with_jobs_1(
     )
     assert result.exit_code == 0, result.output
     assert (
-        f"training 2 local lstm models, one per series, on the Dask cluster at {address}"
+        f"training 2 local gru models, one per series, on the Dask cluster at {address}"
         in result.stderr
     )
     assert "series 2/2" in result.stderr

@@ -151,9 +151,11 @@ def test_ensemble_1_keeps_the_single_model_layout_and_forecast(
     meta = json.loads((one / META_FILE).read_text())
     assert list(meta["files"]) == [MODEL_FILE]
     assert meta["config"]["train"]["ensemble"] == 1
-    # Member 0 of the ensemble is the single model: same seed, data and splits.
+    # Member 0 of the ensemble is the single model: same seed, data and splits. The
+    # networks run in float32, whose sums the two layouts may order differently: a
+    # few units in the last place (GRU: 1e-5 on a forecast of 16), never a different fit.
     np.testing.assert_allclose(
-        api.load(one).forecast().values, _member_forecast(three, MODEL_FILE), atol=1e-6
+        api.load(one).forecast().values, _member_forecast(three, MODEL_FILE), rtol=1e-5
     )
 
 
