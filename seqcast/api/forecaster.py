@@ -301,7 +301,7 @@ class Forecaster:
 
         record = record or self.artifact.meta.one
         positive = record.transform.kind is Transform.LOG
-        calibration = calibration.for_series(positive, record.mase.band_unit)
+        calibration = record.served(calibration)
         n = calibration.n_residuals
         bands = {}
         for level in levels:

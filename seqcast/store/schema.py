@@ -169,6 +169,12 @@ class SeriesRecord:
     last_window: LastWindow
     local: LocalModel | None = None
 
+    def served(self, calibration: Calibration) -> Calibration:
+        """The part of ``calibration`` that serves this series, in its own units."""
+        return calibration.for_series(
+            self.transform.kind is Transform.LOG, self.mase.band_unit
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class LeftOut:
@@ -309,12 +315,7 @@ class ModelMeta:
         config = dataclasses.replace(
             self.config, data=dataclasses.replace(self.config.data, series=record.id)
         )
-        intervals = self.intervals
-        if intervals is not None:
-            intervals = intervals.for_series(
-                record.transform.kind is Transform.LOG,
-                record.mase.band_unit,
-            )
+        intervals = None if self.intervals is None else record.served(self.intervals)
         return dataclasses.replace(
             self, config=config, series=(record,), intervals=intervals
         )
