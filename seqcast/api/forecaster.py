@@ -24,7 +24,7 @@ from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
 from seqcast.errors import ConfigError, DataError
 from seqcast.evaluation.scoring import Evaluation
-from seqcast.model.pipeline import Predict, Prep, mean_predict
+from seqcast.model.pipeline import Members, Prep, blend, group_members
 from seqcast.model.pooled import pad_rows
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.windows import denormalize, normalize_windows
@@ -61,7 +61,7 @@ class Forecaster:
     def __init__(self, artifact: Artifact, engine: Engine = Engine.AUTO) -> None:
         self.artifact = artifact
         self.engine = engine
-        self._predict: Predict | None = None
+        self._predict: Members | None = None
         self._engine_used = ""
         self._locals: dict[str | None, Forecaster] = {}
 
@@ -172,8 +172,8 @@ class Forecaster:
         """Which engine ran the last prediction (empty before the first)."""
         return self._engine_used
 
-    def predictor(self) -> Predict:
-        """Return the prediction function, choosing the engine on first use."""
+    def predictor(self) -> Members:
+        """Return the members' prediction functions, choosing the engine on first use."""
         if self._predict is None:
             self._predict, self._engine_used = _choose_engine(
                 self.artifact, self.engine
@@ -489,49 +489,51 @@ class Forecaster:
         from seqcast.model.predict import recursive_forecast
 
         art = self.artifact
-        predict = self.predictor()
         record = record or art.meta.one
         prep = Prep(record.transform, record.scaler)
-        scaled = prep.apply(raw_window, first_row)
         norm = art.config.train.window_norm
-
-        def predict_scaled(x: Float32Array) -> FloatArray:
-            xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
-            return denormalize(predict(xn.astype(np.float32)), offset)
-
-        known_scaled = None
-        if known is not None:
-            ahead = np.full((len(known), raw_window.shape[1]), np.nan)
-            ahead[:, raw_window.shape[1] - known.shape[1] :] = known
-            known_scaled = prep.apply(ahead, first_row + art.window)[
-                :, raw_window.shape[1] - known.shape[1] :
-            ]
-        out = recursive_forecast(
-            predict_scaled,
-            scaled,
-            steps,
-            art.horizon,
-            features=art.features,
-            known_future=known_scaled,
-        )
         rows = first_row + art.window + np.arange(steps)
-        return prep.invert(np.asarray(out, dtype=np.float64), rows)
+        forecasts = []
+        for predict, group_prep in self.predictor().parts(prep):
+            scaled = group_prep.apply(raw_window, first_row)
+
+            def predict_scaled(x: Float32Array, predict: Any = predict) -> FloatArray:
+                xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
+                return denormalize(predict(xn.astype(np.float32)), offset)
+
+            known_scaled = None
+            if known is not None:
+                ahead = np.full((len(known), raw_window.shape[1]), np.nan)
+                ahead[:, raw_window.shape[1] - known.shape[1] :] = known
+                known_scaled = group_prep.apply(ahead, first_row + art.window)[
+                    :, raw_window.shape[1] - known.shape[1] :
+                ]
+            out = recursive_forecast(
+                predict_scaled,
+                scaled,
+                steps,
+                art.horizon,
+                features=art.features,
+                known_future=known_scaled,
+            )
+            forecasts.append(group_prep.invert(np.asarray(out, dtype=np.float64), rows))
+        return blend(forecasts, prep)
 
 
-def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Predict, str]:
-    """Return one prediction function for all members (combined as trained) and the engine name."""
+def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Members, str]:
+    """Return the members' prediction functions (combined as trained) and the engine name."""
     from seqcast.model.predict import KerasModel, UnsupportedModelError
 
     members = range(len(artifact.member_names))
-    combine = artifact.config.train.combine
+    tc = artifact.config.train
     if engine in (Engine.AUTO, Engine.NUMPY):
         try:
-            return mean_predict(
-                [artifact.numpy_model(i).predict for i in members], combine
+            return group_members(
+                [artifact.numpy_model(i).predict for i in members], tc
             ), "numpy"
         except UnsupportedModelError:
             if engine is Engine.NUMPY:
                 raise
-    return mean_predict(
-        [KerasModel(artifact.keras_model(i)).predict for i in members], combine
+    return group_members(
+        [KerasModel(artifact.keras_model(i)).predict for i in members], tc
     ), "keras"

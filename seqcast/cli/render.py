@@ -295,6 +295,11 @@ def info_text(path: Path, meta: ModelMeta) -> str:
         if train.ensemble > 1
         else ""
     )
+    k = train.seasonal_members
+    if k < train.ensemble:
+        ensemble += (
+            f" ({k} deseasonalised, {train.ensemble - k} with the season; averaged)"
+        )
     cols = meta.columns
     from seqcast.data.calendar import plain_dates
 

@@ -354,7 +354,7 @@ class TrainConfig:
     )
     deseasonalize: Deseasonalize = option(
         Deseasonalize.AUTO,
-        "Remove the seasonal pattern before the network: classical, none, test (when the training part passes the seasonality test), or auto (whenever it holds two seasons).",
+        "Remove the seasonal pattern before the network: classical, none, test (when the training part passes the seasonality test), auto (whenever it holds two seasons), or mixed (auto for half of the --ensemble members, none for the rest; their forecasts averaged).",
     )
     loss: Loss = option(Loss.MSE, "Loss: mse, mae, huber.")
     epochs: int = option(50, "Maximum epochs.", min=1)
@@ -388,6 +388,17 @@ class TrainConfig:
         "Train on each series' newest windows only: those whose targets end in its last N horizons of training rows (0 = every window).",
         min=0.0,
     )
+
+    @property
+    def seasonal_members(self) -> int:
+        """How many of the ``ensemble`` members read the series deseasonalised.
+
+        All of them, except with ``deseasonalize = "mixed"``: then the first half,
+        rounded up (members ``0 .. k-1``); members ``k ..`` read the series with its
+        seasonal pattern (:meth:`seqcast.model.pipeline.Prep.raw`).
+        """
+        n = self.ensemble
+        return n - n // 2 if self.deseasonalize is Deseasonalize.MIXED else n
 
     @property
     def sizes(self) -> tuple[int, int]:

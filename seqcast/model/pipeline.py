@@ -15,7 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 from seqcast._types import Float32Array, FloatArray, IntArray
-from seqcast.config import Combine, RunConfig, TrainConfig, WindowNorm
+from seqcast.config import (
+    Combine,
+    RunConfig,
+    TrainConfig,
+    Transform,
+    WindowNorm,
+)
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform, fit_transform
 from seqcast.prep.windows import (
@@ -58,6 +64,61 @@ class Prep:
         if self.transform.is_identity:
             return z
         return self.transform.inverse(z, rows)
+
+    def raw(self) -> Prep:
+        """The preparation of the members that read the series with its seasonal pattern.
+
+        The same variance stabilisation and scaler, without the seasonal indices
+        (``--deseasonalize mixed``); ``self`` when there are none.
+        """
+        plain = self.transform.without_indices()
+        return self if plain is self.transform else Prep(plain, self.scaler)
+
+
+@dataclass(frozen=True, slots=True)
+class Members:
+    """An ensemble's prediction functions, by how its members read the series.
+
+    Attributes:
+        seasonal: The members that read it as its :class:`Prep` says (every member,
+            unless ``--deseasonalize mixed``), combined by ``--combine``.
+        raw: With ``--deseasonalize mixed``, the other members, which read it
+            through :meth:`Prep.raw`; None otherwise.
+    """
+
+    seasonal: Predict
+    raw: Predict | None = None
+
+    def parts(self, prep: Prep) -> list[tuple[Predict, Prep]]:
+        """Each group's prediction function with the preparation of its inputs and outputs."""
+        if self.raw is None:
+            return [(self.seasonal, prep)]
+        return [(self.seasonal, prep), (self.raw, prep.raw())]
+
+
+def blend(forecasts: Sequence[FloatArray], prep: Prep) -> FloatArray:
+    """Average the forecasts of the groups of :class:`Members`, in the transform's units.
+
+    Under a log transform that is their geometric mean (as the members within a group
+    are averaged in log units), otherwise their arithmetic mean. One forecast is
+    returned unchanged.
+    """
+    if len(forecasts) == 1:
+        return forecasts[0]
+    stacked = np.asarray(forecasts, dtype=np.float64)
+    if prep.transform.kind is Transform.LOG:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.asarray(np.exp(np.mean(np.log(stacked), axis=0)))
+    return np.asarray(np.mean(stacked, axis=0))
+
+
+def group_members(chosen: Sequence[Predict], tc: TrainConfig) -> Members:
+    """Combine member prediction functions (member 0 first) into :class:`Members`."""
+    k = tc.seasonal_members
+    return Members(
+        mean_predict(chosen[:k], tc.combine),
+        mean_predict(chosen[k:], tc.combine) if len(chosen) > k else None,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +168,8 @@ class Fitted:
         """First row the final models never trained on (``n_steps`` after a refit)."""
         return self.bounds.n_steps if self.refitted else self.bounds.val_end
 
-    def predictor(self, *, holdout: bool = False) -> Predict:
-        """Return the ensemble's prediction function (``config.train.combine`` of every member's).
+    def predictor(self, *, holdout: bool = False) -> Members:
+        """Return the ensemble's prediction functions (``config.train.combine`` of the members').
 
         Args:
             holdout: Use the models fitted on the training part only (for scoring the
@@ -117,9 +178,7 @@ class Fitted:
         from seqcast.model.predict import KerasModel
 
         chosen = self.holdout if holdout else self.models
-        return mean_predict(
-            [KerasModel(m).predict for m in chosen], self.config.train.combine
-        )
+        return group_members([KerasModel(m).predict for m in chosen], self.config.train)
 
     @property
     def scaler(self) -> Scaler:
@@ -182,14 +241,17 @@ def fit_values(
         progress(
             f"training {config.model.model.value} on {len(train_starts)} windows ({device})"
         )
-    holdout, fits = train_members(config, scaled, train_starts, val_starts, progress)
+    raw = prep.raw().apply(values) if tc.seasonal_members < tc.ensemble else None
+    holdout, fits = train_members(
+        config, scaled, train_starts, val_starts, progress, raw=raw
+    )
     final = holdout  # the same object unless refitted (see Fitted.refitted)
     if tc.refit and len(val_starts):
         all_starts = SplitBounds(
             n_steps=len(scaled), train_end=len(scaled), val_end=len(scaled)
         ).starts("train", *tc.sizes)
         all_starts = newest_starts(all_starts, tc.sizes[1], tc.history_horizons)
-        final = refit_members(config, scaled, all_starts, fits, progress)
+        final = refit_members(config, scaled, all_starts, fits, progress, raw=raw)
     return Fitted(
         models=final,
         holdout=holdout,
@@ -256,12 +318,17 @@ def train_members(
     train_starts: IntArray,
     val_starts: IntArray,
     progress: Callable[[str], None] | None,
+    *,
+    raw: FloatArray | None = None,
 ) -> tuple[tuple[Any, ...], tuple[FitResult, ...]]:
     """Fit ``config.train.ensemble`` models (seeds ``seed``, ``seed + 1``, ...) on the windows at ``starts``.
 
     Every member starts from its own seed's weights; an ensemble trains in one joint
     ``fit`` (:func:`seqcast.model.build.joint_model`), on the same batches, and stops
-    at the epoch of lowest mean validation loss of the members.
+    at the epoch of lowest mean validation loss of the members. With
+    ``--deseasonalize mixed`` the members past :attr:`TrainConfig.seasonal_members` train in a
+    second joint fit on ``raw`` (the same rows scaled through :meth:`Prep.raw`), with
+    early stopping of their own.
 
     Args:
         config: Model and training settings, with window and horizon resolved.
@@ -270,17 +337,42 @@ def train_members(
         train_starts: Starts of the training windows in ``scaled``.
         val_starts: Starts of the validation windows (early stopping); may be empty.
         progress: Called with one line per epoch.
+        raw: The rows of ``scaled`` through :meth:`Prep.raw`, for the members that
+            read the seasonal pattern (needed with ``--deseasonalize mixed`` only).
 
     Returns:
         The models, with their best validation weights restored, and their fits (the
-        joint fit once per member).
+        joint fit once per member of it).
     """
-    tc = config.train
-    if progress and tc.ensemble > 1:
-        progress(
-            f"{tc.ensemble} members (seeds {tc.seed} to {tc.seed + tc.ensemble - 1}) trained together"
+    models: list[Any] = []
+    fits: list[FitResult] = []
+    for tc, rows in _groups(config.train, scaled, raw):
+        if progress and tc.ensemble > 1:
+            progress(
+                f"{tc.ensemble} members (seeds {tc.seed} to {tc.seed + tc.ensemble - 1}) trained together"
+                + ("" if rows is scaled else ", reading the seasonal pattern")
+            )
+        group, group_fits = _fit_members(
+            config, rows, train_starts, val_starts, tc, progress
         )
-    return _fit_members(config, scaled, train_starts, val_starts, tc, progress)
+        models += group
+        fits += group_fits
+    return tuple(models), tuple(fits)
+
+
+def _groups(
+    tc: TrainConfig, scaled: FloatArray, raw: FloatArray | None
+) -> list[tuple[TrainConfig, FloatArray]]:
+    """The settings (seeds and member count) and rows of each group of members."""
+    k = tc.seasonal_members
+    if k == tc.ensemble:
+        return [(tc, scaled)]
+    if raw is None:
+        raise ValueError("--deseasonalize mixed needs the rows scaled through Prep.raw")
+    return [
+        (dataclasses.replace(tc, ensemble=k), scaled),
+        (dataclasses.replace(tc, ensemble=tc.ensemble - k, seed=tc.seed + k), raw),
+    ]
 
 
 def refit_members(
@@ -289,16 +381,26 @@ def refit_members(
     starts: IntArray,
     fits: Sequence[FitResult],
     progress: Callable[[str], None] | None,
+    *,
+    raw: FloatArray | None = None,
 ) -> tuple[Any, ...]:
-    """Fit the members again from their seeds on the windows at ``starts``, for the best epoch count."""
-    epochs = max(1, fits[0].best_epoch)
-    if progress:
-        progress(
-            f"final fit on all {len(starts)} windows for the best epoch count, {epochs}"
-        )
-    again = dataclasses.replace(config.train, epochs=epochs, patience=0)
-    empty = np.empty(0, dtype=np.int64)
-    return _fit_members(config, scaled, starts, empty, again, progress)[0]
+    """Fit the members again from their seeds on the windows at ``starts``, for the best epoch count.
+
+    Each group of members (see :func:`train_members`) gets its own best epoch count.
+    """
+    models: list[Any] = []
+    done = 0
+    for tc, rows in _groups(config.train, scaled, raw):
+        epochs = max(1, fits[done].best_epoch)
+        done += tc.ensemble
+        if progress:
+            progress(
+                f"final fit on all {len(starts)} windows for the best epoch count, {epochs}"
+            )
+        again = dataclasses.replace(tc, epochs=epochs, patience=0)
+        empty = np.empty(0, dtype=np.int64)
+        models += _fit_members(config, rows, starts, empty, again, progress)[0]
+    return tuple(models)
 
 
 def _fit_members(
@@ -377,7 +479,7 @@ def mean_predict(
 
 
 def predict_windows(
-    predict: Predict,
+    members: Members,
     prep: Prep,
     values: FloatArray,
     starts: IntArray,
@@ -390,7 +492,8 @@ def predict_windows(
     """Predict every window in one pass; forecasts in the series' units, (n_windows, horizon).
 
     Args:
-        predict: The network's prediction function.
+        members: The ensemble's prediction functions; the forecasts of its groups are
+            blended (:func:`blend`).
         prep: The fitted target transform and scaler.
         values: Unscaled rows, shape (n_steps, n_features); row i is the transform's
             row ``first_row + i``.
@@ -401,9 +504,14 @@ def predict_windows(
         first_row: Row of ``values[0]`` counted from the first training row.
         known: Known-ahead columns, last in every row (read ``horizon`` rows ahead).
     """
-    scaled = prep.apply(values, first_row)
-    x, y = gather_windows(scaled, starts, window, horizon, known)
-    xn, _, offset = normalize_windows(x, y, norm)
-    predicted = denormalize(predict(xn.astype(np.float32)), offset)
     rows = first_row + np.asarray(starts)[:, None] + window + np.arange(horizon)
-    return prep.invert(np.asarray(predicted, dtype=np.float64), rows)
+    forecasts = []
+    for predict, group_prep in members.parts(prep):
+        scaled = group_prep.apply(values, first_row)
+        x, y = gather_windows(scaled, starts, window, horizon, known)
+        xn, _, offset = normalize_windows(x, y, norm)
+        predicted = denormalize(predict(xn.astype(np.float32)), offset)
+        forecasts.append(
+            group_prep.invert(np.asarray(predicted, dtype=np.float64), rows)
+        )
+    return blend(forecasts, prep)

@@ -30,10 +30,11 @@ import numpy as np
 from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.model.pipeline import (
-    Predict,
+    Members,
     Prep,
+    blend,
     fit_prep,
-    mean_predict,
+    group_members,
     predict_windows,
     refit_members,
     refit_transform,
@@ -86,14 +87,12 @@ class PooledFit:
         b = self.bounds[k]
         return b.n_steps if self.refitted else b.val_end
 
-    def predictor(self, *, holdout: bool = False) -> Predict:
-        """The ensemble's prediction function (``config.train.combine`` of every member's)."""
+    def predictor(self, *, holdout: bool = False) -> Members:
+        """The ensemble's prediction functions (``config.train.combine`` of the members')."""
         from seqcast.model.predict import KerasModel
 
         chosen = self.holdout if holdout else self.models
-        return mean_predict(
-            [KerasModel(m).predict for m in chosen], self.config.train.combine
-        )
+        return group_members([KerasModel(m).predict for m in chosen], self.config.train)
 
     def predict_starts(self, k: int, starts: IntArray) -> FloatArray:
         """Predict series ``k``'s windows at ``starts`` with the holdout models; unscaled."""
@@ -178,13 +177,26 @@ def fit_pooled(
         progress(
             f"training {config.model.model.value} on {len(starts['train'])} windows of {len(series)} series ({device})"
         )
+    mixed = tc.seasonal_members < tc.ensemble
     holdout, fits = train_members(
-        config, scaled, starts["train"], starts["validation"], progress
+        config,
+        scaled,
+        starts["train"],
+        starts["validation"],
+        progress,
+        raw=_raw_rows(series, preps) if mixed else None,
     )
     final, final_preps = holdout, preps
     if tc.refit and len(starts["validation"]):
         final_preps, everything = _prepare_all(series, preps, config, season)
-        final = refit_members(config, everything, starts["all"], fits, progress)
+        final = refit_members(
+            config,
+            everything,
+            starts["all"],
+            fits,
+            progress,
+            raw=_raw_rows(series, final_preps) if mixed else None,
+        )
     return PooledFit(
         models=final,
         holdout=holdout,
@@ -238,6 +250,13 @@ def _prepare(
     return tuple(preps), tuple(bounds), np.concatenate(scaled_parts), starts
 
 
+def _raw_rows(series: Sequence[FloatArray], preps: Sequence[Prep]) -> FloatArray:
+    """Every series scaled through :meth:`Prep.raw`, end to end as :func:`_prepare` lays them."""
+    return np.concatenate(
+        [prep.raw().apply(values) for values, prep in zip(series, preps, strict=True)]
+    )
+
+
 def _prepare_all(
     series: Sequence[FloatArray],
     holdout: Sequence[Prep],
@@ -271,20 +290,26 @@ def forecast_pooled(
     from seqcast.prep.windows import denormalize, normalize_windows
 
     window, horizon = fitted.config.train.sizes
-    chosen = range(len(fitted.values)) if ks is None else ks
-    inputs, rows = [], []
-    for k in chosen:
-        values = fitted.values[k]
-        # Row numbers count from the series' first row; padding sits at negative ones.
-        last = pad_rows(values, window)[-window:]
-        inputs.append(fitted.preps[k].apply(last, len(values) - window))
-        rows.append(len(values) + np.arange(horizon))
-    x = np.stack(inputs)
-    xn, _, offset = normalize_windows(x, None, fitted.config.train.window_norm)
-    predicted = denormalize(
-        np.asarray(fitted.predictor()(xn.astype(np.float32)), dtype=np.float64), offset
-    )
-    return [
-        fitted.preps[k].invert(predicted[j : j + 1], rows[j][None, :])[0]
-        for j, k in enumerate(chosen)
-    ]
+    chosen = list(range(len(fitted.values)) if ks is None else ks)
+    members = fitted.predictor()
+    # Row numbers count from the series' first row; padding sits at negative ones.
+    lasts = [pad_rows(fitted.values[k], window)[-window:] for k in chosen]
+    rows = [len(fitted.values[k]) + np.arange(horizon) for k in chosen]
+    groups = [members.parts(fitted.preps[k]) for k in chosen]
+    forecasts: list[list[FloatArray]] = [[] for _ in chosen]
+    for g in range(len(groups[0]) if groups else 0):
+        predict = groups[0][g][0]
+        x = np.stack(
+            [
+                groups[j][g][1].apply(lasts[j], len(fitted.values[k]) - window)
+                for j, k in enumerate(chosen)
+            ]
+        )
+        xn, _, offset = normalize_windows(x, None, fitted.config.train.window_norm)
+        predicted = denormalize(
+            np.asarray(predict(xn.astype(np.float32)), dtype=np.float64), offset
+        )
+        for j in range(len(chosen)):
+            prep = groups[j][g][1]
+            forecasts[j].append(prep.invert(predicted[j : j + 1], rows[j][None, :])[0])
+    return [blend(forecasts[j], fitted.preps[k]) for j, k in enumerate(chosen)]

@@ -51,6 +51,10 @@ class TargetTransform:
         """The transform that changes nothing (models trained before transforms existed)."""
         return cls(Transform.NONE, 1, ())
 
+    def without_indices(self) -> TargetTransform:
+        """The same variance stabilisation, without deseasonalisation (``self`` if it has none)."""
+        return TargetTransform(self.kind, 1, ()) if self.indices else self
+
     @property
     def is_identity(self) -> bool:
         """Whether forward and inverse return their input unchanged."""
@@ -147,7 +151,9 @@ def fit_transform(
         deseasonalize: ``classical``, ``none``, ``test`` (classical when the training
             part holds at least three seasons and passes :func:`is_seasonal`) or
             ``auto`` (classical whenever the training part holds two seasons: on M1 it
-            beat the test, which leaves too many seasonal series alone).
+            beat the test, which leaves too many seasonal series alone); ``mixed`` is
+            fitted as ``auto`` (the members that read the series with its seasonal
+            pattern drop the indices: :meth:`seqcast.model.pipeline.Prep.raw`).
         season: Season length ``m``; 1 turns deseasonalisation off.
         later: The target's rows after the training part, which the model reads as
             inputs (validation windows, the final fit, the stored last window). Only
