@@ -436,6 +436,9 @@ def main() -> None:
                 **info,
                 "smape": {},
                 "mase": {},
+                # The point forecast itself, so that runs can be compared or combined
+                # afterwards without training again.
+                "forecast": [float(v) for v in forecast],
             }
             for name in ("seqcast", *REFERENCES):
                 f = forecast if name == "seqcast" else arrays[f"{name}{i}"]
