@@ -193,3 +193,24 @@ def test_mixed_without_the_raw_rows_is_refused() -> None:
     starts = np.arange(5, dtype=np.int64)
     with pytest.raises(ValueError, match="mixed"):
         train_members(_config(), scaled, starts, starts, None)
+
+
+@pytest.mark.slow
+def test_without_seasonal_indices_the_members_train_in_one_fit(
+    tmp_path: Path,
+) -> None:
+    rng = np.random.default_rng(3)
+    yearly = pd.DataFrame(
+        {
+            "date": pd.date_range("1950-01-01", periods=60, freq="YS"),
+            "y": 50.0 + np.cumsum(rng.normal(1.0, 2.0, 60)),
+        }
+    )
+    lines: list[str] = []
+    # A yearly series has a season of 1: no indices, so both halves read the same rows.
+    config = _config(window=6, ensemble=4)
+    result = api.train(yearly, out=tmp_path / "m", config=config, progress=lines.append)
+    assert result.path is not None
+    together = [line for line in lines if "trained together" in line]
+    assert together == ["4 members (seeds 0 to 3) trained together"]
+    assert api.load(result.path).forecast(3).values.shape == (3,)

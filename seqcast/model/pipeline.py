@@ -363,12 +363,18 @@ def train_members(
 def _groups(
     tc: TrainConfig, scaled: FloatArray, raw: FloatArray | None
 ) -> list[tuple[TrainConfig, FloatArray]]:
-    """The settings (seeds and member count) and rows of each group of members."""
+    """The settings (seeds and member count) and rows of each group of members.
+
+    With ``--deseasonalize mixed`` and no seasonal indices in any series (a yearly
+    category), both groups would read the same rows: all members then train in one fit.
+    """
     k = tc.seasonal_members
     if k == tc.ensemble:
         return [(tc, scaled)]
     if raw is None:
         raise ValueError("--deseasonalize mixed needs the rows scaled through Prep.raw")
+    if np.array_equal(raw, scaled):
+        return [(tc, scaled)]
     return [
         (dataclasses.replace(tc, ensemble=k), scaled),
         (dataclasses.replace(tc, ensemble=tc.ensemble - k, seed=tc.seed + k), raw),
