@@ -135,6 +135,16 @@ def test_one_series_forecast_blends_a_deseasonalised_member_and_a_seasonal_one(
     forecast = api.load(result.path).forecast(3).values
     seasonal, plain = _by_hand(result.path, None, {1})
     np.testing.assert_allclose(forecast, np.exp((seasonal + plain) / 2), rtol=1e-5)
+    from typer.testing import CliRunner
+
+    from seqcast.cli import app
+
+    shown = CliRunner().invoke(app, ["info", str(result.path)])
+    assert shown.exit_code == 0
+    assert (
+        "ensemble=2 (mean; 1 deseasonalised, 1 with the season, blended)"
+        in shown.stdout
+    )
     # Both members count: the blend is neither of them alone.
     assert not np.allclose(forecast, np.exp(seasonal), rtol=1e-3)
     assert not np.allclose(forecast, np.exp(plain), rtol=1e-3)

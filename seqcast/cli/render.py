@@ -290,16 +290,17 @@ def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
     cfg, p, record = meta.config, meta.provenance, meta.one
     model, train = cfg.model, cfg.train
+    k = train.seasonal_members
+    groups = (
+        f"; {k} deseasonalised, {train.ensemble - k} with the season, blended"
+        if k < train.ensemble
+        else ""
+    )
     ensemble = (
-        f" ensemble={train.ensemble} ({train.combine.value})"
+        f" ensemble={train.ensemble} ({train.combine.value}{groups})"
         if train.ensemble > 1
         else ""
     )
-    k = train.seasonal_members
-    if k < train.ensemble:
-        ensemble += (
-            f" ({k} deseasonalised, {train.ensemble - k} with the season; averaged)"
-        )
     cols = meta.columns
     from seqcast.data.calendar import plain_dates
 
