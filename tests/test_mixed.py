@@ -8,8 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from typer.testing import CliRunner
 
 from seqcast import api
+from seqcast.cli import app
 from seqcast.config import Deseasonalize, RunConfig, ScalerKind, TrainConfig, Transform
 from seqcast.model.pipeline import Prep, blend
 from seqcast.prep.scaling import Scaler
@@ -135,10 +137,6 @@ def test_one_series_forecast_blends_a_deseasonalised_member_and_a_seasonal_one(
     forecast = api.load(result.path).forecast(3).values
     seasonal, plain = _by_hand(result.path, None, {1})
     np.testing.assert_allclose(forecast, np.exp((seasonal + plain) / 2), rtol=1e-5)
-    from typer.testing import CliRunner
-
-    from seqcast.cli import app
-
     shown = CliRunner().invoke(app, ["info", str(result.path)])
     assert shown.exit_code == 0
     assert (
