@@ -24,7 +24,7 @@ from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
 from seqcast.errors import ConfigError, DataError
 from seqcast.evaluation.scoring import Evaluation
-from seqcast.model.pipeline import Members, Prep, blend, group_members
+from seqcast.model.pipeline import Members, Predict, Prep, blend, group_members
 from seqcast.model.pooled import pad_rows
 from seqcast.prep.scaling import Scaler
 from seqcast.prep.windows import denormalize, normalize_windows
@@ -486,38 +486,54 @@ class Forecaster:
         record: SeriesRecord | None = None,
         known: FloatArray | None = None,
     ) -> FloatArray:
-        from seqcast.model.predict import recursive_forecast
-
         art = self.artifact
         record = record or art.meta.one
         prep = Prep(record.transform, record.scaler)
-        norm = art.config.train.window_norm
-        rows = first_row + art.window + np.arange(steps)
-        forecasts = []
-        for predict, group_prep in self.predictor().parts(prep):
-            scaled = group_prep.apply(raw_window, first_row)
-
-            def predict_scaled(x: Float32Array, predict: Any = predict) -> FloatArray:
-                xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
-                return denormalize(predict(xn.astype(np.float32)), offset)
-
-            known_scaled = None
-            if known is not None:
-                ahead = np.full((len(known), raw_window.shape[1]), np.nan)
-                ahead[:, raw_window.shape[1] - known.shape[1] :] = known
-                known_scaled = group_prep.apply(ahead, first_row + art.window)[
-                    :, raw_window.shape[1] - known.shape[1] :
-                ]
-            out = recursive_forecast(
-                predict_scaled,
-                scaled,
-                steps,
-                art.horizon,
-                features=art.features,
-                known_future=known_scaled,
+        forecasts = [
+            self._forecast_group(
+                predict, group_prep, raw_window, steps, first_row, known
             )
-            forecasts.append(group_prep.invert(np.asarray(out, dtype=np.float64), rows))
+            for predict, group_prep in self.predictor().parts(prep)
+        ]
         return blend(forecasts, prep)
+
+    def _forecast_group(
+        self,
+        predict: Predict,
+        prep: Prep,
+        raw_window: FloatArray,
+        steps: int,
+        first_row: int,
+        known: FloatArray | None,
+    ) -> FloatArray:
+        """``steps`` values from one group of members, reading through ``prep``."""
+        from seqcast.model.predict import recursive_forecast
+
+        art = self.artifact
+        scaled = prep.apply(raw_window, first_row)
+        norm = art.config.train.window_norm
+
+        def predict_scaled(x: Float32Array) -> FloatArray:
+            xn, _, offset = normalize_windows(x.astype(np.float64), None, norm)
+            return denormalize(predict(xn.astype(np.float32)), offset)
+
+        known_scaled = None
+        if known is not None:
+            ahead = np.full((len(known), raw_window.shape[1]), np.nan)
+            ahead[:, raw_window.shape[1] - known.shape[1] :] = known
+            known_scaled = prep.apply(ahead, first_row + art.window)[
+                :, raw_window.shape[1] - known.shape[1] :
+            ]
+        out = recursive_forecast(
+            predict_scaled,
+            scaled,
+            steps,
+            art.horizon,
+            features=art.features,
+            known_future=known_scaled,
+        )
+        rows = first_row + art.window + np.arange(steps)
+        return prep.invert(np.asarray(out, dtype=np.float64), rows)
 
 
 def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Members, str]:

@@ -31,6 +31,7 @@ from seqcast._types import FloatArray, IntArray
 from seqcast.config import RunConfig
 from seqcast.model.pipeline import (
     Members,
+    Predict,
     Prep,
     blend,
     fit_prep,
@@ -283,33 +284,44 @@ def forecast_pooled(
 ) -> list[FloatArray]:
     """Forecast the next horizon of each series in ``ks`` (default: all) from its last window.
 
-    One forward pass covers every series. A series shorter than the window is padded
+    One forward pass per group of members covers every series. A series shorter than the window is padded
     (:func:`pad_rows`). Returns one array of ``horizon`` values per series, in the
     series' units.
     """
+    chosen = list(range(len(fitted.values)) if ks is None else ks)
+    members = fitted.predictor()
+    # One forward pass per group of members, each series through that group's prep.
+    groups = zip(*(members.parts(fitted.preps[k]) for k in chosen), strict=True)
+    per_group = [
+        _forecast_last(fitted, chosen, parts[0][0], [prep for _, prep in parts])
+        for parts in groups
+    ]
+    return [
+        blend([group[j] for group in per_group], fitted.preps[k])
+        for j, k in enumerate(chosen)
+    ]
+
+
+def _forecast_last(
+    fitted: PooledFit, chosen: Sequence[int], predict: Predict, preps: Sequence[Prep]
+) -> list[FloatArray]:
+    """Forecast each series in ``chosen`` from its last window with one function and prep each."""
     from seqcast.prep.windows import denormalize, normalize_windows
 
     window, horizon = fitted.config.train.sizes
-    chosen = list(range(len(fitted.values)) if ks is None else ks)
-    members = fitted.predictor()
-    # Row numbers count from the series' first row; padding sits at negative ones.
-    lasts = [pad_rows(fitted.values[k], window)[-window:] for k in chosen]
-    rows = [len(fitted.values[k]) + np.arange(horizon) for k in chosen]
-    groups = [members.parts(fitted.preps[k]) for k in chosen]
-    forecasts: list[list[FloatArray]] = [[] for _ in chosen]
-    for g in range(len(groups[0]) if groups else 0):
-        predict = groups[0][g][0]
-        x = np.stack(
-            [
-                groups[j][g][1].apply(lasts[j], len(fitted.values[k]) - window)
-                for j, k in enumerate(chosen)
-            ]
-        )
-        xn, _, offset = normalize_windows(x, None, fitted.config.train.window_norm)
-        predicted = denormalize(
-            np.asarray(predict(xn.astype(np.float32)), dtype=np.float64), offset
-        )
-        for j in range(len(chosen)):
-            prep = groups[j][g][1]
-            forecasts[j].append(prep.invert(predicted[j : j + 1], rows[j][None, :])[0])
-    return [blend(forecasts[j], fitted.preps[k]) for j, k in enumerate(chosen)]
+    inputs, rows = [], []
+    for k, prep in zip(chosen, preps, strict=True):
+        values = fitted.values[k]
+        # Row numbers count from the series' first row; padding sits at negative ones.
+        last = pad_rows(values, window)[-window:]
+        inputs.append(prep.apply(last, len(values) - window))
+        rows.append(len(values) + np.arange(horizon))
+    x = np.stack(inputs)
+    xn, _, offset = normalize_windows(x, None, fitted.config.train.window_norm)
+    predicted = denormalize(
+        np.asarray(predict(xn.astype(np.float32)), dtype=np.float64), offset
+    )
+    return [
+        prep.invert(predicted[j : j + 1], rows[j][None, :])[0]
+        for j, prep in enumerate(preps)
+    ]
