@@ -207,7 +207,7 @@ def test_corrupted_or_foreign_metadata_is_refused(tmp_path: Path) -> None:
     meta_path.write_text(json.dumps(meta))
     with pytest.raises(
         ArtifactError,
-        match=r"has schema_version=99, but this seqcast reads versions 1, 2, 3, 4\. Retrain",
+        match=r"has schema_version=99, but this seqcast reads versions 1, 2, 3, 4, 5\. Retrain",
     ):
         load_artifact(out)
     meta_path.write_text('{"schema_version": 2, "files"')

@@ -198,7 +198,7 @@ def test_info_shows_the_artifact(trained: tuple[Path, Path]) -> None:
     assert text.exit_code == 0
     assert "window=14 horizon=3" in text.stdout
     as_json = json.loads(run("info", str(model), "--format", "json").stdout)
-    assert as_json["schema_version"] == 4
+    assert as_json["schema_version"] == 5
     assert as_json["config"]["model"]["units"] == [4]
 
 

@@ -1,4 +1,9 @@
-"""`--deseasonalize mixed`: half the members read the series deseasonalised, half with its season."""
+"""`--deseasonalize mixed`: half the members read each series one step less prepared.
+
+With seasonal indices, the other half reads the series with its season (same log and
+scaler); without indices but with a log, it reads the series without the log, through a
+scaler of its own.
+"""
 
 from __future__ import annotations
 
@@ -81,6 +86,68 @@ def test_the_raw_preparation_keeps_log_and_scaler_and_drops_the_indices() -> Non
     np.testing.assert_allclose(raw.apply(values, first_row=3), expected)
     plain = Prep(TargetTransform(Transform.NONE, 1, ()), scaler)
     assert plain.raw() is plain
+
+
+def test_without_indices_the_raw_preparation_drops_the_log() -> None:
+    transform = TargetTransform(Transform.LOG, 1, ())
+    scaler = Scaler(ScalerKind.STANDARD).fit(np.log([[1.0], [2.0], [3.0]]))
+    raw_scaler = Scaler(ScalerKind.STANDARD).fit(np.array([[1.0], [2.0], [3.0]]))
+    raw = Prep(transform, scaler, raw_scaler).raw()
+    assert raw.scaler is raw_scaler
+    assert raw.transform.is_identity
+    values = np.array([[2.0], [5.0]])
+    # By hand: the standard scaler of 1, 2, 3 has centre 2 and scale sqrt(2/3).
+    np.testing.assert_allclose(raw.apply(values), (values - 2.0) / np.sqrt(2 / 3))
+    np.testing.assert_allclose(raw.invert(raw.apply(values)[:, 0], [0, 1]), [2.0, 5.0])
+    # A model written before raw scalers existed keeps reading the log.
+    old = Prep(transform, scaler)
+    assert old.raw() is old
+
+
+@pytest.mark.parametrize(
+    ("y", "overrides", "fitted"),
+    [
+        ([5.0, 7.0, 6.0, 9.0, 8.0, 11.0], {}, True),
+        ([5.0, -7.0, 6.0, 9.0, 8.0, 11.0], {}, False),  # not positive: no log to drop
+        ([5.0, 7.0, 6.0, 9.0, 8.0, 11.0], {"deseasonalize": "auto"}, False),
+        ([5.0, 7.0, 6.0, 9.0, 8.0, 11.0], {"ensemble": 1}, False),  # no second half
+    ],
+)
+def test_the_raw_scaler_is_fitted_on_the_untransformed_training_rows(
+    y: list[float], overrides: dict[str, object], fitted: bool
+) -> None:
+    from seqcast.model.pipeline import fit_prep, refit_transform
+
+    values = np.array(y)[:, None]
+    config = _config(**overrides)
+    prep, _ = fit_prep(values, 4, config, season=1)
+    if not fitted:
+        assert prep.raw_scaler is None
+        return
+    assert prep.raw_scaler is not None
+    train = np.array(y[:4])
+    np.testing.assert_allclose(prep.raw_scaler.center_, [train.mean()])
+    np.testing.assert_allclose(prep.raw_scaler.scale_, [train.std()])
+    np.testing.assert_allclose(prep.scaler.center_, [np.log(train).mean()])
+    # The final fit keeps the scalers of the training part.
+    again, _ = refit_transform(prep, values, config, season=1)
+    assert again.raw_scaler is prep.raw_scaler
+
+
+def test_a_seasonal_series_needs_no_raw_scaler() -> None:
+    from seqcast.model.pipeline import fit_prep
+
+    values = _seasonal_frame(48)[["y"]].to_numpy(dtype=np.float64)
+    prep, _ = fit_prep(values, 36, _config(), season=12)
+    assert prep.transform.indices
+    assert prep.raw_scaler is None
+    assert prep.raw().transform.kind is Transform.LOG
+
+
+def test_blend_falls_back_to_the_mean_where_a_group_is_not_positive() -> None:
+    logged = Prep(TargetTransform(Transform.LOG, 1, ()), Scaler(ScalerKind.NONE))
+    a, b = np.array([[1.0, 4.0, 3.0]]), np.array([[4.0, -2.0, 0.0]])
+    np.testing.assert_allclose(blend([a, b], logged), [[2.0, 1.0, 1.5]])
 
 
 def test_blend_is_the_geometric_mean_under_log_and_the_mean_otherwise() -> None:
@@ -203,22 +270,110 @@ def test_mixed_without_the_raw_rows_is_refused() -> None:
         train_members(_config(), scaled, starts, starts, None)
 
 
-@pytest.mark.slow
-def test_without_seasonal_indices_the_members_train_in_one_fit(
-    tmp_path: Path,
-) -> None:
-    rng = np.random.default_rng(3)
-    yearly = pd.DataFrame(
+def _yearly(seed: int = 3, level: float = 50.0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame(
         {
             "date": pd.date_range("1950-01-01", periods=60, freq="YS"),
-            "y": 50.0 + np.cumsum(rng.normal(1.0, 2.0, 60)),
+            "y": level + np.cumsum(rng.normal(1.0, 2.0, 60)),
         }
     )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("transform", "fits"), [("none", 1), ("auto", 2)])
+def test_without_indices_or_a_log_the_members_train_in_one_fit(
+    tmp_path: Path, transform: str, fits: int
+) -> None:
     lines: list[str] = []
-    # A yearly series has a season of 1: no indices, so both halves read the same rows.
-    config = _config(window=6, ensemble=4)
-    result = api.train(yearly, out=tmp_path / "m", config=config, progress=lines.append)
+    # A yearly series has a season of 1: no indices. Without a log either, both halves
+    # read the same rows; with one, the second half reads the series without it.
+    config = _config(window=6, ensemble=4, transform=transform)
+    result = api.train(
+        _yearly(), out=tmp_path / "m", config=config, progress=lines.append
+    )
     assert result.path is not None
     together = [line for line in lines if "trained together" in line]
-    assert together == ["4 members (seeds 0 to 3) trained together"]
+    if fits == 1:
+        assert together == ["4 members (seeds 0 to 3) trained together"]
+    else:
+        assert together == [
+            "2 members (seeds 0 to 1) trained together",
+            "2 members (seeds 2 to 3) trained together, reading each series one step less prepared",
+        ]
     assert api.load(result.path).forecast(3).values.shape == (3,)
+
+
+def _by_hand_yearly(path: Path, series: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """One horizon from the stored window: member 0 through the log, member 1 without.
+
+    Returns each member's forecast in the series' units.
+    """
+    from seqcast.model.predict import NumpyModel
+
+    art = load_artifact(path)
+    records = {r.id: r for r in art.meta.series}
+    record = art.meta.one if series is None else records[series]
+    assert record.transform.kind is Transform.LOG
+    assert not record.transform.indices
+    assert record.raw_scaler is not None
+    tc = art.config.train
+    last = record.last_window.array()[:, 0]
+    out = []
+    for m, (z, scaler) in enumerate(
+        ((np.log(last), record.scaler), (last, record.raw_scaler))
+    ):
+        x = ((z - scaler.center_[0]) / scaler.scale_[0])[None, :, None]
+        xn, _, offset = normalize_windows(x, None, tc.window_norm)
+        model = NumpyModel.from_keras_file(path / member_file(m))
+        scaled = denormalize(model.predict(xn.astype(np.float32)), offset)[0]
+        out.append(scaled * scaler.scale_[0] + scaler.center_[0])
+    return np.exp(out[0]), out[1]
+
+
+@pytest.mark.slow
+def test_a_yearly_forecast_blends_a_member_with_the_log_and_one_without(
+    tmp_path: Path,
+) -> None:
+    import json
+
+    config = _config(window=6, lr=0.01, epochs=3)
+    result = api.train(_yearly(), out=tmp_path / "m", config=config)
+    assert result.path is not None
+    doc = json.loads((result.path / "seqcast.json").read_text())
+    train_end = doc["series"][0]["split"]["train_end"]
+    train = _yearly()["y"].to_numpy()[:train_end]
+    # Stored as plain numbers: the standard scaler of the untransformed training rows.
+    stored = doc["series"][0]["raw_scaler"]
+    np.testing.assert_allclose(stored["center"], [train.mean()])
+    np.testing.assert_allclose(stored["scale"], [train.std()])
+    forecast = api.load(result.path).forecast(3).values
+    logged, plain = _by_hand_yearly(result.path, None)
+    np.testing.assert_allclose(forecast, np.sqrt(logged * plain), rtol=1e-5)
+    assert not np.allclose(forecast, logged, rtol=1e-3)
+    assert not np.allclose(forecast, plain, rtol=1e-3)
+    shown = CliRunner().invoke(app, ["info", str(result.path)])
+    assert shown.exit_code == 0
+    assert (
+        "ensemble=2 (mean; 1 with the log, 1 without the log, blended)" in shown.stdout
+    )
+
+
+@pytest.mark.slow
+def test_a_global_model_reads_each_yearly_series_without_the_log_through_its_own_scaler(
+    tmp_path: Path,
+) -> None:
+    frames = [
+        _yearly(seed, level).assign(id=f"y{seed}")
+        for seed, level in ((1, 50.0), (2, 300.0))
+    ]
+    config = _config(window=6, ensemble=2, refit=True, val_fraction=0.3)
+    config = config.with_overrides({"id_col": "id"})
+    result = api.train(pd.concat(frames), out=tmp_path / "g", config=config)
+    assert result.path is not None
+    model = api.load(result.path)
+    for forecast in model.forecast_all(3):
+        logged, plain = _by_hand_yearly(result.path, str(forecast.series))
+        np.testing.assert_allclose(forecast.values, np.sqrt(logged * plain), rtol=1e-5)
+    shown = CliRunner().invoke(app, ["info", str(result.path)])
+    assert "1 with the log, 1 without the log on 2 series, blended" in shown.stdout

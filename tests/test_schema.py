@@ -156,6 +156,45 @@ CASES: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
         "series[0].last_window.values must be positive targets (the transform is log)",
     ),
     (
+        "a raw scaler outside a mixed model",
+        lambda d: d["series"][0].update(raw_scaler=d["series"][0]["scaler"]),
+        "series[0].raw_scaler must be absent (config.train.deseasonalize is not mixed)",
+    ),
+    (
+        "a raw scaler for a series without a log",
+        lambda d: (
+            d["config"]["train"].update(ensemble=2, deseasonalize="mixed"),
+            d["series"][0].update(raw_scaler=d["series"][0]["scaler"]),
+        ),
+        "series[0].raw_scaler must be absent (it serves a series whose transform is a log without seasonal indices)",
+    ),
+    (
+        "a raw scaler for a deseasonalised series",
+        lambda d: (
+            d["config"]["train"].update(ensemble=2, deseasonalize="mixed"),
+            d["series"][0].update(
+                transform={"kind": "log", "season": 2, "indices": [0.1, -0.1]},
+                raw_scaler=d["series"][0]["scaler"],
+            ),
+        ),
+        "series[0].raw_scaler must be absent (it serves a series whose transform is a log without seasonal indices)",
+    ),
+    (
+        "a raw scaler of other columns",
+        lambda d: (
+            d["config"]["train"].update(ensemble=2, deseasonalize="mixed"),
+            d["series"][0].update(
+                transform={"kind": "log", "season": 1, "indices": []},
+                raw_scaler={
+                    "kind": "minmax",
+                    "center": [0.0, 0.0],
+                    "scale": [1.0, 1.0],
+                },
+            ),
+        ),
+        "series[0].raw_scaler must be parameters for 1 columns",
+    ),
+    (
         "rows disagree with the split",
         lambda d: d["series"][0].update(n_rows=99),
         "series[0].n_rows must be split.n_steps (2)",

@@ -114,7 +114,7 @@ class Forecaster:
     def prep(self) -> Prep:
         """The target transform and scaler fitted on the training part."""
         record = self.artifact.meta.one
-        return Prep(record.transform, record.scaler)
+        return Prep(record.transform, record.scaler, record.raw_scaler)
 
     @property
     def series_ids(self) -> tuple[str, ...]:
@@ -488,7 +488,7 @@ class Forecaster:
     ) -> FloatArray:
         art = self.artifact
         record = record or art.meta.one
-        prep = Prep(record.transform, record.scaler)
+        prep = Prep(record.transform, record.scaler, record.raw_scaler)
         forecasts = [
             self._forecast_group(
                 predict, group_prep, raw_window, steps, first_row, known

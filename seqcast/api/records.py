@@ -99,6 +99,7 @@ def series_record(
         ),
         transform=prep.transform,
         scaler=prep.scaler,
+        raw_scaler=prep.raw_scaler,
         mase=MaseScale(
             season=season,
             scale=finite_or_none(mase_scale(train_rows, season)),

@@ -286,16 +286,35 @@ def _known_text(meta: ModelMeta) -> str:
     return "".join(parts)
 
 
+def _mixed_text(meta: ModelMeta) -> str:
+    """Say how the two groups of a ``--deseasonalize mixed`` ensemble read the series."""
+    train = meta.config.train
+    k, n = train.seasonal_members, train.ensemble
+    if k == n:
+        return ""
+    several = len(meta.series) > 1
+    ways = []
+    for what, count in (
+        ("with the season", sum(bool(r.transform.indices) for r in meta.series)),
+        ("without the log", sum(r.raw_scaler is not None for r in meta.series)),
+    ):
+        if count:
+            ways.append(what + (f" on {count} series" if several else ""))
+    if not ways:
+        return f"; {n} alike: no series has seasonal indices or a log to leave out"
+    first = (
+        "deseasonalised" if ways[0].startswith("with the season") else "with the log"
+    )
+    if len(ways) > 1:
+        first = "as prepared"
+    return f"; {k} {first}, {n - k} {' or '.join(ways)}, blended"
+
+
 def info_text(path: Path, meta: ModelMeta) -> str:
     """Describe a model directory in a few labelled lines."""
     cfg, p, record = meta.config, meta.provenance, meta.one
     model, train = cfg.model, cfg.train
-    k = train.seasonal_members
-    groups = (
-        f"; {k} deseasonalised, {train.ensemble - k} with the season, blended"
-        if k < train.ensemble
-        else ""
-    )
+    groups = _mixed_text(meta)
     ensemble = (
         f" ensemble={train.ensemble} ({train.combine.value}{groups})"
         if train.ensemble > 1

@@ -47,10 +47,14 @@ class Prep:
     Attributes:
         transform: Log and deseasonalisation of the target (column 0).
         scaler: Fitted on the transformed training rows.
+        raw_scaler: With ``--deseasonalize mixed``, for a series that is log-transformed
+            but has no seasonal indices: the scaler fitted on its untransformed training
+            rows, which the members of :meth:`raw` read it through. None otherwise.
     """
 
     transform: TargetTransform
     scaler: Scaler
+    raw_scaler: Scaler | None = None
 
     def apply(self, values: FloatArray, first_row: int = 0) -> FloatArray:
         """Transform then scale rows (n, n_features); row 0 is ``first_row``. A copy."""
@@ -66,13 +70,20 @@ class Prep:
         return self.transform.inverse(z, rows)
 
     def raw(self) -> Prep:
-        """The preparation of the members that read the series with its seasonal pattern.
+        """The preparation of the members that read the series one step less prepared.
 
-        The same variance stabilisation and scaler, without the seasonal indices
-        (``--deseasonalize mixed``); ``self`` when there are none.
+        With ``--deseasonalize mixed`` half the members read each series without one
+        step of this preparation: without the seasonal indices (the same log and
+        scaler) when it has them; otherwise without the log, through
+        :attr:`raw_scaler`. ``self`` when there is neither (or no ``raw_scaler``, as
+        in models written before it existed).
         """
         plain = self.transform.without_indices()
-        return self if plain is self.transform else Prep(plain, self.scaler)
+        if plain is not self.transform:
+            return Prep(plain, self.scaler)
+        if self.raw_scaler is not None and self.transform.kind is Transform.LOG:
+            return Prep(TargetTransform.identity(), self.raw_scaler)
+        return self
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,16 +111,20 @@ def blend(forecasts: Sequence[FloatArray], prep: Prep) -> FloatArray:
     """Average the forecasts of the groups of :class:`Members`, in the transform's units.
 
     Under a log transform that is their geometric mean (as the members within a group
-    are averaged in log units), otherwise their arithmetic mean. One forecast is
-    returned unchanged.
+    are averaged in log units) wherever every group forecasts above zero, and their
+    arithmetic mean elsewhere (the members without the log can forecast zero or
+    less); without a log, their arithmetic mean. One forecast is returned unchanged.
     """
     if len(forecasts) == 1:
         return forecasts[0]
     stacked = np.asarray(forecasts, dtype=np.float64)
-    if prep.transform.kind is Transform.LOG:
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.asarray(np.exp(np.mean(np.log(stacked), axis=0)))
-    return np.asarray(np.mean(stacked, axis=0))
+    mean = np.mean(stacked, axis=0)
+    if prep.transform.kind is not Transform.LOG:
+        return np.asarray(mean)
+    positive = np.all(stacked > 0.0, axis=0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        geometric = np.exp(np.mean(np.log(np.where(positive, stacked, 1.0)), axis=0))
+    return np.asarray(np.where(positive, geometric, mean))
 
 
 def group_members(chosen: Sequence[Predict], tc: TrainConfig) -> Members:
@@ -277,13 +292,31 @@ def fit_prep(
     tc = config.train
     transform = _fit_target_transform(values, train_end, tc, season)
     z = transform.forward_values(values)
-    scaler = Scaler(tc.scaler).fit(z[:train_end])
     static = config.data.n_ahead(values.shape[1]) - len(config.data.known)
+    scaler = _fit_scaler(z[:train_end], tc, static)
+    raw_scaler = None
+    if _needs_raw_scaler(transform, tc):
+        raw_scaler = _fit_scaler(values[:train_end], tc, static)
+    prep = Prep(transform, scaler, raw_scaler)
+    return prep, prep.scaler.transform(z)
+
+
+def _fit_scaler(rows: FloatArray, tc: TrainConfig, static: int) -> Scaler:
+    """Fit ``tc.scaler`` on ``rows``; the last ``static`` columns keep centre 0, scale 1."""
+    scaler = Scaler(tc.scaler).fit(rows)
     if static > 0:  # 0/1 columns constant over the series: scaling would zero them
         scaler.center_[-static:] = 0.0
         scaler.scale_[-static:] = 1.0
-    prep = Prep(transform, scaler)
-    return prep, prep.scaler.transform(z)
+    return scaler
+
+
+def _needs_raw_scaler(transform: TargetTransform, tc: TrainConfig) -> bool:
+    """Whether half the members read the series without its log (see :meth:`Prep.raw`)."""
+    return (
+        tc.seasonal_members < tc.ensemble
+        and transform.kind is Transform.LOG
+        and not transform.indices
+    )
 
 
 def refit_transform(
@@ -295,7 +328,8 @@ def refit_transform(
         The new preparation and the rows scaled by it, shape (n_steps, n_features).
     """
     transform = _fit_target_transform(values, len(values), config.train, season)
-    again = Prep(transform, prep.scaler)
+    keep = _needs_raw_scaler(transform, config.train)
+    again = Prep(transform, prep.scaler, prep.raw_scaler if keep else None)
     return again, again.apply(values)
 
 
@@ -338,7 +372,8 @@ def train_members(
         val_starts: Starts of the validation windows (early stopping); may be empty.
         progress: Called with one line per epoch.
         raw: The rows of ``scaled`` through :meth:`Prep.raw`, for the members that
-            read the seasonal pattern (needed with ``--deseasonalize mixed`` only).
+            read each series one step less prepared: with its seasonal pattern, or
+            without its log (needed with ``--deseasonalize mixed`` only).
 
     Returns:
         The models, with their best validation weights restored, and their fits (the
@@ -350,7 +385,11 @@ def train_members(
         if progress and tc.ensemble > 1:
             progress(
                 f"{tc.ensemble} members (seeds {tc.seed} to {tc.seed + tc.ensemble - 1}) trained together"
-                + ("" if rows is scaled else ", reading the seasonal pattern")
+                + (
+                    ""
+                    if rows is scaled
+                    else ", reading each series one step less prepared"
+                )
             )
         group, group_fits = _fit_members(
             config, rows, train_starts, val_starts, tc, progress
@@ -365,8 +404,9 @@ def _groups(
 ) -> list[tuple[TrainConfig, FloatArray]]:
     """The settings (seeds and member count) and rows of each group of members.
 
-    With ``--deseasonalize mixed`` and no seasonal indices in any series (a yearly
-    category), both groups would read the same rows: all members then train in one fit.
+    With ``--deseasonalize mixed`` and neither seasonal indices nor a log in any series
+    (a yearly category of series that are not all positive), both groups would read the
+    same rows: all members then train in one fit.
     """
     k = tc.seasonal_members
     if k == tc.ensemble:

@@ -8,8 +8,11 @@ its own window, fit, scores and calibration, and names its own network files
 (``series-<k>.keras``, see :func:`seqcast.store.layout.series_file`). Version 4 adds
 ``columns.known``: the input columns known ahead (future features, calendar terms,
 holidays), read over the forecast period, and ``columns.static``: the 0/1 columns of
-the static features. Version 2 and 3 documents read as version 4
-without local models or known columns; version 1 directories (one series, per-series
+the static features. Version 5 adds ``series[].raw_scaler``: with ``deseasonalize =
+"mixed"``, the scaler of the members that read a log-transformed series without
+seasonal indices in its own units (:meth:`seqcast.model.pipeline.Prep.raw`); an older
+seqcast would read them through the log, so it refuses the version. Version 2, 3 and
+4 documents read as version 5 without local models, known columns or raw scalers; version 1 directories (one series, per-series
 parts at the top level) are migrated on read.
 
 Nothing outside ``store`` reads ``seqcast.json`` by key: readers get a :class:`ModelMeta`.
@@ -36,8 +39,8 @@ from seqcast.prep.scaling import Scaler
 from seqcast.prep.transforms import TargetTransform
 from seqcast.store.layout import member_file
 
-SCHEMA_VERSION = 4
-READABLE_VERSIONS = (1, 2, 3, 4)
+SCHEMA_VERSION = 5
+READABLE_VERSIONS = (1, 2, 3, 4, 5)
 RETRAIN = "Retrain with `seqcast train`."
 """The advice every refusal of a malformed ``seqcast.json`` ends with."""
 
@@ -150,6 +153,9 @@ class SeriesRecord:
         transform: Target transform fitted on the training part (identity for
             models of schema 1).
         scaler: Fitted on the transformed training part.
+        raw_scaler: With ``deseasonalize = "mixed"``, for a log-transformed series
+            without seasonal indices: fitted on the untransformed training part, for
+            the members that read it without the log. None otherwise.
         mase: MASE denominators of the training part.
         last_window: The last ``window`` rows, or every row of a series (of a model
             over several) shorter than the window.
@@ -168,6 +174,7 @@ class SeriesRecord:
     mase: MaseScale
     last_window: LastWindow
     local: LocalModel | None = None
+    raw_scaler: Scaler | None = None
 
     def served(self, calibration: Calibration) -> Calibration:
         """The part of ``calibration`` that serves this series, in its own units."""
@@ -438,6 +445,8 @@ def _local_json(local: LocalModel) -> dict[str, Any]:
 
 def _series_json(s: SeriesRecord) -> dict[str, Any]:
     local = {"local": _local_json(s.local)} if s.local is not None else {}
+    if s.raw_scaler is not None:
+        local["raw_scaler"] = s.raw_scaler.to_dict()
     return {
         "id": s.id,
         "n_rows": s.n_rows,

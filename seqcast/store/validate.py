@@ -191,6 +191,32 @@ def _check_per_series(root: Node, config: RunConfig, version: int) -> None:
         )
 
 
+def _raw_scaler(
+    node: Node | None, transform: TargetTransform, config: RunConfig, n_features: int
+) -> Scaler | None:
+    """Read the scaler of the members that read a series without its log (version 5).
+
+    It only belongs to a series whose transform is a log without seasonal indices, in a
+    model whose members are mixed (:meth:`seqcast.model.pipeline.Prep.raw`).
+
+    Raises:
+        ArtifactError: Naming the field.
+    """
+    if node is None:
+        return None
+    tc = config.train
+    if tc.seasonal_members == tc.ensemble:
+        raise node.fail("absent (config.train.deseasonalize is not mixed)")
+    if transform.kind is not Transform.LOG or transform.indices:
+        raise node.fail(
+            "absent (it serves a series whose transform is a log without seasonal indices)"
+        )
+    scaler: Scaler = node.built(Scaler.from_dict)
+    if scaler.n_features_in_ != n_features:
+        raise node.fail(f"parameters for {n_features} columns")
+    return scaler
+
+
 def _local(node: Node, config: RunConfig, k: int) -> LocalModel:
     """Read series ``k``'s own network: window, split shares, fit, scores, calibration.
 
@@ -425,6 +451,7 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
     if built.kind is Transform.LOG and any(not row[0] > 0 for row in values):
         # A log model was fitted on a positive target: its window cannot hold 0 or less.
         raise lw.get("values").fail("positive targets (the transform is log)")
+    raw_scaler = _raw_scaler(node.opt("raw_scaler"), built, config, n_features)
     return SeriesRecord(
         id=record_id.text() if record_id else None,
         n_rows=node.get("n_rows").integer(1),
@@ -434,6 +461,7 @@ def _series(node: Node, config: RunConfig, columns: Columns, k: int) -> SeriesRe
         split=split,
         transform=built,
         scaler=scaler,
+        raw_scaler=raw_scaler,
         mase=MaseScale(
             season=mase.get("season").integer(1),
             scale=mase.get("scale").number_or_none(),
