@@ -92,8 +92,9 @@ class Deseasonalize(StrEnum):
     TEST = "test"  # classical, when the training part passes the seasonality test
     CLASSICAL = "classical"
     NONE = "none"
-    # As auto for the first half of the ensemble's members; the other half read the
-    # series with its seasonal pattern, and the two halves' forecasts are averaged.
+    # As auto for the first half of the ensemble's members; the other half read each
+    # series one step less prepared (with its seasonal pattern, or where it has no
+    # seasonal indices, without its log), and the two halves' forecasts are averaged.
     MIXED = "mixed"
 
 

@@ -294,9 +294,12 @@ def test_without_indices_or_a_log_the_members_train_in_one_fit(
     )
     assert result.path is not None
     together = [line for line in lines if "trained together" in line]
+    shown = CliRunner().invoke(app, ["info", str(result.path)]).stdout
     if fits == 1:
         assert together == ["4 members (seeds 0 to 3) trained together"]
+        assert "ensemble=4 (mean; all 4 read each series alike)" in shown
     else:
+        assert "ensemble=4 (mean; 2 with the log, 2 without the log, blended)" in shown
         assert together == [
             "2 members (seeds 0 to 1) trained together",
             "2 members (seeds 2 to 3) trained together, reading each series one step less prepared",

@@ -301,7 +301,7 @@ def _mixed_text(meta: ModelMeta) -> str:
         if count:
             ways.append(what + (f" on {count} series" if several else ""))
     if not ways:
-        return f"; {n} alike: no series has seasonal indices or a log to leave out"
+        return f"; all {n} read each series alike"
     first = (
         "deseasonalised" if ways[0].startswith("with the season") else "with the log"
     )

@@ -354,7 +354,7 @@ class TrainConfig:
     )
     deseasonalize: Deseasonalize = option(
         Deseasonalize.AUTO,
-        "Remove the seasonal pattern before the network: classical, none, test (when the training part passes the seasonality test), auto (whenever it holds two seasons), or mixed (auto for half of the --ensemble members, none for the rest; their forecasts averaged).",
+        "Remove the seasonal pattern before the network: classical, none, test (when the training part passes the seasonality test), auto (whenever it holds two seasons), or mixed (auto for half of the --ensemble members; the rest read each series without its seasonal indices, or where it has none, without its log; their forecasts averaged).",
     )
     loss: Loss = option(Loss.MSE, "Loss: mse, mae, huber.")
     epochs: int = option(50, "Maximum epochs.", min=1)
@@ -394,8 +394,9 @@ class TrainConfig:
         """How many of the ``ensemble`` members read the series deseasonalised.
 
         All of them, except with ``deseasonalize = "mixed"``: then the first half,
-        rounded up (members ``0 .. k-1``); members ``k ..`` read the series with its
-        seasonal pattern (:meth:`seqcast.model.pipeline.Prep.raw`).
+        rounded up (members ``0 .. k-1``); members ``k ..`` read the series one step
+        less prepared: with its seasonal pattern, or where it has no seasonal indices,
+        without its log (:meth:`seqcast.model.pipeline.Prep.raw`).
         """
         n = self.ensemble
         return n - n // 2 if self.deseasonalize is Deseasonalize.MIXED else n
