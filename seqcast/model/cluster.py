@@ -44,6 +44,7 @@ and any code, with your data).
 from __future__ import annotations
 
 import multiprocessing
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -57,6 +58,9 @@ if TYPE_CHECKING:
 
 _T = TypeVar("_T")
 _R = TypeVar("_R")
+
+_WORKER_IMPORTS = threading.Lock()
+"""Held while a Dask worker thread first imports joblib's loky (see :func:`on_worker`)."""
 
 ENV_SCHEDULER = "SEQCAST_DASK_SCHEDULER"
 """The environment variable giving ``--dask-scheduler``'s default for per-series runs."""
@@ -137,10 +141,19 @@ class FitProcessDied(Exception):
 def on_worker(fn: Callable[[_T], _R], index: int, task: _T) -> tuple[int, _R]:
     """Run one task from a Dask worker thread in one of the worker's fitting processes."""
     from distributed import get_worker
-    from joblib.externals.loky import get_reusable_executor
-    from joblib.externals.loky.process_executor import BrokenProcessPool
 
-    from seqcast.model.parallel import TF_THREAD_VARIABLES
+    # A worker runs tasks on several threads at once. Two of them importing joblib
+    # for the first time together can take its modules' import locks in opposite
+    # orders (a package and its submodules: CPython gh-83065, fixed only in newer
+    # Pythons), and the import system's deadlock escape then hands one of them a
+    # half-initialised module (seen once under the fast tests on Python 3.11:
+    # "partially initialized module 'joblib.externals.loky.backend.resource_tracker'
+    # has no attribute '_CLEANUP_FUNCS'"). One thread at a time imports them here.
+    with _WORKER_IMPORTS:
+        from joblib.externals.loky import get_reusable_executor
+        from joblib.externals.loky.process_executor import BrokenProcessPool
+
+        from seqcast.model.parallel import TF_THREAD_VARIABLES
 
     # A nanny starts its worker as a daemon process, and multiprocessing forbids a
     # daemon to have children. A worker started with `distributed.worker.daemon: false`
