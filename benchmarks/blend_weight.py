@@ -103,14 +103,14 @@ def category(
             f"{name}: the model has one group of members, nothing to weigh"
         )
 
+    # Each series' validation windows, both halves' forecasts of them, its actual
+    # values and its training part (the MASE scale of :func:`accuracy.scores`).
     validation = []
     for k, m in enumerate(rows):
-        values, prep, b = fitted.values[k], fitted.holdout_preps[k], fitted.bounds[k]
-        if len(values) < window + horizon:
-            continue
-        starts = b.starts("validation", window, horizon)
+        starts = pooled_api._part_starts(fitted, k, "validation")
         if not len(starts):
             continue
+        values, prep = fitted.values[k], fitted.holdout_preps[k]
         halves = [
             predict_windows(
                 Members(p), pp, values, starts, window, horizon, tc.window_norm
@@ -118,18 +118,14 @@ def category(
             for p, pp in holdout.parts(prep)
         ]
         actual = values[starts[:, None] + window + np.arange(horizon), 0]
-        x = values[: b.train_end, 0]
-        lag = m["season"] if 1 < m["season"] < len(x) else 1
-        scale = float(np.mean(np.abs(x[lag:] - x[:-lag])))
-        if scale > 0:
-            validation.append(
-                (halves, actual, scale, prep.transform.kind is Transform.LOG)
-            )
+        history = values[: fitted.bounds[k].train_end, 0]
+        log = prep.transform.kind is Transform.LOG
+        validation.append((halves, actual, history, m["season"], log))
     on_validation = {
         w: gmean(
             [
-                float(np.mean(np.abs(weighted(h[0], h[1], w, log) - a))) / s
-                for h, a, s, log in validation
+                scores(x, a.ravel(), weighted(h[0], h[1], w, log).ravel(), season)[1]
+                for h, a, x, season, log in validation
             ]
         )
         for w in WEIGHTS
