@@ -123,6 +123,7 @@ def test_early_stopping_restores_the_best_weights() -> None:
     # so patience=1 stops after epoch 2 and epoch 1's weights come back.
     x, y = _data(64, seed=0, target=1.0)
     xv, yv = _data(32, seed=1, target=-1.0)
+    untrained = np.asarray(_model().predict_on_batch(xv), dtype=np.float64)
     model = _model()
     lines: list[str] = []
     config = TrainConfig(
@@ -143,6 +144,12 @@ def test_early_stopping_restores_the_best_weights() -> None:
     restored = float(model.evaluate(xv, yv, batch_size=16, verbose=0))
     assert restored == pytest.approx(result.val_loss[0], rel=1e-5)
     assert restored != pytest.approx(result.val_loss[1], rel=1e-5)
+    # The untrained network's validation loss is measured before the first epoch; its
+    # weights are those _model() builds from the same seed.
+    assert result.initial_val_loss == pytest.approx(
+        float(np.mean((untrained - yv) ** 2)), rel=1e-5
+    )
+    assert result.val_loss[0] > result.initial_val_loss  # the first epoch moved away
     assert result.seconds > 0
     assert len(lines) == 2
     for epoch, line in enumerate(lines, start=1):
@@ -171,6 +178,7 @@ def test_arrays_without_validation_monitor_training_loss() -> None:
     result = fit(model, (x, y), None, config, progress=lines.append)
     assert isinstance(result, FitResult)
     assert result.val_loss == ()
+    assert result.initial_val_loss is None  # nothing to measure it on
     assert result.epochs_run == 2
     assert result.best_epoch == int(np.argmin(result.loss)) + 1
     assert result.stopped_early is False

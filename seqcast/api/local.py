@@ -165,12 +165,7 @@ def verdict_warnings(
     """The warnings :func:`warn_verdict` gives, as (name, message) pairs."""
     found = []
     if epochs > 1 and fit.best_epoch == 1:
-        found.append(
-            (
-                "first_epoch",
-                f"Training kept the weights of its first epoch (best_epoch=1 of {fit.epochs_run}): validation saw no gain from training, so the forecast is close to the normalisation's naive one. Compare it with `seqcast backtest` before relying on it.",
-            )
-        )
+        found.append(_first_epoch_warning(fit))
     losses = validation.losses()
     if losses:
         best = losses[0]
@@ -181,6 +176,32 @@ def verdict_warnings(
             )
         )
     return found
+
+
+def _first_epoch_warning(fit: FitResult) -> tuple[str, str]:
+    """Why a fit kept its first epoch: it learned nothing, or learned in that epoch only.
+
+    The two differ in what the first epoch did to the validation loss of the untrained
+    network (:attr:`FitResult.initial_val_loss`): on many windows one epoch is
+    hundreds of steps, enough to learn most of what the network will.
+    """
+    head = f"Training kept the weights of its first epoch (best_epoch=1 of {fit.epochs_run})"
+    before = fit.initial_val_loss
+    after = fit.val_loss[0] if fit.val_loss else None
+    if before is not None and after is not None and after < before:
+        return (
+            "first_epoch_only",
+            f"{head}: validation loss fell from {before:.4g} untrained to {after:.4g} in that epoch and rose after it, so the network learned early and later epochs fitted the training windows too closely. A lower --lr gives smaller steps to choose from; compare it with `seqcast backtest` before relying on it.",
+        )
+    seen = (
+        f" (validation loss {after:.4g} after it, {before:.4g} untrained)"
+        if before is not None and after is not None
+        else ""
+    )
+    return (
+        "first_epoch",
+        f"{head}: validation saw no gain from training{seen}, so the forecast is close to the normalisation's naive one. Compare it with `seqcast backtest` before relying on it.",
+    )
 
 
 def _calibrate_intervals(

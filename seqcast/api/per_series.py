@@ -246,7 +246,8 @@ def _ids(ids: Sequence[str]) -> str:
 
 
 _VERDICTS = {
-    "first_epoch": "{k} of {n} series kept the weights of their first epoch, so their forecasts are close to the normalisation's naive one: {ids}. Compare them with `seqcast backtest` before relying on them.",
+    "first_epoch": "{k} of {n} series kept the weights of their first epoch, which did not improve on the untrained network, so their forecasts are close to the normalisation's naive one: {ids}. Compare them with `seqcast backtest` before relying on them.",
+    "first_epoch_only": "{k} of {n} series kept the weights of their first epoch, the only one that improved their validation loss: {ids}. A lower --lr gives smaller steps to choose from; compare them with `seqcast backtest` before relying on them.",
     "loses_on_validation": "On their validation windows the network loses to a baseline for {k} of {n} series: {ids}. Compare them with `seqcast backtest` before relying on the network.",
 }
 

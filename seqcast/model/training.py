@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -41,6 +41,9 @@ class FitResult:
         epochs_run: Number of epochs actually run (at most ``TrainConfig.epochs``).
         stopped_early: Whether early stopping ended training before ``epochs``.
         seconds: Wall-clock time spent in ``model.fit``.
+        initial_val_loss: Validation loss of the untrained model, measured before the
+            first epoch when early stopping watches validation (None otherwise), so
+            that a fit which keeps its first epoch can say whether that epoch helped.
     """
 
     loss: tuple[float, ...]
@@ -49,6 +52,7 @@ class FitResult:
     epochs_run: int
     stopped_early: bool
     seconds: float
+    initial_val_loss: float | None = None
 
 
 def set_seed(seed: int) -> None:
@@ -120,6 +124,9 @@ def fit(
     callbacks, guard, early_stopping = _callbacks(
         keras, config, "loss" if validation is None else "val_loss", progress
     )
+    initial = None
+    if validation is not None and early_stopping is not None:
+        initial = _validation_loss(model, validation, config.batch_size)
     kwargs: dict[str, Any] = {
         "epochs": config.epochs,
         "callbacks": callbacks,
@@ -143,7 +150,30 @@ def fit(
         raise ConfigError(
             f"Training diverged: {name} became {value} at epoch {epoch} with lr={config.lr}. Lower --lr, or use --scaler standard."
         )
-    return _result(history.history, early_stopping, config.epochs, seconds)
+    result = _result(history.history, early_stopping, config.epochs, seconds)
+    return replace(result, initial_val_loss=initial)
+
+
+def _validation_loss(
+    model: Any, validation: TrainData, batch_size: int
+) -> float | None:
+    """The compiled ``model``'s loss on ``validation`` as it stands (None if not finite).
+
+    Keras keeps the evaluation function this compiles and validates every epoch of
+    the ``fit`` that follows with it, so this costs one pass over the validation windows.
+    """
+    if isinstance(validation, tuple):
+        logs = model.evaluate(
+            validation[0],
+            validation[1],
+            batch_size=batch_size,
+            verbose=0,
+            return_dict=True,
+        )
+    else:
+        logs = model.evaluate(validation, verbose=0, return_dict=True)
+    value = float(logs["loss"])
+    return value if math.isfinite(value) else None
 
 
 def _callbacks(
