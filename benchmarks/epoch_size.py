@@ -2,8 +2,8 @@
 
 A model over several series counts its early-stopping patience, its epoch limit and the
 refit's epoch count in passes over the training windows. One pass over Tourism's
-monthly category is about 440 batches of 128 windows; over M1's, where the defaults were
-chosen, about 50. If the defaults only work at M1's pass size, a corpus with longer series
+monthly category is 281 batches of 128 windows; over M1's, where the defaults were
+chosen, 50. If the defaults only work at M1's pass size, a corpus with longer series
 trains in another regime, one that M1 never measured. This trial runs
 ``benchmarks/accuracy.py --pooled`` with every training fit changed in one of two ways:
 
