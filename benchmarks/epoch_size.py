@@ -47,6 +47,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 def changed_fit(original: Any, repeat: int, cap: int, same_steps: bool) -> Any:
     """``seqcast.model.training.fit`` with longer passes, finer checks or a shorter refit."""
+    import seqcast.model.training as training
+
     # By the group's first seed, from its holdout fit to its refit:
     checks_per_pass: dict[int, int] = {}
     holdout_windows: dict[int, int] = {}
@@ -56,7 +58,7 @@ def changed_fit(original: Any, repeat: int, cap: int, same_steps: bool) -> Any:
             raise TypeError("epoch_size.py expects windows as arrays (a global model)")
         if repeat > 1:
             train = tuple(np.concatenate([part] * repeat) for part in train)
-        batches = -(-len(train[0]) // config.batch_size)
+        batches = training._batches_per_epoch(train, config.batch_size)
         if validation is not None:
             k = max(1, math.ceil(batches / cap)) if cap else 1
             checks_per_pass[config.seed] = k

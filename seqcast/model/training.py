@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 import numpy as np
@@ -150,8 +150,7 @@ def fit(
         raise ConfigError(
             f"Training diverged: {name} became {value} at epoch {epoch} with lr={config.lr}. Lower --lr, or use --scaler standard."
         )
-    result = _result(history.history, early_stopping, config.epochs, seconds)
-    return replace(result, initial_val_loss=initial)
+    return _result(history.history, early_stopping, config.epochs, seconds, initial)
 
 
 def _validation_loss(
@@ -202,7 +201,11 @@ def _callbacks(
 
 
 def _result(
-    history: dict[str, Any], early_stopping: Any, epochs: int, seconds: float
+    history: dict[str, Any],
+    early_stopping: Any,
+    epochs: int,
+    seconds: float,
+    initial_val_loss: float | None,
 ) -> FitResult:
     """Summarise Keras' history and how early stopping ended training."""
     loss = tuple(float(v) for v in history.get("loss", ()))
@@ -221,6 +224,7 @@ def _result(
         epochs_run=epochs_run,
         stopped_early=stopped_early,
         seconds=seconds,
+        initial_val_loss=initial_val_loss,
     )
 
 
