@@ -7,6 +7,7 @@ last window), the provenance and the loss history are built here, so that
 
 from __future__ import annotations
 
+import functools
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -18,6 +19,7 @@ from seqcast._types import FloatArray
 from seqcast._version import __version__
 from seqcast.data.source import Source, source_of
 from seqcast.evaluation.metrics import mase_scale
+from seqcast.model.predict import save_keras
 from seqcast.store.directory import member_file, save_artifact
 from seqcast.store.schema import (
     Columns,
@@ -244,11 +246,11 @@ def save_models(
         return None
     return save_artifact(
         out,
-        models[0].save,
+        functools.partial(save_keras, models[0]),
         meta,
         lock_timeout=lock_timeout,
         extra_files=[
-            (member_file(i), member.save)
+            (member_file(i), functools.partial(save_keras, member))
             for i, member in enumerate(models[1:], start=1)
         ],
     )

@@ -1,7 +1,8 @@
 """Start-up of the console entry point: signals handled before anything heavy is imported.
 
 SIGTERM (cron, ``timeout``) and SIGINT (Ctrl-C) are caught from the first line of
-:func:`main`. While a command runs they raise ``KeyboardInterrupt``, so the command
+:func:`main`. While a command runs they raise ``KeyboardInterrupt`` (held back while
+Keras' native code runs; see ``seqcast.interrupts``), so the command
 removes its temporaries and ``cli.edge`` prints ``error: Interrupted; nothing was
 written.`` with exit code 130. Before a command starts (imports, option parsing) there
 is nothing to clean up, so the process says so and exits with 130 at once, never with a
@@ -17,6 +18,8 @@ import os
 import signal
 import sys
 from typing import Any
+
+from seqcast import interrupts
 
 INTERRUPTED = (
     130  # ExitCode.INTERRUPTED; errors.py is not imported this early on purpose
@@ -38,8 +41,15 @@ def report_interrupt() -> None:
 
 
 def _handle(signum: int, frame: Any) -> None:
-    """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once."""
+    """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once.
+
+    While the command drives Keras (``seqcast.interrupts.held``) the interrupt is only
+    recorded, and raised once no native code is on the stack.
+    """
     if phase["now"] == "command":
+        if interrupts.holding():
+            interrupts.hold()
+            return
         raise KeyboardInterrupt
     if phase["now"] == "done":
         return  # the command has finished and said so: let it exit with its own code

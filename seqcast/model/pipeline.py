@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import numpy.typing as npt
 
+from seqcast import interrupts
 from seqcast._types import Float32Array, FloatArray, IntArray
 from seqcast.config import (
     Combine,
@@ -465,13 +466,17 @@ def _fit_members(
     window, horizon = tc.sizes
     n = tc.ensemble
     members = []
-    for member in range(n):
-        training.set_seed(tc.seed + member)
-        members.append(
-            models.build_model(
-                config.model, window=window, n_features=scaled.shape[1], horizon=horizon
+    with interrupts.held():  # building runs Keras' native code too
+        for member in range(n):
+            training.set_seed(tc.seed + member)
+            members.append(
+                models.build_model(
+                    config.model,
+                    window=window,
+                    n_features=scaled.shape[1],
+                    horizon=horizon,
+                )
             )
-        )
     batches = functools.partial(
         window_data,
         scaled,
@@ -485,11 +490,12 @@ def _fit_members(
     )
     train_data = batches(train_starts, shuffle=True)
     val_data = batches(val_starts, shuffle=False) if len(val_starts) else None
-    model = members[0] if n == 1 else models.joint_model(members)
-    # Keras shuffles arrays from the seeded generators: the same order for any size of
-    # ensemble, so that member 0 trains as a single model would.
-    training.set_seed(tc.seed)
-    fit = training.fit(model, train_data, val_data, tc, progress=progress)
+    with interrupts.held():
+        model = members[0] if n == 1 else models.joint_model(members)
+        # Keras shuffles arrays from the seeded generators: the same order for any size
+        # of ensemble, so that member 0 trains as a single model would.
+        training.set_seed(tc.seed)
+        fit = training.fit(model, train_data, val_data, tc, progress=progress)
     return tuple(members), (fit,) * n
 
 

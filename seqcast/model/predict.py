@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from seqcast import interrupts
 from seqcast._types import Float32Array, FloatArray
 from seqcast.errors import ArtifactError, ConfigError, DataError
 from seqcast.model.archive import Limits, Unsafe, open_archive
@@ -192,10 +193,11 @@ class KerasModel:
         arr = np.ascontiguousarray(x, dtype=np.float32)
         if len(arr) == 0:
             return np.empty((0, int(self.model.output_shape[-1])), dtype=np.float64)
-        parts = [
-            np.asarray(self.model.predict_on_batch(arr[i : i + self.batch_size]))
-            for i in range(0, len(arr), self.batch_size)
-        ]
+        parts = []
+        for i in range(0, len(arr), self.batch_size):
+            with interrupts.held():  # a Ctrl-C waits for this chunk, then stops
+                chunk = self.model.predict_on_batch(arr[i : i + self.batch_size])
+                parts.append(np.asarray(chunk))
         return np.concatenate(parts).astype(np.float64)
 
 
@@ -233,7 +235,8 @@ def load_keras_bytes(data: bytes, source: str, limits: Limits | None = None) -> 
         with open(file, "xb") as handle:
             handle.write(data)
         try:
-            return keras.saving.load_model(file, compile=False, safe_mode=True)
+            with interrupts.held():
+                return keras.saving.load_model(file, compile=False, safe_mode=True)
         except Exception as exc:  # Keras raises ValueError/TypeError/OSError variants
             text = str(exc).strip()
             first_line = text.splitlines()[0] if text else type(exc).__name__
@@ -253,8 +256,14 @@ def keras_bytes(model: Any) -> bytes:
 
     with tempfile.TemporaryDirectory(prefix="seqcast-model-") as private:
         file = Path(private) / "model.keras"
-        model.save(file)
+        save_keras(model, file)
         return file.read_bytes()
+
+
+def save_keras(model: Any, path: Path) -> None:
+    """``model.save(path)``, with a Ctrl-C or SIGTERM held until Keras has returned."""
+    with interrupts.held():
+        model.save(path)
 
 
 def _largest_size(config: Any) -> int:

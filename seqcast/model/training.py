@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias
 import numpy as np
 import numpy.typing as npt
 
+from seqcast import interrupts
 from seqcast.config import Loss, TrainConfig
 from seqcast.errors import ConfigError, DataError
 from seqcast.progress import Step
@@ -108,11 +109,22 @@ def fit(
         DataError: If ``train`` or ``validation`` holds no samples.
         ConfigError: If the loss becomes NaN or infinite (training diverged).
     """
-    import keras
-
     _require_samples(train, "Training")
     if validation is not None:
         _require_samples(validation, "Validation")
+    with interrupts.held():
+        return _fit(model, train, validation, config, progress)
+
+
+def _fit(
+    model: keras.Model,
+    train: TrainData,
+    validation: TrainData | None,
+    config: TrainConfig,
+    progress: Callable[[str], None] | None,
+) -> FitResult:
+    """``fit``'s Keras part, run with interrupts held (checked before every batch)."""
+    import keras
 
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate=config.lr),
@@ -183,7 +195,7 @@ def _callbacks(
 ) -> tuple[list[Any], Any, Any]:
     """Progress lines, the divergence guard and early stopping (None when patience is 0)."""
     guard = _make_divergence_guard(keras)
-    callbacks: list[Any] = []
+    callbacks: list[Any] = [_make_interrupt_check(keras)]
     if progress is not None:
         callbacks.append(_make_progress(keras, progress, config.epochs))
     callbacks.append(guard)
@@ -306,6 +318,28 @@ def _progress_line(
         parts.append(f"val_loss {_format_loss(val_loss)}")
     parts.append(f"({seconds:.1f} s)")
     return Step("  ".join(parts), kind="epoch", done=epoch, total=epochs)
+
+
+def _make_interrupt_check(keras: Any) -> Any:
+    """A callback that raises a held Ctrl-C or SIGTERM before each batch.
+
+    The checks are on ``*_batch_begin``, which Keras always calls on the main thread:
+    overriding ``*_batch_end`` would stop Keras from dispatching the other callbacks'
+    batch ends asynchronously.
+    """
+
+    class _InterruptCheck(keras.callbacks.Callback):  # type: ignore[misc]
+        def on_train_batch_begin(
+            self, batch: int, logs: dict[str, Any] | None = None
+        ) -> None:
+            interrupts.check()
+
+        def on_test_batch_begin(
+            self, batch: int, logs: dict[str, Any] | None = None
+        ) -> None:
+            interrupts.check()
+
+    return _InterruptCheck()
 
 
 def _make_progress(keras: Any, progress: Callable[[str], None], epochs: int) -> Any:
