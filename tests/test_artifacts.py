@@ -153,7 +153,7 @@ def test_extra_files_are_written_and_checksummed(tmp_path: Path) -> None:
     out = save_artifact(
         tmp_path / "m",
         _writer(b"member-0"),
-        _meta(),
+        make_meta("a", ensemble=2),
         lock_timeout=1,
         extra_files=[("model-1.keras", _writer(b"member-1"))],
     )
@@ -229,7 +229,24 @@ def test_meta_cannot_point_outside_the_directory(tmp_path: Path) -> None:
     meta = json.loads(meta_path.read_text())
     meta["files"]["../../etc/passwd"] = {"sha256": "x", "bytes": 1}
     meta_path.write_text(json.dumps(meta))
-    with pytest.raises(ArtifactError, match="lists an invalid file entry"):
+    with pytest.raises(ArtifactError, match="that are not this model's networks"):
+        load_artifact(out)
+
+
+def test_a_second_member_the_metadata_does_not_count_is_refused(
+    tmp_path: Path,
+) -> None:
+    out = save_artifact(
+        tmp_path / "m",
+        _writer(b"member-0"),
+        _meta(),  # one member
+        lock_timeout=1,
+        extra_files=[("model-1.keras", _writer(b"member-1"))],
+    )
+    with pytest.raises(
+        ArtifactError,
+        match=r"lists 1 file\(s\) that are not this model's networks, such as 'model-1.keras'",
+    ):
         load_artifact(out)
 
 

@@ -21,7 +21,7 @@ from seqcast.data.calendar import (
     plain_dates,
 )
 from seqcast.data.frame import future_index
-from seqcast.errors import ConfigError
+from seqcast.errors import ConfigError, DataError
 
 _DAYS = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 BASES = (
@@ -191,3 +191,44 @@ def test_plain_dates_hand_examples(
 def test_plain_years_continue_a_yearly_forecast() -> None:
     dates = future_dates("2008-01-01", "YS-JAN", 3)
     assert plain_dates(dates, DateFormat.YEAR) == ["2009", "2010", "2011"]
+
+
+def test_iso_dates_keep_fractions_of_a_second_for_the_whole_list() -> None:
+    stamps = np.array(
+        ["2024-03-01T00:00:00", "2024-03-01T00:00:00.25"], "datetime64[ms]"
+    )
+    assert iso_dates(stamps) == [
+        "2024-03-01T00:00:00.000000",
+        "2024-03-01T00:00:00.250000",
+    ]
+    whole = np.array(["2024-03-01T00:00:01"], "datetime64[ms]")
+    assert iso_dates(whole) == ["2024-03-01T00:00:01"]
+
+
+def test_iso_dates_past_9999_are_a_data_error() -> None:
+    late = np.array(["9999-12-31", "10000-01-01"], "datetime64[D]")
+    with pytest.raises(DataError, match=r"A date past 9999-12-31 \(or before year 1\)"):
+        iso_dates(late)
+    assert iso_dates(late[:1]) == ["9999-12-31"]
+
+
+@pytest.mark.parametrize(
+    ("freq", "steps", "ok"),
+    [
+        ("YS", 9, True),
+        ("YS", 10_001, False),
+        ("100000000D", 2, False),
+        ("99999999999999MS", 1, False),
+    ],
+)
+def test_future_dates_refuse_spans_past_9999_before_numpy_overflows(
+    freq: str, steps: int, ok: bool
+) -> None:
+    if ok:
+        assert future_dates("2024-01-01", freq, steps)[-1] == "2033-01-01"
+        return
+    with pytest.raises(
+        DataError,
+        match=f"{steps} steps at freq={freq} after 2024-01-01 run past 9999-12-31",
+    ):
+        future_dates("2024-01-01", freq, steps)

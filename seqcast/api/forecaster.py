@@ -22,7 +22,7 @@ from seqcast.api.checks import check_finite, matching_series
 from seqcast.api.forecast import Forecast, future_dates
 from seqcast.config import Engine
 from seqcast.data.calendar import iso_dates
-from seqcast.errors import ConfigError, DataError
+from seqcast.errors import ArtifactError, ConfigError, DataError
 from seqcast.evaluation.scoring import Evaluation
 from seqcast.model.pipeline import Members, Predict, Prep, blend, group_members
 from seqcast.model.pooled import pad_rows
@@ -32,6 +32,7 @@ from seqcast.store.directory import (
     Artifact,
     load_artifact,
 )
+from seqcast.store.layout import META_FILE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -544,12 +545,31 @@ def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Members, str]:
     tc = artifact.config.train
     if engine in (Engine.AUTO, Engine.NUMPY):
         try:
-            return group_members(
-                [artifact.numpy_model(i).predict for i in members], tc
-            ), "numpy"
+            loaded = [artifact.numpy_model(i) for i in members]
         except UnsupportedModelError:
             if engine is Engine.NUMPY:
                 raise
-    return group_members(
-        [KerasModel(artifact.keras_model(i)).predict for i in members], tc
-    ), "keras"
+        else:
+            for i, model in zip(members, loaded, strict=True):
+                _check_sizes(artifact, i, model.window, model.horizon)
+            return group_members([m.predict for m in loaded], tc), "numpy"
+    networks = [artifact.keras_model(i) for i in members]
+    for i, network in zip(members, networks, strict=True):
+        window = network.input_shape[1] if len(network.input_shape) == 3 else -1
+        _check_sizes(artifact, i, window, int(network.output_shape[-1]))
+    return group_members([KerasModel(n).predict for n in networks], tc), "keras"
+
+
+def _check_sizes(
+    artifact: Artifact, member: int, window: int | None, horizon: int
+) -> None:
+    """Refuse a network whose window or horizon is not the one seqcast.json records.
+
+    A network that accepts any length (``window`` None) fits every window.
+    """
+    if (window is None or window == artifact.window) and horizon == artifact.horizon:
+        return
+    name = artifact.member_names[member]
+    raise ArtifactError(
+        f"{artifact.path / name} reads windows of {window} steps and predicts {horizon}, but {META_FILE} records window={artifact.window} and horizon={artifact.horizon}: they are not from the same model. Retrain with `seqcast train`."
+    )

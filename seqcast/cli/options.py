@@ -186,13 +186,24 @@ PlotOpt = Annotated[
         help="Also draw a PNG here (history, forecasts, intervals, seasonal naive).",
     ),
 ]
+
+
+def _levels(values: list[float] | None) -> list[float] | None:
+    """Refuse a level outside (0, 1) as a usage error; typer's ranges are closed."""
+    for value in values or ():
+        if not 0.0 < value < 1.0:
+            raise typer.BadParameter(
+                f"{value} is not strictly between 0 and 1; use a level such as 0.8 or 0.95."
+            )
+    return values
+
+
 LevelOpt = Annotated[
     list[float] | None,
     typer.Option(
         "--level",
-        min=0.0,
-        max=1.0,
-        help="Prediction interval level, e.g. 0.8 (repeat for several): adds lower_80 and upper_80.",
+        callback=_levels,
+        help="Prediction interval level strictly between 0 and 1, e.g. 0.8 (repeat for several): adds lower_80 and upper_80.",
     ),
 ]
 

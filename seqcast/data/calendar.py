@@ -17,6 +17,7 @@ Anchored aliases follow pandas: the first stamp is the first on the grid strictl
 
 from __future__ import annotations
 
+import datetime
 import re
 from collections.abc import Sequence
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 import numpy.typing as npt
 
 from seqcast.choices import DateFormat
-from seqcast.errors import ConfigError
+from seqcast.errors import ConfigError, DataError
 
 # Anchor names as pandas spells them (W-SUN, QS-JAN, YE-DEC).
 WEEKDAYS = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
@@ -57,6 +58,11 @@ _ANCHORED = {
     "YS": (12, 1, True),
     "YE": (12, 12, False),
 }
+# An upper bound on each base unit's length in days, and on a forecast's whole span:
+# any span the bound passes would reach past 9999-12-31 from year 1.
+_UNIT_DAYS = {"D": 1, "h": 1, "min": 1, "s": 1, "B": 2, "W": 7}
+_UNIT_DAYS |= {"MS": 31, "ME": 31, "QS": 92, "QE": 92, "YS": 366, "YE": 366}
+_MAX_SPAN_DAYS = 10_000 * 366
 _ALIAS_RE = re.compile(r"(\d*)([A-Za-z]+)(?:-([A-Z]{3}))?")
 _PLAIN_STAMP_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
@@ -95,6 +101,10 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
         raise ConfigError(f"steps={steps} must be 0 or more. Use --steps 1 or more.")
     stamp = _parse_stamp(last)
     n, base, anchor = _parse_alias(freq)
+    if steps * n * _UNIT_DAYS[base] > _MAX_SPAN_DAYS:  # before numpy's int64 overflows
+        raise DataError(
+            f"{steps} steps at freq={freq} after {last} run past 9999-12-31, the last date seqcast can write. Forecast fewer steps, or check the model's frequency."
+        )
     day = stamp.astype("datetime64[D]")
     time_of_day = stamp - day
     k = np.arange(steps, dtype=np.int64)
@@ -202,6 +212,7 @@ _TIMESPECS = {
     "date": "%Y-%m-%d",
     "minutes": "%Y-%m-%d{sep}%H:%M",
     "seconds": "%Y-%m-%d{sep}%H:%M:%S",
+    "microseconds": "%Y-%m-%d{sep}%H:%M:%S.%f",
 }
 
 
@@ -213,9 +224,11 @@ def iso_dates(stamps: Any, *, sep: str = "T", timespec: str = "auto") -> list[st
             ``datetime`` objects (a pandas ``DatetimeIndex`` included; no pandas is
             imported here).
         sep: What separates the date from the time (``"T"``, or ``" "`` in messages).
-        timespec: ``"date"``, ``"minutes"`` or ``"seconds"`` for that precision;
-            ``"auto"`` gives ``"date"`` when every stamp is at midnight, else
-            ``"seconds"``, the same precision for the whole list.
+        timespec: ``"date"``, ``"minutes"``, ``"seconds"`` or ``"microseconds"``
+            for that precision; ``"auto"`` gives ``"microseconds"`` when a stamp has
+            a fraction of a second (so that sub-second data keeps distinct dates),
+            ``"date"`` when every stamp is at midnight, else ``"seconds"``, the same
+            precision for the whole list.
 
     Returns:
         One string per stamp. For 2024-03-01 00:00 and 2024-03-01 06:30, ``"auto"``
@@ -225,9 +238,18 @@ def iso_dates(stamps: Any, *, sep: str = "T", timespec: str = "auto") -> list[st
     if isinstance(stamps, np.ndarray):
         stamps = stamps.astype("datetime64[us]").tolist()  # datetime.datetime objects
     listed = list(stamps)
+    for s in listed:  # numpy gives an int, not a datetime, past 9999-12-31
+        if not isinstance(s, datetime.datetime) or not 1 <= s.year <= 9999:
+            raise DataError(
+                "A date past 9999-12-31 (or before year 1) came up, which seqcast cannot write. Check the data's dates, its frequency and the number of steps asked for."
+            )
     if timespec == "auto":
-        midnight = all(s.hour == s.minute == s.second == 0 for s in listed)
-        timespec = "date" if midnight else "seconds"
+        if any(s.microsecond for s in listed):
+            timespec = "microseconds"
+        elif all(s.hour == s.minute == s.second == 0 for s in listed):
+            timespec = "date"
+        else:
+            timespec = "seconds"
     pattern = _TIMESPECS[timespec].format(sep=sep)
     return [s.strftime(pattern) for s in listed]
 

@@ -388,11 +388,14 @@ def future_index(last: pd.Timestamp, freq: str, steps: int) -> pd.DatetimeIndex:
         return pd.date_range(
             start=pd.Timestamp(last) + offset, periods=steps, freq=offset, name="date"
         )
-    except (ValueError, OverflowError):  # pandas 2.2: past its nanosecond range
+    except (ValueError, OverflowError):  # past pandas' range (2262-04-11 on pandas 2.2)
+        after = f"The {steps} dates after {pd.Timestamp(last).isoformat()} at freq={offset.freqstr}"
         if PANDAS_3:
-            raise
+            raise DataError(
+                f"{after} run past 9999-12-31, the last date seqcast can write. Forecast fewer steps, or check the data's dates."
+            ) from None
         raise DataError(
-            f"The {steps} dates after {pd.Timestamp(last).isoformat()} at freq={offset.freqstr} run past what pandas 2 can hold ({PANDAS_2_DATES}). Forecast fewer steps, or install pandas 3 (pip install 'pandas>=3')."
+            f"{after} run past what pandas 2 can hold ({PANDAS_2_DATES}). Forecast fewer steps, or install pandas 3 (pip install 'pandas>=3')."
         ) from None
 
 

@@ -280,7 +280,8 @@ def _read_directory(
             )
         try:
             meta = json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+        # ValueError: malformed JSON or UTF-8, or an integer of over 4,300 digits
+        except (ValueError, RecursionError) as exc:
             raise ArtifactError(
                 f"{meta_path} is unreadable or corrupted ({type(exc).__name__}). Retrain with `seqcast train`."
             ) from None
@@ -294,11 +295,20 @@ def _read_directory(
                 f"{meta_path} records no checksum for {MODEL_FILE}. Retrain with `seqcast train`."
             )
         parsed = ModelMeta.from_json(meta, str(meta_path))
-        for name in parsed.model_files():  # every network the document names
+        needed = parsed.model_files()  # every network the document names
+        for name in needed:
             if name not in files:
                 raise ArtifactError(
                     f"{meta_path} records no checksum for {name}. Retrain with `seqcast train`."
                 )
+        # Only the model's own networks are read: an entry it does not use (a crafted
+        # name, or many links to one large file) is refused before anything is opened.
+        wanted = set(needed)
+        extra = [name for name in files if name not in wanted]
+        if extra:
+            raise ArtifactError(
+                f"{meta_path} lists {len(extra)} file(s) that are not this model's networks, such as {repr(extra[0])[:80]}. Retrain with `seqcast train`."
+            )
         blobs = {
             name: _verified_bytes(dfd, path, name, record, limits)
             for name, record in files.items()
@@ -356,13 +366,12 @@ def _verified_bytes(
     """Read a recorded file once and check its size and SHA-256 on those very bytes."""
     if (
         not isinstance(name, str)
-        or "/" in name
-        or name.startswith(".")
-        or name in ("", "..", META_FILE)
+        or name == META_FILE
+        or not is_owned(name)  # model.keras, series-3-1.keras...: no NUL, no path
         or not isinstance(record, dict)
     ):
         raise ArtifactError(
-            f"{directory / META_FILE} lists an invalid file entry {name!r}. Retrain with `seqcast train`."
+            f"{directory / META_FILE} lists an invalid file entry {repr(name)[:80]}. Retrain with `seqcast train`."
         )
     file = directory / name
     data = _read_entry(dfd, directory, name, limits.max_model_bytes)

@@ -124,13 +124,20 @@ class Node:
             raise self.fail("true or false")
         return self.value
 
-    def date(self) -> str:
-        """Return the value as an ISO timestamp string."""
+    def date(self, *, zone: bool = False) -> str:
+        """Return the value as an ISO timestamp string, without a time zone unless ``zone``.
+
+        The data's dates are time-zone free (data is read into naive timestamps), so
+        such a stamp with an offset can only come from an edited file; ``zone=True``
+        is for stamps of the clock, such as when the model was created (UTC).
+        """
         text = self.text(empty=False)
         try:
-            datetime.fromisoformat(text)
+            stamp = datetime.fromisoformat(text)
         except ValueError:
             raise self.fail("an ISO timestamp") from None
+        if stamp.tzinfo is not None and not zone:
+            raise self.fail("an ISO timestamp without a time zone")
         return text
 
     def texts(self) -> tuple[str, ...]:

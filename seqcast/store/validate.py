@@ -130,6 +130,11 @@ def _parse(root: Node, version: int) -> ModelMeta:
     )
     if not series:
         raise root.get("series").fail("a non-empty list")
+    if config.data.id_col is None and len(series) != 1:
+        raise root.get("series").fail("one series (the model has no id column)")
+    ids = [s.id for s in series]
+    if len(set(ids)) != len(ids):
+        raise root.get("series").fail("series of distinct ids")
     metrics = root.get("metrics")
     test = metrics.opt("test")
     coverage = metrics.opt("test_coverage")
@@ -502,7 +507,7 @@ def _provenance(node: Node) -> Provenance:
     source = node.get("source")
     adjusted = source.opt("adjusted")
     return Provenance(
-        created=node.get("created").date(),
+        created=node.get("created").date(zone=True),
         seqcast_version=node.get("seqcast_version").text(),
         versions=tuple(
             (str(k), str(v)) for k, v in node.get("versions").mapping().items()
