@@ -312,3 +312,21 @@ def test_a_level_outside_zero_to_one_is_a_usage_error(model: Path, level: str) -
     result = CliRunner().invoke(app, ["forecast", str(model), "--level", level])
     assert result.exit_code == ExitCode.USAGE
     assert "is not strictly between 0 and 1" in result.output
+
+
+@pytest.mark.parametrize(
+    ("features", "said"),
+    [
+        ([[]], "config.data.features must be a list of text, got [[]]"),
+        ([1], "config.data.features must be a list of text, got [1]"),
+        (["x"], "columns must be features ['x'] (config.data.features)"),
+    ],
+)
+def test_stored_features_must_be_text_and_match_the_columns(
+    model: Path, tmp_path: Path, features: list[Any], said: str
+) -> None:
+    out = _edited(
+        model, tmp_path, lambda d: d["config"]["data"].__setitem__("features", features)
+    )
+    line = _fails(["info", str(out)], ExitCode.USER_ERROR, f"{out / 'seqcast.json'}")
+    assert said in line

@@ -83,7 +83,13 @@ def _check_config(node: Node, config: RunConfig) -> None:
     for section in ("data", "model", "train"):
         record = getattr(config, section)
         hints = typing.get_type_hints(type(record))
+        raw = node.get(section).mapping()
         for name, hint in hints.items():
+            if _is_texts(hint) and name in raw and not _all_text(raw[name]):
+                shown = repr(raw[name])[:60]
+                raise ArtifactError(
+                    f"{node.where}: config.{section}.{name} must be a list of text, got {shown}. {_FIX}"
+                )
             value = getattr(record, name)
             if not _has_type(value, hint):
                 shown = repr(value)
@@ -91,6 +97,16 @@ def _check_config(node: Node, config: RunConfig) -> None:
                 raise ArtifactError(
                     f"{node.where}: config.{section}.{name} must be {_type_name(hint)}, got {shown}. {_FIX}"
                 )
+
+
+def _is_texts(hint: Any) -> bool:
+    """Whether ``hint`` is ``tuple[str, ...]`` (column names, calendar parts...)."""
+    return typing.get_origin(hint) is tuple and typing.get_args(hint)[:1] == (str,)
+
+
+def _all_text(raw: Any) -> bool:
+    """Whether a stored value is a list of strings (``RunConfig`` would str() others)."""
+    return isinstance(raw, list | tuple) and all(isinstance(v, str) for v in raw)
 
 
 def _has_type(value: Any, hint: Any) -> bool:

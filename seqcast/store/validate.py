@@ -110,6 +110,10 @@ def _parse(root: Node, version: int) -> ModelMeta:
     if config.data.per_series:
         _check_per_series(root, config, version)
     columns = _columns(root.get("columns"))
+    if columns.features != config.data.features:
+        raise root.get("columns").fail(
+            f"features {list(config.data.features)} (config.data.features)"
+        )
     if columns.known != config.data.known:
         raise root.get("columns").fail(
             f"known columns {list(config.data.known)} (from config.data's future_features, calendar and holidays)"
