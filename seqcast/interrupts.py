@@ -19,6 +19,11 @@ Two kinds of handler take part:
   on the main thread puts a holding handler in its place and restores it on leaving.
   Any other handler a program installed is left alone.
 
+A second signal while one is held does not wait: the CLI exits with 130 at once (its
+model directory and outputs are written atomically, so nothing partial is left; the
+next run removes the temporaries), and in a script Python's ``KeyboardInterrupt`` is
+raised where the signal lands, as without seqcast.
+
 Signal handlers run on the main thread only, so regions entered on other threads (a
 Dask worker's) hold nothing and :func:`check` there does nothing.
 """
@@ -31,7 +36,7 @@ import threading
 from collections.abc import Iterator
 from typing import Any
 
-__all__ = ["check", "held", "hold", "holding"]
+__all__ = ["check", "held", "hold", "holding", "pending"]
 
 _state: dict[str, Any] = {"depth": 0, "pending": False}
 """``depth``: regions open on the main thread; ``pending``: a signal arrived in one."""
@@ -46,12 +51,21 @@ def holding() -> bool:
     return bool(_state["depth"])
 
 
+def pending() -> bool:
+    """Whether an interrupt is held, waiting to be raised."""
+    return bool(_state["pending"])
+
+
 def hold() -> None:
     """Record an interrupt, to be raised at the next :func:`check` or region end."""
     _state["pending"] = True
 
 
 def _hold_signal(signum: int, frame: Any) -> None:
+    """The holding handler for scripts: a second Ctrl-C stops at once, as Python would."""
+    if _state["pending"]:
+        _state["pending"] = False
+        raise KeyboardInterrupt
     hold()
 
 
@@ -74,6 +88,8 @@ def held() -> Iterator[None]:
         yield
         return
     outer = _state["depth"] == 0
+    if outer:
+        _state["pending"] = False  # one that landed as an earlier region was ending
     swapped = outer and signal.getsignal(signal.SIGINT) is signal.default_int_handler
     if swapped:
         signal.signal(signal.SIGINT, _hold_signal)
@@ -82,7 +98,11 @@ def held() -> Iterator[None]:
         yield
     finally:
         _state["depth"] -= 1
-        if swapped:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        stop = outer and _state["pending"]
         if outer:
-            check()
+            _state["pending"] = False
+        # A handler the block installed itself stays.
+        if swapped and signal.getsignal(signal.SIGINT) is _hold_signal:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if stop:
+            raise KeyboardInterrupt

@@ -216,7 +216,7 @@ def test_iso_dates_past_9999_are_a_data_error() -> None:
     ("freq", "steps", "ok"),
     [
         ("YS", 9, True),
-        ("YS", 10_001, False),
+        ("YS", 20_000, False),
         ("100000000D", 2, False),
         ("99999999999999MS", 1, False),
     ],
@@ -232,3 +232,15 @@ def test_future_dates_refuse_spans_past_9999_before_numpy_overflows(
         match=f"{steps} steps at freq={freq} after 2024-01-01 run past 9999-12-31",
     ):
         future_dates("2024-01-01", freq, steps)
+
+
+@pytest.mark.parametrize(
+    ("freq", "steps", "last"),
+    [("s", 4_000_000, "2024-02-16T07:06:40"), ("h", 4_000_000, "2480-04-25T16:00:00")],
+)
+def test_long_sub_daily_forecasts_within_the_calendar_are_not_refused(
+    freq: str, steps: int, last: str
+) -> None:
+    assert future_dates("2024-01-01", freq, steps)[-1] == last
+    expected = pd.Timestamp("2024-01-01") + steps * pd.Timedelta(1, freq)
+    assert pd.Timestamp(last) == expected

@@ -167,14 +167,18 @@ def _set_window(meta: dict[str, Any]) -> None:
         (
             _set_horizon,
             "auto",
-            f"predicts {HORIZON}, but seqcast.json records window={WINDOW} and horizon=1",
+            f"predicts {HORIZON} steps, but seqcast.json records window={WINDOW} with 1 columns and horizon=1",
         ),
         (
             _set_window,
             "keras",
-            f"reads windows of {WINDOW} steps and predicts {HORIZON}, but seqcast.json records window=5",
+            f"reads windows of shape ({WINDOW}, 1) and predicts {HORIZON} steps, but seqcast.json records window=5",
         ),
-        (_set_window, "numpy", "but seqcast.json records window=5"),
+        (
+            _set_window,
+            "numpy",
+            f"shape ({WINDOW}, 1) and predicts {HORIZON} steps, but seqcast.json records window=5",
+        ),
     ],
 )
 def test_a_network_of_other_sizes_than_the_metadata_is_refused(
@@ -194,7 +198,9 @@ def test_a_network_of_other_sizes_than_the_metadata_is_refused(
         ["evaluate", str(out), str(csv), "--engine", engine],
     ):
         line = _fails(
-            command, ExitCode.USER_ERROR, f"{out / 'model.keras'} reads windows"
+            command,
+            ExitCode.USER_ERROR,
+            f"{out / 'model.keras'} reads windows of shape",
         )
         assert said in line
         assert line.endswith(
@@ -246,7 +252,9 @@ def test_series_ids_must_be_distinct(tmp_path: Path) -> None:
         meta["series"][1]["id"] = meta["series"][0]["id"]
 
     out = _edited(result.path, tmp_path, same_ids)
-    with pytest.raises(ArtifactError, match="series must be series of distinct ids"):
+    with pytest.raises(
+        ArtifactError, match="series must be series of distinct ids \\('s0' repeats\\)"
+    ):
         load_artifact(out)
 
 
@@ -319,7 +327,7 @@ def test_a_level_outside_zero_to_one_is_a_usage_error(model: Path, level: str) -
     [
         ([[]], "config.data.features must be a list of text, got [[]]"),
         ([1], "config.data.features must be a list of text, got [1]"),
-        (["x"], "columns must be features ['x'] (config.data.features)"),
+        (["x"], "columns.features must be ['x'], as config.data.features, got []"),
     ],
 )
 def test_stored_features_must_be_text_and_match_the_columns(
@@ -330,3 +338,37 @@ def test_stored_features_must_be_text_and_match_the_columns(
     )
     line = _fails(["info", str(out)], ExitCode.USER_ERROR, f"{out / 'seqcast.json'}")
     assert said in line
+
+
+def test_a_network_of_another_input_width_is_refused_by_both_engines(
+    model: Path, tmp_path: Path
+) -> None:
+    from tests.conftest import make_sine_frame
+    from tests.test_untrusted import rerecord
+
+    wider = api.train(
+        make_sine_frame(80)[["date", "y", "temp"]],
+        out=tmp_path / "wider",
+        config=_config().with_overrides({"features": ("temp",)}),
+    )
+    assert wider.path is not None
+    out = tmp_path / "swapped"
+    shutil.copytree(model, out)
+    shutil.copyfile(wider.path / "model.keras", out / "model.keras")
+    rerecord(out)
+    for engine in ("numpy", "keras"):
+        line = _fails(
+            ["forecast", str(out), "--engine", engine],
+            ExitCode.USER_ERROR,
+            f"{out / 'model.keras'} reads windows of shape ({WINDOW}, 2)",
+        )
+        assert f"records window={WINDOW} with 1 columns" in line
+
+
+@pytest.mark.parametrize("level", ["0.999999", "0.000001"])
+def test_levels_just_inside_zero_to_one_are_accepted_by_the_option(
+    model: Path, level: str
+) -> None:
+    result = CliRunner().invoke(app, ["forecast", str(model), "--level", level])
+    assert "is not strictly between 0 and 1" not in result.output
+    assert result.exit_code != ExitCode.USAGE

@@ -188,3 +188,72 @@ def test_an_interrupt_during_fit_stops_it_before_the_next_batch() -> None:
     assert len(batches) == 4  # epoch 1's four batches; epoch 2 never started one
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
     assert not interrupts.holding()
+
+
+def test_the_default_handler_comes_back_when_the_block_raises() -> None:
+    with pytest.raises(ValueError, match="no signal"):
+        _raising_region()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    assert not interrupts.holding()
+
+
+def _raising_region() -> None:
+    with interrupts.held():
+        raise ValueError("no signal")
+
+
+def test_a_stale_held_interrupt_does_not_stop_the_next_region() -> None:
+    interrupts.hold()  # as if one landed while an earlier region was ending
+    trail = []
+    with interrupts.held():
+        interrupts.check()
+        trail.append("ran")
+    assert trail == ["ran"]
+
+
+def test_a_handler_the_block_installs_stays_after_it() -> None:
+    def mine(signum: int, frame: object) -> None:
+        pass
+
+    with interrupts.held():
+        signal.signal(signal.SIGINT, mine)
+    assert signal.getsignal(signal.SIGINT) is mine
+
+
+def test_a_second_ctrl_c_in_a_script_raises_where_it_lands() -> None:
+    trail = []
+
+    def region() -> None:
+        with interrupts.held():
+            signal.raise_signal(signal.SIGINT)  # held
+            trail.append("held once")
+            signal.raise_signal(signal.SIGINT)  # raised here
+            trail.append("never")
+
+    with pytest.raises(KeyboardInterrupt):
+        region()
+    assert trail == ["held once"]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_second_signal_to_the_cli_while_keras_runs_exits_130_at_once() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import signal, time\n"
+        "from seqcast import interrupts\n"
+        "from seqcast.cli import startup\n"
+        "startup.install(); startup.phase['now'] = 'command'\n"
+        "with interrupts.held():\n"
+        "    signal.raise_signal(signal.SIGTERM)\n"
+        "    print('held', flush=True)\n"
+        "    signal.raise_signal(signal.SIGTERM)\n"
+        "    print('never', flush=True)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 130, done.stderr
+    assert done.stdout == "held\n"
+    assert done.stderr == "error: Interrupted; nothing was written.\n"

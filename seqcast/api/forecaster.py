@@ -551,25 +551,34 @@ def _choose_engine(artifact: Artifact, engine: Engine) -> tuple[Members, str]:
                 raise
         else:
             for i, model in zip(members, loaded, strict=True):
-                _check_sizes(artifact, i, model.window, model.horizon)
+                shape = (model.window, model.n_features)
+                _check_sizes(artifact, i, shape, model.horizon)
             return group_members([m.predict for m in loaded], tc), "numpy"
     networks = [artifact.keras_model(i) for i in members]
     for i, network in zip(members, networks, strict=True):
-        window = network.input_shape[1] if len(network.input_shape) == 3 else -1
-        _check_sizes(artifact, i, window, int(network.output_shape[-1]))
+        _check_sizes(artifact, i, network.input_shape[1:], network.output_shape[-1])
     return group_members([KerasModel(n).predict for n in networks], tc), "keras"
 
 
 def _check_sizes(
-    artifact: Artifact, member: int, window: int | None, horizon: int
+    artifact: Artifact, member: int, inputs: Sequence[Any], horizon: Any
 ) -> None:
-    """Refuse a network whose window or horizon is not the one seqcast.json records.
+    """Refuse a network whose input or output sizes are not those seqcast.json records.
 
-    A network that accepts any length (``window`` None) fits every window.
+    ``inputs`` is the network's (window, n_features) per window; a window of None (a
+    network that accepts any length) fits every window.
     """
-    if (window is None or window == artifact.window) and horizon == artifact.horizon:
+    columns = artifact.meta.columns
+    n_features = 1 + len(columns.features) + len(columns.known) + len(columns.static)
+    shape = tuple(inputs)
+    if (
+        len(shape) == 2
+        and shape[0] in (None, artifact.window)
+        and shape[1] == n_features
+        and horizon == artifact.horizon
+    ):
         return
     name = artifact.member_names[member]
     raise ArtifactError(
-        f"{artifact.path / name} reads windows of {window} steps and predicts {horizon}, but {META_FILE} records window={artifact.window} and horizon={artifact.horizon}: they are not from the same model. Retrain with `seqcast train`."
+        f"{artifact.path / name} reads windows of shape {shape} and predicts {horizon} steps, but {META_FILE} records window={artifact.window} with {n_features} columns and horizon={artifact.horizon}: they are not from the same model. Retrain with `seqcast train`."
     )

@@ -44,13 +44,18 @@ def _handle(signum: int, frame: Any) -> None:
     """Raise KeyboardInterrupt inside a command; otherwise report and exit 130 at once.
 
     While the command drives Keras (``seqcast.interrupts.held``) the interrupt is only
-    recorded, and raised once no native code is on the stack.
+    recorded, and raised once no native code is on the stack; a second one there
+    exits with 130 at once.
     """
     if phase["now"] == "command":
-        if interrupts.holding():
+        if not interrupts.holding():
+            raise KeyboardInterrupt
+        if not interrupts.pending():
             interrupts.hold()
             return
-        raise KeyboardInterrupt
+        # A second signal while Keras runs: stop now (the writes are atomic).
+        report_interrupt()
+        exit_interrupted()
     if phase["now"] == "done":
         return  # the command has finished and said so: let it exit with its own code
     message = _BEFORE

@@ -58,11 +58,15 @@ _ANCHORED = {
     "YS": (12, 1, True),
     "YE": (12, 12, False),
 }
-# An upper bound on each base unit's length in days, and on a forecast's whole span:
-# any span the bound passes would reach past 9999-12-31 from year 1.
-_UNIT_DAYS = {"D": 1, "h": 1, "min": 1, "s": 1, "B": 2, "W": 7}
-_UNIT_DAYS |= {"MS": 31, "ME": 31, "QS": 92, "QE": 92, "YS": 366, "YE": 366}
-_MAX_SPAN_DAYS = 10_000 * 366
+# The least length of each base unit in seconds (a business day is at least one day,
+# a month at least 28), and the longest span a forecast can have: one that passes it
+# surely ends after 9999-12-31. Below it, every stamp fits numpy's int64 microseconds
+# (the most a unit can be is 3x its least, a business day over a weekend).
+_DAY = 86_400
+_UNIT_SECONDS = {"D": _DAY, "h": 3_600, "min": 60, "s": 1, "B": _DAY, "W": 7 * _DAY}
+_UNIT_SECONDS |= {"MS": 28 * _DAY, "ME": 28 * _DAY, "QS": 89 * _DAY, "QE": 89 * _DAY}
+_UNIT_SECONDS |= {"YS": 365 * _DAY, "YE": 365 * _DAY}
+_MAX_SPAN_SECONDS = 10_000 * 366 * _DAY
 _ALIAS_RE = re.compile(r"(\d*)([A-Za-z]+)(?:-([A-Z]{3}))?")
 _PLAIN_STAMP_RE = re.compile(
     r"\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
@@ -101,7 +105,7 @@ def future_dates(last: str, freq: str, steps: int) -> list[str]:
         raise ConfigError(f"steps={steps} must be 0 or more. Use --steps 1 or more.")
     stamp = _parse_stamp(last)
     n, base, anchor = _parse_alias(freq)
-    if steps * n * _UNIT_DAYS[base] > _MAX_SPAN_DAYS:  # before numpy's int64 overflows
+    if steps * n * _UNIT_SECONDS[base] > _MAX_SPAN_SECONDS:  # before int64 overflows
         raise DataError(
             f"{steps} steps at freq={freq} after {last} run past 9999-12-31, the last date seqcast can write. Forecast fewer steps, or check the model's frequency."
         )
@@ -240,8 +244,13 @@ def iso_dates(stamps: Any, *, sep: str = "T", timespec: str = "auto") -> list[st
     listed = list(stamps)
     for s in listed:  # numpy gives an int, not a datetime, past 9999-12-31
         if not isinstance(s, datetime.datetime) or not 1 <= s.year <= 9999:
+            what = (  # a datetime whose year fails is pandas' NaT
+                "A missing date (NaT)"
+                if isinstance(s, datetime.datetime)
+                else "A date past 9999-12-31 (or before year 1)"
+            )
             raise DataError(
-                "A date past 9999-12-31 (or before year 1) came up, which seqcast cannot write. Check the data's dates, its frequency and the number of steps asked for."
+                f"{what} came up, which seqcast cannot write. Check the data's dates, its frequency and the number of steps asked for."
             )
     if timespec == "auto":
         if any(s.microsecond for s in listed):

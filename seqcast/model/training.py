@@ -138,7 +138,9 @@ def _fit(
     )
     initial = None
     if validation is not None and early_stopping is not None:
-        initial = _validation_loss(model, validation, config.batch_size)
+        initial = _validation_loss(
+            model, validation, config.batch_size, _make_interrupt_check(keras)
+        )
     kwargs: dict[str, Any] = {
         "epochs": config.epochs,
         "callbacks": callbacks,
@@ -166,7 +168,7 @@ def _fit(
 
 
 def _validation_loss(
-    model: Any, validation: TrainData, batch_size: int
+    model: Any, validation: TrainData, batch_size: int, check: Any
 ) -> float | None:
     """The compiled ``model``'s loss on ``validation`` as it stands (None if not finite).
 
@@ -180,9 +182,12 @@ def _validation_loss(
             batch_size=batch_size,
             verbose=0,
             return_dict=True,
+            callbacks=[check],
         )
     else:
-        logs = model.evaluate(validation, verbose=0, return_dict=True)
+        logs = model.evaluate(
+            validation, verbose=0, return_dict=True, callbacks=[check]
+        )
     value = float(logs["loss"])
     return value if math.isfinite(value) else None
 

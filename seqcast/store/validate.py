@@ -111,8 +111,10 @@ def _parse(root: Node, version: int) -> ModelMeta:
         _check_per_series(root, config, version)
     columns = _columns(root.get("columns"))
     if columns.features != config.data.features:
-        raise root.get("columns").fail(
-            f"features {list(config.data.features)} (config.data.features)"
+        raise (
+            root.get("columns")
+            .get("features")
+            .fail(f"{list(config.data.features)}, as config.data.features")
         )
     if columns.known != config.data.known:
         raise root.get("columns").fail(
@@ -138,7 +140,8 @@ def _parse(root: Node, version: int) -> ModelMeta:
         raise root.get("series").fail("one series (the model has no id column)")
     ids = [s.id for s in series]
     if len(set(ids)) != len(ids):
-        raise root.get("series").fail("series of distinct ids")
+        again = next(i for k, i in enumerate(ids) if i in ids[:k])
+        raise root.get("series").fail(f"series of distinct ids ({again!r} repeats)")
     metrics = root.get("metrics")
     test = metrics.opt("test")
     coverage = metrics.opt("test_coverage")
