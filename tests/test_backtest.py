@@ -226,5 +226,5 @@ def test_cli_backtest_forecast_levels_and_plots(tmp_path: Path) -> None:
     assert "one model" not in ev.stdout
     assert png_size(tmp_path / "ev.png") == (1000, 450)
     bad = run(app, ["forecast", str(model), "--level", "1"])
-    assert bad.exit_code == 1
-    assert "level=1.0 must lie strictly between 0 and 1." in bad.stderr
+    assert bad.exit_code == 2  # a value out of range is a usage error
+    assert "1.0 is not strictly between 0 and 1" in bad.stderr
