@@ -227,3 +227,36 @@ def test_next_forecast_output_removes_temporaries_of_killed_runs(
     assert result.exit_code == 0, result.output
     assert target.read_text().startswith("date,y")
     assert _temporaries(target) == []
+
+
+def test_ctrl_c_during_per_series_workers_prints_one_line(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: seqcast, its loky workers and tracker."""
+    import pandas as pd
+    from conftest import make_sine_frame
+
+    frames = [make_sine_frame(150, seed=k).assign(id=f"s{k}") for k in range(4)]
+    csv = tmp_path / "long.csv"
+    pd.concat(frames)[["id", "date", "y"]].to_csv(csv, index=False)
+    cmd = [sys.executable, "-m", "seqcast", "train", str(csv), "--target", "y"]
+    cmd += ["--id-col", "id", "--per-series", "--jobs", "2", "--epochs", "20"]
+    cmd += ["--window", "8", "--horizon", "2", "--out", str(tmp_path / "m")]
+    proc = subprocess.Popen(
+        cmd,
+        env=ENV,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        start_new_session=True,
+    )
+    assert proc.stderr is not None
+    for line in proc.stderr:
+        if line.startswith("training 4 local"):
+            break
+    time.sleep(1.0)  # the workers are importing or fitting
+    os.killpg(proc.pid, signal.SIGINT)
+    stderr = proc.stderr.read()
+    assert proc.wait() == ExitCode.INTERRUPTED, stderr
+    assert stderr.strip().splitlines()[-1] == "error: Interrupted; nothing was written."
+    assert "leaked" not in stderr
+    assert "Traceback" not in stderr
+    assert not (tmp_path / "m").exists()

@@ -101,4 +101,22 @@ def exit_interrupted() -> None:
         with contextlib.suppress(Exception):  # a closed pipe must not stop the exit
             stream.flush()
     logging.shutdown()  # the --log-file lines, as at a normal exit
+    _close_worker_pool()
     os._exit(INTERRUPTED)
+
+
+def _close_worker_pool() -> None:
+    """Stop the worker processes of ``--per-series --jobs N`` and free their semaphores.
+
+    A normal exit does this in its exit handlers, which ``os._exit`` skips; left, loky's
+    resource tracker warns of leaked semaphores on stderr after seqcast's own line.
+    """
+    reusable = sys.modules.get("joblib.externals.loky.reusable_executor")
+    executor = getattr(reusable, "_executor", None)
+    if executor is not None:
+        with contextlib.suppress(Exception):
+            executor.shutdown(wait=True, kill_workers=True)
+    finalizers = sys.modules.get("multiprocessing.util")
+    if finalizers is not None:
+        with contextlib.suppress(Exception):
+            finalizers._run_finalizers(0)
