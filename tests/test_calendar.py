@@ -242,5 +242,6 @@ def test_long_sub_daily_forecasts_within_the_calendar_are_not_refused(
     freq: str, steps: int, last: str
 ) -> None:
     assert future_dates("2024-01-01", freq, steps)[-1] == last
-    expected = pd.Timestamp("2024-01-01") + steps * pd.Timedelta(1, freq)
-    assert pd.Timestamp(last) == expected
+    # numpy, not pandas: pandas 2 holds no date past 2262.
+    expected = np.datetime64("2024-01-01T00:00:00") + np.timedelta64(steps, freq)
+    assert np.datetime64(last) == expected
