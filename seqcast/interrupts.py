@@ -4,7 +4,7 @@ A Python signal handler runs at whatever bytecode the main thread reaches next. 
 TensorFlow that can be Python code which TensorFlow's C++ layer called back into (a
 tensor conversion, a tracing step); a ``KeyboardInterrupt`` raised there unwinds
 through C++ that does not expect it. ``seqcast train`` sent SIGINT just after an epoch
-crashed that way with SIGSEGV in about 1 run in 15, instead of exiting with 130.
+crashed that way with SIGSEGV in 4 runs of 70, instead of exiting with 130.
 
 Code that drives Keras runs inside :func:`held`. A signal that arrives in such a region
 is recorded rather than raised, and ``KeyboardInterrupt`` is raised from plain Python
